@@ -1,0 +1,41 @@
+"""autograd_lite: reverse-mode automatic differentiation on scalars, and small neural networks.
+
+>>> from autograd_lite import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad          # dy/dx = 2x + 3
+7.0
+"""
+
+from autograd_lite.engine import (
+    AnomalyError,
+    BackwardStep,
+    GradcheckResult,
+    Value,
+    detect_anomaly,
+    grad,
+    gradcheck,
+    is_grad_enabled,
+    no_grad,
+    sum_values,
+    topological_order,
+    weighted_sum,
+)
+
+__all__ = [
+    "AnomalyError",
+    "BackwardStep",
+    "GradcheckResult",
+    "Value",
+    "detect_anomaly",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "sum_values",
+    "topological_order",
+    "weighted_sum",
+]
+
+__version__ = "0.1.0"

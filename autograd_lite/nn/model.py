@@ -1,0 +1,237 @@
+"""Neurons, layers and multi-layer perceptrons, built from scalar Values.
+
+A neuron does three things (the notation of the notes):
+
+    z = w1*a1 + ... + wn*an + b     its weighted input: one graph node, op "weighted_sum"
+    a = activation(z)               its output signal: one node (none for "linear")
+
+Every parameter is a leaf Value labelled with where it lives, matching the attribute path:
+``model.layers[l].neurons[j].w[i]`` is labelled ``L{l}.n{j}.w{i}``, the bias ``L{l}.n{j}.b``.
+After a call, ``neuron.z`` and ``neuron.a`` hold that call's nodes (``L{l}.n{j}.z`` and
+``L{l}.n{j}.a``), so after ``backward()`` ``neuron.z.grad`` is dE/dz.
+
+>>> model = MLP(2, [3, 1], activation="tanh", seed=0)
+>>> out = model([0.5, -1.0])
+>>> out.label, len(model.parameters())
+('L1.n0.z', 13)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+from autograd_lite.engine import Value, weighted_sum
+
+# name -> the Value method that applies it (None: the neuron's output is z itself)
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,
+    "linear": None,
+}
+
+
+def _check_activation(name: str) -> None:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def initial_weight_bound(activation: str, fan_in: int, fan_out: int) -> float:
+    """Half-width of the uniform range the initial weights are drawn from.
+
+    He for the relu family (keeps the signal's variance through layers of relu), Glorot/Xavier
+    for sigmoid, tanh and linear.
+
+    >>> round(initial_weight_bound("tanh", 2, 16), 4)
+    0.5774
+    """
+    if activation in ("relu", "leaky_relu"):
+        return math.sqrt(6.0 / fan_in)
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+class Module:
+    """What every model part has: its parameters, and a way to reset their gradients."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0 (leaf gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """One neuron: weights ``w``, bias ``b``, an activation.
+
+    >>> n = Neuron(2, activation="sigmoid", seed=1)
+    >>> n.w[0].data = 0.15; n.w[1].data = 0.20; n.b.data = 0.35
+    >>> round(n([0.05, 0.10]).data, 6)      # σ(0.15*0.05 + 0.20*0.10 + 0.35)
+    0.59327
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        bound: float | None = None,
+        name: str = "n0",
+        op_by_op: bool = False,
+    ) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        _check_activation(activation)
+        rng = rng or random.Random(seed)
+        bound = initial_weight_bound(activation, nin, 1) if bound is None else bound
+        self.name = name
+        self.activation = activation
+        self.op_by_op = op_by_op
+        self.w = [Value(rng.uniform(-bound, bound), f"{name}.w{i}") for i in range(nin)]
+        self.b = Value(0.0, f"{name}.b")
+        self.z: Value | None = None  # weighted input of the latest call
+        self.a: Value | None = None  # activation of the latest call
+        self._z_label, self._a_label = f"{name}.z", f"{name}.a"
+
+    def __call__(self, inputs: Sequence[Value | float]) -> Value:
+        if len(inputs) != len(self.w):
+            raise ValueError(f"{self.name}: expected {len(self.w)} inputs, got {len(inputs)}")
+        if self.op_by_op:  # every product and sum its own node: b + w0*a0 + w1*a1 + ...
+            z = self.b
+            for w, a in zip(self.w, inputs):
+                z = z + w * a
+        else:
+            z = weighted_sum(self.w, inputs, self.b)
+        z.label = self._z_label
+        apply = ACTIVATIONS[self.activation]
+        a = z if apply is None else apply(z)
+        if apply is not None:
+            a.label = self._a_label
+        self.z, self.a = z, a
+        return a
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)} inputs, {self.activation})"
+
+
+class Layer(Module):
+    """A row of neurons that all see the same inputs.
+
+    >>> layer = Layer(2, 3, activation="relu", seed=0)
+    >>> [v.label for v in layer([1.0, 2.0])]
+    ['L0.n0.a', 'L0.n1.a', 'L0.n2.a']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        name: str = "L0",
+        op_by_op: bool = False,
+    ) -> None:
+        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
+            raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
+        _check_activation(activation)
+        rng = rng or random.Random(seed)
+        bound = initial_weight_bound(activation, nin, nout)
+        self.name = name
+        self.activation = activation
+        self.neurons = [
+            Neuron(nin, activation, rng=rng, bound=bound, name=f"{name}.n{j}", op_by_op=op_by_op)
+            for j in range(nout)
+        ]
+
+    def __call__(self, inputs: Sequence[Value | float]) -> list[Value]:
+        return [neuron(inputs) for neuron in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons)} x {self.neurons[0]!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``, the last layer ``output_activation``. Called with a
+    list of numbers or Values, it returns a Value when the last layer has one neuron, else
+    a list of Values. ``op_by_op=True`` builds each weighted sum from ``*`` and ``+`` nodes
+    instead of one node per neuron (same numbers, a bigger graph that shows every product).
+
+    >>> model = MLP(2, [4, 4, 1], activation="relu", seed=42)
+    >>> [len(layer.neurons) for layer in model.layers]
+    [4, 4, 1]
+    >>> model([1.0, -1.0]).label
+    'L2.n0.z'
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        seed: int | None = None,
+        op_by_op: bool = False,
+    ) -> None:
+        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
+            raise ValueError(f"MLP: nin must be a positive int, got {nin!r}")
+        if isinstance(nouts, int) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        _check_activation(activation)
+        _check_activation(output_activation)
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.nin = nin
+        self.nouts = list(nouts)
+        self.activation = activation
+        self.output_activation = output_activation
+        self.seed = seed
+        self.op_by_op = op_by_op
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[l],
+                sizes[l + 1],
+                output_activation if l == last else activation,
+                rng=rng,
+                name=f"L{l}",
+                op_by_op=op_by_op,
+            )  # fmt: skip
+            for l in range(len(nouts))  # noqa: E741 (l for layer, as in the notes)
+        ]
+        self._input_labels = [f"x{i}" for i in range(nin)]
+
+    def __call__(self, inputs: Sequence[Value | float]) -> Value | list[Value]:
+        if len(inputs) != self.nin:
+            raise ValueError(f"MLP: expected {self.nin} inputs, got {len(inputs)}")
+        x = [
+            v if isinstance(v, Value) else Value(v, label)
+            for v, label in zip(inputs, self._input_labels)
+        ]
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r})"
+        )
