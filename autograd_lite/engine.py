@@ -487,12 +487,16 @@ class Value:
         """
         if not _is_real(seed):
             raise TypeError(f"backward(seed): seed must be a real number, not {seed!r}")
+        if on_break is not None and not callable(on_break):
+            raise TypeError(f"backward(on_break): expected a function of a step, not {on_break!r}")
+        if on_break is not None and break_on is None:
+            raise ValueError("backward(on_break): needs break_on, which says where to stop")
+        should_break = _breakpoint_test(break_on)  # a bad break_on fails before any change
         if _mode.get().anomaly:
             _check_gradients(self, float(seed))  # raises before any gradient changes
         if break_on is None and not _hooks:
             _fast_backward(self, float(seed))
             return
-        should_break = _breakpoint_test(break_on)
         for _ in _backward_steps(self, float(seed), should_break, on_break):
             pass
 
@@ -510,6 +514,8 @@ class Value:
         """
         if not _is_real(seed):
             raise TypeError(f"backward_steps(seed): seed must be a real number, not {seed!r}")
+        if _mode.get().anomaly:
+            _check_gradients(self, float(seed))  # as backward(): raises before any change
         return _backward_steps(self, float(seed), None, None)
 
     def register_hook(self, hook: Callable[[Value], object]) -> HookHandle:
@@ -733,6 +739,8 @@ def _breakpoint_test(
     if isinstance(break_on, Value):
         return lambda step: step.node is break_on or step.input is break_on
     if isinstance(break_on, str):
+        if not break_on:  # "" would match every unlabelled node
+            raise ValueError("backward(break_on): a label to stop at must not be empty")
         return lambda step: break_on in (step.node.label, step.input.label)
     if callable(break_on):
         return break_on
@@ -744,7 +752,8 @@ def _breakpoint_test(
 def _open_debugger(step: BackwardStep) -> None:
     """Stop in pdb right before ``step`` is applied. Type ``p step`` to see it."""
     print(f"backward: stopped before step {step.number}: {step}", file=sys.stderr)
-    pdb.Pdb().set_trace(sys._getframe())
+    # Stop in the caller, on the line that applies the step (``step`` is in scope there too).
+    pdb.Pdb().set_trace(sys._getframe().f_back)
 
 
 def _backward_steps(

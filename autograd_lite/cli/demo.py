@@ -1,15 +1,234 @@
-"""`autograd-lite demo`: (to be written)."""
+"""`autograd-lite demo`: train a small network on a built-in dataset and save it.
+
+By default: ``MLP(2, [16, 16, 1])`` with relu hidden layers, on 100 moons points (noise
+0.1), hinge loss + 1e-4 * L2, plain SGD with learning rate 1.0 - 0.9 * k / 100 at step k,
+100 full-batch steps. It prints the final loss and accuracy and a text map of the decision
+boundary, writes ``model.json`` (and ``network.svg`` when Graphviz can draw) to ``--out``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograd_lite import no_grad
+from autograd_lite.nn import ACTIVATIONS, MLP, SGD, data
+from autograd_lite.training import decision_map, evaluate, fit, forward_pass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the demo trains on one dataset."""
+
+    loss: str
+    lr: float  # learning rate at step 0; it falls linearly to lr / 10 at the last step
+    activation: str
+    noise: float | None  # None: the dataset has no noise option
+    describe: str
+
+
+RECIPES = {
+    "moons": Recipe("hinge", 1.0, "relu", 0.1, "two interleaving half circles"),
+    "circles": Recipe("hinge", 1.0, "relu", 0.05, "a circle inside a circle"),
+    "xor": Recipe("hinge", 0.3, "relu", None, "the 4 corners of XOR"),
+    "spiral": Recipe("softmax_cross_entropy", 1.0, "relu", 0.2, "3 spiral arms, 3 classes"),
+    "sine": Recipe("mse", 0.1, "tanh", 0.0, "regression of sin(x)"),
+}
+SPIRAL_CLASSES = 3
+
+
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return number
+
+
+def _number_type(minimum: float, strict: bool) -> Callable[[str], float]:
+    """An argparse type: a finite float above (or from, when not ``strict``) ``minimum``."""
+    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text!r}")
+        return value
+
+    return number
+
+
+def _layer_sizes(text: str) -> list[int]:
+    """'16,16' -> [16, 16]."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected hidden layer sizes like 16,16 (positive integers), got {text!r}"
+        )
+    return sizes
+
+
+def _output_folder(text: str) -> Path:
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    return path
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser("demo", help="(not written yet)")
+    parser = subcommands.add_parser(
+        "demo",
+        help="train a small network on a built-in dataset and save it",
+        description=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--dataset", choices=RECIPES, default="moons", help="what to learn")
+    parser.add_argument(
+        "--samples", type=_positive_int, default=100, help="number of points (xor: always 4)"
+    )
+    parser.add_argument(
+        "--noise", type=_number_type(0.0, strict=False), help="noise of the points "
+        "(default: moons 0.1, circles 0.05, spiral 0.2, sine 0)"
+    )  # fmt: skip
+    parser.add_argument(
+        "--hidden", type=_layer_sizes, default=[16, 16], help="hidden layer sizes, e.g. 16,16"
+    )
+    parser.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        help="activation of the hidden layers (default: relu; tanh for sine)",
+    )
+    parser.add_argument(
+        "--steps", "--epochs", type=_positive_int, default=100, help="passes over the data"
+    )
+    parser.add_argument(
+        "--lr", type=_number_type(0.0, strict=True), help="learning rate at step 0, falling "
+        "linearly to a tenth of it (default: 1.0; xor 0.3, sine 0.1)"
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-size", type=_positive_int, help="samples per step (default: all of them)"
+    )
+    parser.add_argument(
+        "--l2", type=_number_type(0.0, strict=False), default=1e-4, help="L2 penalty strength"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    parser.add_argument(
+        "--out", type=_output_folder, default=Path("autograd-lite-out"), help="output folder"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
 
 
+def _usage_error(message: str) -> int:
+    print(f"autograd-lite demo: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _dataset(name: str, samples: int, noise: float | None, seed: int) -> tuple[list, list]:
+    if name == "moons":
+        return data.moons(samples, noise, seed)
+    if name == "circles":
+        return data.circles(samples, noise, seed=seed)
+    if name == "xor":
+        return data.xor(labels=(-1, 1))
+    if name == "spiral":
+        return data.spiral(samples // SPIRAL_CLASSES, SPIRAL_CLASSES, noise, seed)
+    return data.sine(samples, noise, seed)
+
+
 def run(args: argparse.Namespace) -> int:
-    print("autograd-lite demo: not written yet")
-    return 1
+    recipe = RECIPES[args.dataset]
+    noise = recipe.noise if args.noise is None else args.noise
+    activation = args.activation or recipe.activation
+    start_lr = args.lr or recipe.lr
+    minimum = {"spiral": 2 * SPIRAL_CLASSES, "sine": 1}.get(args.dataset, 2)
+    if args.samples < minimum:
+        return _usage_error(f"--samples must be at least {minimum} for {args.dataset}")
+
+    points, targets = _dataset(args.dataset, args.samples, noise, args.seed)
+    outputs = SPIRAL_CLASSES if recipe.loss == "softmax_cross_entropy" else 1
+    model = MLP(len(points[0]), [*args.hidden, outputs], activation=activation, seed=args.seed)
+    steps = args.steps * -(-len(points) // (args.batch_size or len(points)))
+    optimizer = SGD(model.parameters(), lr=lambda k: start_lr * (1.0 - 0.9 * k / steps))
+
+    if args.batch_size:
+        schedule = f"{args.steps} epochs in batches of {args.batch_size} ({steps} steps)"
+    else:
+        schedule = f"{steps} steps, full batch"
+    penalty = f" + {args.l2:g} * L2" if args.l2 else ""
+    about = recipe.describe + (f", noise {noise:g}" if recipe.noise is not None else "")
+    print(f"Training {model!r}")
+    print(f"  on {len(points)} {args.dataset} points ({about}), seed {args.seed}")
+    print(f"  loss: {recipe.loss}{penalty}")
+    print(f"  SGD, lr {start_lr:g} falling to {start_lr / 10:g}; {schedule}")
+    fit(
+        model, points, targets, loss=recipe.loss, optimizer=optimizer, epochs=args.steps,
+        batch_size=args.batch_size, l2=args.l2, seed=args.seed,
+        progress=not args.no_progress, description=args.dataset,
+    )  # fmt: skip
+    loss, accuracy = evaluate(model, points, targets, loss=recipe.loss, l2=args.l2)
+    result = f"final loss {loss:.4f}"
+    if accuracy is not None:
+        correct = round(accuracy * len(points))
+        result += f", accuracy {accuracy:.0%} ({correct}/{len(points)} points right)"
+    print(result)
+    if len(points[0]) == 2:
+        print("\nWhat the network learned (region = its prediction, o/x/* = true class):")
+        print(decision_map(model, points, targets))
+    print()
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        model_path = model.save(args.out / "model.json")
+    except OSError as error:
+        print(f"autograd-lite demo: cannot write to {args.out}: {error}", file=sys.stderr)
+        return 1
+    print(f"saved the model:   {model_path}  (load it with MLP.load)")
+    hardest = _backward_with_hardest_last(model, points, targets, recipe.loss, args.l2)
+    print(_draw_network(model, args.out, points[hardest]))
+    return 0
+
+
+def _backward_with_hardest_last(
+    model: MLP, points: list, targets: list, loss: str, l2: float
+) -> int:
+    """One more forward and backward pass over all points, without an update, so a picture
+    shows the trained network's gradients. Each neuron keeps its latest call, so the point
+    with the largest loss goes last: the picture shows that point's activations and dE/dz
+    (a point the network already gets right with a margin would show no gradient at all).
+    Returns that point's index."""
+    with no_grad():
+        each = [forward_pass(model, [x], [t], loss=loss)[0].data for x, t in zip(points, targets)]
+    hardest = each.index(max(each))
+    order = [i for i in range(len(points)) if i != hardest] + [hardest]
+    total, _ = forward_pass(
+        model, [points[i] for i in order], [targets[i] for i in order], loss=loss, l2=l2
+    )
+    model.zero_grad()
+    total.backward()
+    return hardest
+
+
+def _draw_network(model: MLP, out: Path, shown_point: list[float]) -> str:
+    """Draw the trained network when the visualize package and Graphviz are available."""
+    try:
+        import visualize
+
+        if not visualize.graphviz_available():
+            return "no picture: Graphviz's `dot` is missing (install it: apt-get install graphviz)"
+        picture = visualize.render(visualize.draw_network(model), out / "network", format="svg")
+    except (ImportError, AttributeError) as error:
+        return f"no picture: the visualize package cannot draw networks here ({error})"
+    point = ", ".join(f"{x:.3g}" for x in shown_point)
+    return f"saved the picture: {picture}  (activations and dE/dz at the hardest point, ({point}))"

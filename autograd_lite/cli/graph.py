@@ -1,15 +1,131 @@
-"""`autograd-lite graph`: (to be written)."""
+"""`autograd-lite graph`: write example pictures of the gradient flow to a folder.
+
+* ``neuron``       -- the computation graph of one sigmoid neuron and its error, after backward;
+* ``network``      -- the network diagram of a small MLP trained on XOR by plain gradient descent;
+* ``mlp-graph``    -- the computation graph of ``MLP(2, [16, 16, 1])`` on one sample, one node
+  per weighted sum (``collapse_neurons=True``);
+* ``deep-sigmoid`` -- a 20-layer sigmoid network whose gradient vanishes towards the input.
+
+``visualize`` (and so the ``graphviz`` package) is imported only when the command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from autograd_lite import Value, sum_values
+from autograd_lite.nn import MLP
+
+FORMATS = ("svg", "png")
+XOR = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)]
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser("graph", help="(not written yet)")
+    parser = subcommands.add_parser(
+        "graph",
+        help="write example pictures of the gradient flow",
+        description=(
+            "Write four example pictures: a neuron's computation graph, the network diagram "
+            "of a small trained model, an MLP(2, [16, 16, 1]) graph and a 20-layer sigmoid "
+            "network. Needs Graphviz's `dot`; without it the DOT sources are written."
+        ),
+    )
+    parser.add_argument(
+        "--out",
+        default="pictures",
+        type=folder,
+        metavar="DIR",
+        help="folder to write into (made if missing; default: pictures)",
+    )
+    parser.add_argument("--format", default="svg", choices=FORMATS,
+                        help="picture format (default: svg)")  # fmt: skip
     parser.set_defaults(run=run)
 
 
+def folder(text: str) -> Path:
+    """--out: a folder, or a path where one can be made (argparse reports the error)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
-    print("autograd-lite graph: not written yet")
-    return 1
+    from visualize import draw_graph, draw_network, render
+
+    model, first_error, last_error, steps = train_xor()
+    print(
+        f"trained {model!r} on XOR: {steps} steps of gradient descent, "
+        f"error {first_error:.3g} -> {last_error:.3g}"
+    )
+    mlp, mlp_error = one_sample(MLP(2, [16, 16, 1], seed=0))
+    deep, deep_error = one_sample(
+        MLP(2, [4] * 19 + [1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    )
+    pictures = [
+        ("neuron", draw_graph(neuron_error()), "computation graph of one sigmoid neuron"),
+        ("network", draw_network(model), "network diagram of the trained XOR model"),
+        ("mlp-graph", draw_graph(mlp_error, collapse_neurons=True), "MLP(2, [16, 16, 1]) graph"),
+        ("deep-sigmoid", draw_network(deep, edge_thickness="grad"), "20 sigmoid layers"),
+    ]
+    for name, picture, what in pictures:
+        written = render(picture, args.out / name, args.format)
+        print(f"wrote {written}  ({what})")
+    return 0
+
+
+def neuron_error() -> Value:
+    """E = ½ (target − σ(w1 x1 + w2 x2 + b))² for one neuron, after ``backward()``.
+
+    >>> E = neuron_error()
+    >>> round(E.data, 4), E.grad
+    (0.1701, 1.0)
+    """
+    x1, x2 = Value(0.05, "x1"), Value(0.10, "x2")
+    w1, w2, b = Value(0.15, "w1"), Value(0.20, "w2"), Value(0.35, "b")
+    z = w1 * x1 + w2 * x2 + b
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    error = 0.5 * (0.01 - a) ** 2
+    error.label = "E"
+    error.backward()
+    return error
+
+
+def squared_error(model: MLP, inputs: list[float], target: float) -> Value:
+    error = (model(inputs) - target) ** 2
+    error.label = "E"
+    return error
+
+
+def train_xor(steps: int = 60, learning_rate: float = 0.2) -> tuple[MLP, float, float, int]:
+    """An MLP(2, [4, 4, 1]) trained on XOR with the plain update w -= lr * ∂E/∂w.
+
+    Ends with one backward pass on the sample (1, 0), so the diagram has gradients to show.
+    Returns the model, the mean error before and after training, and the step count.
+
+    >>> model, before, after, steps = train_xor(steps=20)
+    >>> after < before
+    True
+    """
+    model = MLP(2, [4, 4, 1], activation="tanh", seed=3)
+    errors = []
+    for _ in range(steps):
+        error = sum_values([squared_error(model, x, y) for x, y in XOR]) / len(XOR)
+        model.zero_grad()
+        error.backward()
+        for parameter in model.parameters():
+            parameter.data -= learning_rate * parameter.grad
+        errors.append(error.data)
+    model.zero_grad()
+    squared_error(model, *XOR[2]).backward()
+    return model, errors[0], errors[-1], steps
+
+
+def one_sample(model: MLP) -> tuple[MLP, Value]:
+    """The model after a forward and backward pass of one sample; returns it and its error."""
+    error = squared_error(model, [0.5, -0.3], 1.0)
+    error.backward()
+    return model, error

@@ -1,15 +1,365 @@
-"""`autograd-lite step`: (to be written)."""
+"""`autograd-lite step`: watch backpropagation one chain-rule application at a time.
+
+It builds the notes' 2-2-2 sigmoid network with the classic worked example's numbers (or a
+network chosen by options), shows the forward pass node by node, then applies the chain rule
+one step per Enter key: each step shows its formula with the numbers and the gradients so
+far. ``--no-pause`` prints every step at once, for pipes and files.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
+import sys
+import textwrap
+from collections.abc import Callable, Iterable
+
+from autograd_lite.engine import BackwardStep, Value, topological_order
+from autograd_lite.narrate import (
+    describe_forward,
+    describe_step,
+    explain,
+    node_names,
+    role_note,
+    role_of,
+    to_ascii,
+)
+from autograd_lite.nn import ACTIVATIONS, MLP
+from autograd_lite.stepping import (
+    CLASSIC_INPUTS,
+    CLASSIC_TARGETS,
+    BackpropExample,
+    backprop_example,
+    classic_network,
+    forward_steps,
+)
+
+LEARNING_RATE = 0.5  # the worked example's, for the closing gradient-descent line
+MAX_ROWS = 8  # a gradient table with more rows shows only the row that changed
+
+
+def _finite(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"needs a finite number, got {text!r}")
+    return x
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"a layer needs at least 1 neuron, got {n}")
+    return n
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser("step", help="(not written yet)")
-    parser.set_defaults(run=run)
+    parser = subcommands.add_parser(
+        "step",
+        help="step through backpropagation, one chain-rule application per Enter key",
+        description=(
+            "Build a small network (by default the 2-2-2 sigmoid network of the classic "
+            "worked example), show its forward pass, then apply the chain rule one step per "
+            "Enter key, showing each formula and the gradients so far. q quits."
+        ),
+    )
+    model = parser.add_argument_group("the network (default: the classic 2-2-2 example)")
+    model.add_argument(
+        "--inputs", nargs="+", type=_finite, metavar="X", help="input values (default: 0.05 0.10)"
+    )
+    model.add_argument(
+        "--targets",
+        nargs="+",
+        type=_finite,
+        metavar="T",
+        help="target values, one per output (default: 0.01 0.99)",
+    )
+    model.add_argument(
+        "--layers",
+        nargs="+",
+        type=_positive,
+        metavar="N",
+        default=[2, 2],
+        help="neurons per layer; the last is the output (default: 2 2)",
+    )
+    model.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        default="sigmoid",
+        help="activation of the hidden layers (default: sigmoid)",
+    )
+    model.add_argument(
+        "--output-activation",
+        choices=list(ACTIVATIONS),
+        help="activation of the output layer (default: --activation)",
+    )
+    model.add_argument(
+        "--seed",
+        type=int,
+        help="draw the weights at random with this seed instead of using the "
+        "example's (any other shape than 2-2-2 uses seed 0)",
+    )
+    model.add_argument(
+        "--op-by-op",
+        action="store_true",
+        help="build each weighted sum from * and + nodes (more steps)",
+    )
+    show = parser.add_argument_group("showing")
+    show.add_argument(
+        "--no-pause",
+        action="store_true",
+        help="print every step without waiting (for pipes and files)",
+    )
+    show.add_argument(
+        "--ascii", action="store_true", help="write d, *, sigma instead of the symbols ∂, ×, σ"
+    )
+    show.add_argument(
+        "--explain",
+        action="store_true",
+        help="end with each gradient as a chain of local derivatives",
+    )
+    show.add_argument("--html", metavar="PATH", help="write the steps as an HTML page instead")
+    parser.set_defaults(run=run, step_parser=parser)
+
+
+def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
+    """The network and sample the options ask for, and a line describing the weights."""
+    parser: argparse.ArgumentParser = args.step_parser
+    inputs = args.inputs or list(CLASSIC_INPUTS)
+    outputs = args.layers[-1]
+    targets = args.targets
+    if targets is None:
+        if outputs != len(CLASSIC_TARGETS):
+            parser.error(f"--targets: give {outputs} number(s), one per output neuron")
+        targets = list(CLASSIC_TARGETS)
+    if len(targets) != outputs:
+        parser.error(
+            f"--targets: got {len(targets)} numbers but the output layer has {outputs} "
+            f"neurons (--layers {' '.join(map(str, args.layers))})"
+        )
+    output_activation = args.output_activation or args.activation
+    classic = args.seed is None and len(inputs) == 2 and args.layers == [2, 2]
+    if classic and output_activation == args.activation:
+        model = classic_network(args.activation, op_by_op=args.op_by_op)
+        origin = "the weights and biases of the classic worked example"
+    else:
+        seed = 0 if args.seed is None else args.seed
+        model = MLP(
+            len(inputs),
+            args.layers,
+            args.activation,
+            output_activation,
+            seed=seed,
+            op_by_op=args.op_by_op,
+        )
+        origin = f"weights drawn at random (seed {seed}), biases 0"
+    return backprop_example(model, inputs, targets), origin
+
+
+def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
+    try:
+        import visualize
+    except ImportError:
+        visualize = None
+    export = getattr(visualize, "export_html", None)
+    if export is None:
+        args.step_parser.error("--html is not available yet: visualize.export_html is missing")
+    path = export(example.error, args.html)
+    print(f"wrote {path}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    print("autograd-lite step: not written yet")
-    return 1
+    example, origin = build_example(args)
+    if args.html:
+        return _export_html(args, example)
+    ascii = args.ascii or not _can_write("∂×σ−←·", sys.stdout)
+    stepper = Stepper(example, ascii=ascii, pause=not args.no_pause)
+    stepper.introduce(origin)
+    stepper.forward()
+    finished = stepper.backward()
+    stepper.conclude(finished, show_explanation=args.explain)
+    return 0
+
+
+def _can_write(text: str, stream: object) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+class Stepper:
+    """Prints one backward pass, step by step, for a learner at a terminal (or a pipe)."""
+
+    def __init__(
+        self,
+        example: BackpropExample,
+        *,
+        ascii: bool = False,
+        pause: bool = True,
+        read_line: Callable[[], str] | None = None,
+        write: Callable[[str], object] | None = None,
+    ) -> None:
+        self.example = example
+        self.ascii = ascii
+        self.pause = pause
+        self.read_line = read_line or sys.stdin.readline
+        self.write = write or (lambda text: print(text, flush=True))
+        self.error = example.error
+        self.names = node_names(self.error)
+        self.parameters = example.model.parameters()
+        self.table = _table_rows(self.error)  # (row title, [(short name, node)])
+
+    def say(self, text: str = "") -> None:
+        self.write(to_ascii(text) if self.ascii else text)
+
+    def introduce(self, origin: str) -> None:
+        model = self.example.model
+        shape = " → ".join(
+            [f"{model.nin} inputs"]
+            + [f"{len(layer.neurons)} {layer.activation}" for layer in model.layers]
+        )
+        inputs = ", ".join(f"x{i} = {x:g}" for i, x in enumerate(self.example.inputs))
+        targets = ", ".join(f"t{k} = {t:g}" for k, t in enumerate(self.example.targets))
+        self.say(f"Network: {shape}, with {origin}.")
+        self.say(f"Inputs {inputs}; targets {targets}; error E = Σ ½ (t − a)².")
+        self.say()
+        self.say("Parameters (w weight, b bias):")
+        rows = [
+            (title, [(n, v) for n, v in cells if not v.inputs and role_of(v.label)])
+            for title, cells in self.table
+        ]
+        for title, cells in rows:
+            if cells:
+                self.say(_row(title, [f"{name}={v.data:.4g}" for name, v in cells]))
+
+    def forward(self) -> None:
+        self.say()
+        self.say("Forward pass: each node from its inputs (z weighted input, a activation)")
+        steps = list(forward_steps(self.error))
+        width = len(str(len(steps)))
+        for step in steps:
+            text = describe_forward(step.node, names=self.names)
+            self.say(f"  {step.number + 1:>{width}}. {text}")
+
+    def backward(self) -> bool:
+        """Run the backward pass; False if the learner quit (or the input ended) early."""
+        total = sum(len(node.inputs) for node in forward_steps(self.error))
+        self.example.model.zero_grad()
+        self.say()
+        self.say(f"Backward pass: {total} chain-rule steps, from E back to every weight.")
+        self.say("Each step: ∂E/∂input += ∂E/∂node × ∂node/∂input (upstream × local).")
+        if self.pause:
+            self.say("Press Enter for the next step, a for all the rest, q to quit.")
+        touched = {self.error}
+        for step in self.error.backward_steps():
+            if self.pause and not self._wait(step.number, total):
+                return False
+            touched.add(step.input)
+            self.show_step(step, total, touched)
+        return True
+
+    def _wait(self, number: int, total: int) -> bool:
+        """Wait for Enter before step ``number``; False to stop."""
+        while True:
+            self.write_prompt(f"[step {number + 1}/{total}] Enter: next, a: all, q: quit > ")
+            answer = self.read_line()
+            if not answer:  # end of input
+                self.say()
+                self.say("(input ended: use --no-pause to print every step without waiting)")
+                return False
+            answer = answer.strip().lower()
+            if answer in ("", "a", "q"):
+                break
+            self.say("Press Enter for the next step, a for all the rest, q to quit.")
+        if answer == "a":
+            self.pause = False
+        return answer != "q"
+
+    def write_prompt(self, text: str) -> None:
+        print(text, end="", flush=True)
+
+    def show_step(self, step: BackwardStep, total: int, touched: set[Value]) -> None:
+        node, input_ = self.names[step.node], self.names[step.input]
+        self.say()
+        where = f"from {node} back to {input_}{role_note(step.input)}"
+        self.say(f"Step {step.number + 1} of {total}: {where}")
+        self.say("  " + describe_step(step, names=self.names))
+        self.say("  Gradients so far (· not reached yet, ← this step):")
+        for title, cells in self.table:
+            if len(self.table) > MAX_ROWS and all(v is not step.input for _, v in cells):
+                continue
+            self.say(_row(title, [_cell(name, v, touched, step.input) for name, v in cells]))
+
+    def conclude(self, finished: bool, *, show_explanation: bool = False) -> None:
+        self.say()
+        if not finished:
+            self.say("Stopped: the gradients above are partial, the rest of the pass never ran.")
+            return
+        self.say("Done: every gradient is complete, the same numbers backward() leaves.")
+        for title, cells in self.table:
+            params = [f"{name}={v.grad:.4g}" for name, v in cells if v in self.parameters]
+            if params:
+                self.say(_row(title, params, prefix="∂E/∂ "))
+        w = self.example.model.layers[-1].neurons[0].w[0]
+        self.say()
+        self.say("Next, gradient descent moves every weight against its gradient:")
+        self.say(
+            f"  w_new = w_old − learning_rate × ∂E/∂w, e.g. with learning_rate {LEARNING_RATE:g}: "
+            f"{w.label} = {w.data:.4g} − {LEARNING_RATE:g} × {w.grad:.4g} "
+            f"= {w.data - LEARNING_RATE * w.grad:.4g}"
+        )
+        if show_explanation:
+            self.say()
+            self.say(explain(self.error))
+
+
+def _table_rows(root: Value) -> list[tuple[str, list[tuple[str, Value]]]]:
+    """Named nodes in rows: the error's nodes, each neuron (a, z, w.., b), the inputs."""
+    neurons: dict[str, list[tuple[str, Value]]] = {}
+    inputs, error = [], []
+    for node in reversed(_named(root)):
+        role = role_of(node.label)
+        if role == "input":
+            inputs.append((node.label, node))
+        elif role:
+            neuron, short = node.label.rsplit(".", 1)
+            neurons.setdefault(neuron, []).append((short, node))
+        else:  # the error's nodes, output by output: E, then E0 e0^2 e0 t0, E1 ...
+            output = re.search(r"\d+", node.label)
+            error.append((int(output.group()) if output else -1, node.label, node))
+    column = {"a": -2, "z": -1, "b": 1 << 30}  # then w0, w1, ... by their number
+    rows = [("error", [(name, node) for _, name, node in sorted(error, key=lambda e: e[0])])]
+    rows = rows if error else []
+    for neuron in sorted(neurons, key=lambda n: (-int(n[1 : n.index(".")]), n)):
+        cells = sorted(neurons[neuron], key=lambda c: column.get(c[0], 0) or int(c[0][1:]))
+        rows.append((neuron, cells))
+    if inputs:
+        rows.append(("inputs", sorted(inputs, key=lambda c: int(c[0][1:]))))
+    return rows
+
+
+def _named(root: Value) -> list[Value]:
+    return [node for node in topological_order(root) if node.label]
+
+
+def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value) -> str:
+    value = f"{node.grad:.4g}" if node in touched else "·"
+    return f"{name}={value}{'←' if node is changed else ''}"
+
+
+def _row(title: str, cells: list[str], prefix: str = "") -> str:
+    return textwrap.fill(
+        "  ".join(cells),
+        width=100,
+        initial_indent=f"    {prefix}{title:<7} ",
+        subsequent_indent=" " * (12 + len(prefix)),
+    )

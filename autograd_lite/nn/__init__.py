@@ -1,11 +1,50 @@
 """Neural networks built from Values: standard library only, so they can be read and ported.
 
+* ``model``   -- ``Neuron``, ``Layer``, ``MLP`` (with ``save`` / ``load`` as JSON);
+* ``losses``  -- mean squared error, the notes' E, cross-entropies, hinge, L2 penalty;
+* ``optim``   -- ``SGD`` and ``Adam``;
+* ``data``    -- xor, moons, circles, spiral and sine datasets, made in code;
+* ``metrics`` -- accuracy.
+
 >>> from autograd_lite.nn import MLP
 >>> model = MLP(2, [8, 1], seed=0)
 >>> type(model([0.1, 0.2])).__name__
 'Value'
 """
 
+from autograd_lite.nn import data
+from autograd_lite.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    half_sum_squared_error,
+    hinge_loss,
+    l2_penalty,
+    mean_squared_error,
+    softmax,
+    softmax_cross_entropy,
+)
+from autograd_lite.nn.metrics import binary_accuracy, class_accuracy
 from autograd_lite.nn.model import ACTIVATIONS, MLP, Layer, Module, Neuron
+from autograd_lite.nn.optim import SGD, Adam, Optimizer
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "binary_accuracy",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "class_accuracy",
+    "data",
+    "half_sum_squared_error",
+    "hinge_loss",
+    "l2_penalty",
+    "mean_squared_error",
+    "softmax",
+    "softmax_cross_entropy",
+]

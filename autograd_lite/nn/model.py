@@ -18,11 +18,15 @@ After a call, ``neuron.z`` and ``neuron.a`` hold that call's nodes (``L{l}.n{j}.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from autograd_lite.engine import Value, weighted_sum
+from autograd_lite.nn._checks import is_number
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -235,3 +239,159 @@ class MLP(Module):
             f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r})"
         )
+
+    # --- saving and loading: JSON only, never pickle -----------------------------------
+
+    def to_dict(self) -> dict:
+        """The architecture and every weight, as plain JSON-ready data.
+
+        >>> model = MLP(1, [1], seed=0)
+        >>> model.layers[0].neurons[0].w[0].data = 0.5
+        >>> model.to_dict()["layers"]
+        [[{'w': [0.5], 'b': 0.0}]]
+        """
+        return {
+            "format": SAVE_FORMAT,
+            "version": SAVE_VERSION,
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "op_by_op": self.op_by_op,
+            "layers": [
+                [{"w": [w.data for w in n.w], "b": n.b.data} for n in layer.neurons]
+                for layer in self.layers
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, saved: object, source: str = "model") -> MLP:
+        """Rebuild a model from ``to_dict()`` data, checking every field first.
+
+        Anything wrong raises a ``ValueError`` that starts with ``source`` and names the
+        field, e.g. ``model: layers[0][1].w[0] must be a finite number, got 'abc'``.
+
+        >>> copy = MLP.from_dict(MLP(2, [3, 1], seed=0).to_dict())
+        >>> [len(layer.neurons) for layer in copy.layers]
+        [3, 1]
+        """
+        return _model_from_checked(cls, _checked_save(saved, source))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to ``path`` as JSON; returns the path.
+
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> loaded = MLP.load(model.save(path))
+        >>> loaded([0.5, 0.5]).data == model([0.5, 0.5]).data
+        True
+        """
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MLP:
+        """Read a model written by ``save()``. A bad file raises ``ValueError`` naming the
+        problem; the file is only parsed as JSON, nothing in it is executed."""
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            saved = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as error:  # not JSON at all, or NaN/Infinity, which JSON lacks
+            raise ValueError(f"{path}: not a valid JSON model file: {error}") from None
+        return cls.from_dict(saved, source=str(path))
+
+
+SAVE_FORMAT = "autograd_lite.MLP"
+SAVE_VERSION = 1
+_SAVE_KEYS = {
+    "format",
+    "version",
+    "nin",
+    "nouts",
+    "activation",
+    "output_activation",
+    "op_by_op",
+    "layers",
+}
+
+
+def _reject_constant(name: str) -> float:
+    # JSON has no NaN or Infinity, but Python's json module accepts them unless told not to
+    raise ValueError(f"weights must be finite numbers, found {name}")
+
+
+def _checked_save(saved: object, source: str) -> dict:
+    """Check the structure of saved model data; returns it unchanged when it is sound."""
+
+    def fail(message: str) -> ValueError:
+        return ValueError(f"{source}: {message}")
+
+    if not isinstance(saved, dict):
+        raise fail(f"expected a JSON object, got {type(saved).__name__}")
+    if saved.get("format") != SAVE_FORMAT:
+        raise fail(f"format must be {SAVE_FORMAT!r}, got {saved.get('format')!r}")
+    if saved.get("version") != SAVE_VERSION:
+        raise fail(
+            f"unsupported version {saved.get('version')!r} (this library reads {SAVE_VERSION})"
+        )
+    missing = sorted(_SAVE_KEYS - saved.keys())
+    if missing:
+        raise fail(f"missing key(s): {', '.join(missing)}")
+    unknown = sorted(saved.keys() - _SAVE_KEYS)
+    if unknown:
+        raise fail(f"unexpected key(s): {', '.join(unknown)}")
+    nin, nouts = saved["nin"], saved["nouts"]
+    if not _is_positive_int(nin):
+        raise fail(f"nin must be a positive integer, got {nin!r}")
+    if not isinstance(nouts, list) or not nouts or not all(map(_is_positive_int, nouts)):
+        raise fail(f"nouts must be a non-empty list of positive integers, got {nouts!r}")
+    for key in ("activation", "output_activation"):
+        if not isinstance(saved[key], str) or saved[key] not in ACTIVATIONS:
+            raise fail(f"unknown {key} {saved[key]!r}; choose one of {', '.join(ACTIVATIONS)}")
+    if not isinstance(saved["op_by_op"], bool):
+        raise fail(f"op_by_op must be true or false, got {saved['op_by_op']!r}")
+    layers = saved["layers"]
+    if not isinstance(layers, list) or len(layers) != len(nouts):
+        raise fail(f"layers must be a list of {len(nouts)} layers (one per entry of nouts)")
+    fan_in = nin
+    for l, (neurons, size) in enumerate(zip(layers, nouts)):  # noqa: E741
+        if not isinstance(neurons, list) or len(neurons) != size:
+            raise fail(f"layers[{l}] must be a list of {size} neurons")
+        for j, neuron in enumerate(neurons):
+            where = f"layers[{l}][{j}]"
+            if not isinstance(neuron, dict) or set(neuron) != {"w", "b"}:
+                raise fail(f"{where} must be an object with exactly the keys 'w' and 'b'")
+            if not isinstance(neuron["w"], list) or len(neuron["w"]) != fan_in:
+                raise fail(f"{where}.w must be a list of {fan_in} weights")
+            for i, weight in enumerate(neuron["w"]):
+                _check_weight(fail, f"{where}.w[{i}]", weight)
+            _check_weight(fail, f"{where}.b", neuron["b"])
+        fan_in = size
+    return saved
+
+
+def _is_positive_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+
+
+def _check_weight(fail: Callable[[str], ValueError], where: str, x: object) -> None:
+    if not is_number(x) or not math.isfinite(x):
+        raise fail(f"{where} must be a finite number, got {x!r}")
+
+
+def _model_from_checked(cls: type[MLP], saved: dict) -> MLP:
+    model = cls(
+        saved["nin"],
+        saved["nouts"],
+        activation=saved["activation"],
+        output_activation=saved["output_activation"],
+        op_by_op=saved["op_by_op"],
+    )
+    for layer, saved_layer in zip(model.layers, saved["layers"]):
+        for neuron, saved_neuron in zip(layer.neurons, saved_layer):
+            for w, value in zip(neuron.w, saved_neuron["w"]):
+                w.data = float(value)
+            neuron.b.data = float(saved_neuron["b"])
+    return model

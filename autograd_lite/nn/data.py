@@ -1,0 +1,171 @@
+"""Small datasets made in code: plain lists, the same every time for the same seed.
+
+Each function returns ``(points, targets)``: ``points`` a list of samples, each a list of
+floats (the network's inputs), and ``targets`` a list with one target per sample.
+
+* ``xor``, ``moons``, ``circles`` -- two classes. ``labels=(negative, positive)`` picks the
+  two target values: (-1, 1) suits ``hinge_loss``, (0, 1) the cross-entropies.
+* ``spiral`` -- several classes, targets 0, 1, ..., k-1 (for ``softmax_cross_entropy``).
+* ``sine`` -- regression: y = sin(x) plus noise.
+
+>>> points, targets = moons(6, noise=0.0, seed=0)
+>>> len(points), len(points[0]), sorted(set(targets))
+(6, 2, [-1, 1])
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from autograd_lite.nn._checks import check_count, check_number, is_number
+
+__all__ = ["circles", "moons", "sine", "spiral", "xor"]
+
+Dataset = tuple[list[list[float]], list]
+
+
+def _check_labels(where: str, labels: object) -> tuple:
+    if (
+        not isinstance(labels, (tuple, list))
+        or len(labels) != 2
+        or not all(is_number(label) for label in labels)
+        or labels[0] == labels[1]
+    ):
+        raise ValueError(f"{where}: labels must be two different numbers, got {labels!r}")
+    return tuple(labels)
+
+
+def _jittered(rng: random.Random, points: list, noise: float) -> list[list[float]]:
+    """Every coordinate plus Gaussian noise with standard deviation ``noise``."""
+    return [[x + rng.gauss(0.0, noise) for x in point] for point in points]
+
+
+def _shuffled(rng: random.Random, points: list, targets: list) -> Dataset:
+    """Shuffle samples and targets together, so classes are mixed in every mini-batch."""
+    order = list(range(len(points)))
+    rng.shuffle(order)
+    return [points[i] for i in order], [targets[i] for i in order]
+
+
+def _linspace(start: float, stop: float, count: int) -> list[float]:
+    """``count`` evenly spaced numbers from ``start`` to ``stop``, both included."""
+    if count == 1:
+        return [start]
+    return [start + (stop - start) * i / (count - 1) for i in range(count)]
+
+
+def xor(labels: tuple = (0, 1)) -> Dataset:
+    """The four corners of the XOR truth table: the target is positive when x0 != x1.
+
+    >>> xor()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    """
+    negative, positive = _check_labels("xor", labels)
+    points = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    return points, [positive if a != b else negative for a, b in points]
+
+
+def moons(
+    n: int = 100, noise: float = 0.1, seed: int | None = 0, labels: tuple = (-1, 1)
+) -> Dataset:
+    """Two interleaving half circles, ``n`` points, with Gaussian ``noise`` (a std. deviation).
+
+    The upper moon has centre (0, 0) and radius 1, the lower one centre (1, 0.5); the lower
+    moon is the positive class. Labels default to -1 / +1, for the hinge loss.
+
+    >>> points, targets = moons(4, noise=0.0, seed=1)
+    >>> sorted((round(a, 3), round(b, 3), label) for (a, b), label in zip(points, targets))
+    [(-1.0, 0.0, -1), (0.0, 0.5, 1), (1.0, 0.0, -1), (2.0, 0.5, 1)]
+    """
+    check_count("moons", "n", n, minimum=2)
+    noise = check_number("moons", "noise", noise, minimum=0.0)
+    negative, positive = _check_labels("moons", labels)
+    rng = random.Random(seed)
+    upper, lower = n // 2, n - n // 2
+    points, targets = [], []
+    for t in _linspace(0.0, math.pi, upper):
+        points.append([math.cos(t), math.sin(t)])
+        targets.append(negative)
+    for t in _linspace(0.0, math.pi, lower):
+        points.append([1.0 - math.cos(t), 0.5 - math.sin(t)])
+        targets.append(positive)
+    return _shuffled(rng, _jittered(rng, points, noise), targets)
+
+
+def circles(
+    n: int = 100,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    seed: int | None = 0,
+    labels: tuple = (-1, 1),
+) -> Dataset:
+    """A small circle (radius ``factor``, the positive class) inside a circle of radius 1.
+
+    >>> points, targets = circles(4, noise=0.0)
+    >>> sorted((round(math.hypot(*x), 3), label) for x, label in zip(points, targets))
+    [(0.5, 1), (0.5, 1), (1.0, -1), (1.0, -1)]
+    """
+    check_count("circles", "n", n, minimum=2)
+    noise = check_number("circles", "noise", noise, minimum=0.0)
+    factor = check_number("circles", "factor", factor, minimum=0.0)
+    if factor >= 1.0:
+        raise ValueError(f"circles: factor must be below 1 (inner radius), got {factor!r}")
+    negative, positive = _check_labels("circles", labels)
+    rng = random.Random(seed)
+    points, targets = [], []
+    for radius, count, label in ((1.0, n // 2, negative), (factor, n - n // 2, positive)):
+        for i in range(count):
+            t = 2.0 * math.pi * i / count
+            points.append([radius * math.cos(t), radius * math.sin(t)])
+            targets.append(label)
+    return _shuffled(rng, _jittered(rng, points, noise), targets)
+
+
+def spiral(
+    n_per_class: int = 50, classes: int = 3, noise: float = 0.2, seed: int | None = 0
+) -> Dataset:
+    """``classes`` spiral arms winding out from the centre, ``n_per_class`` points each.
+
+    Point i of arm k sits at radius r = i / (n-1) and angle 4k + 4r (radians), the angle
+    jittered by ``noise``. Targets are the arm numbers 0 .. classes-1.
+
+    >>> points, targets = spiral(5, classes=3, seed=0)
+    >>> len(points), sorted(set(targets))
+    (15, [0, 1, 2])
+    """
+    check_count("spiral", "n_per_class", n_per_class, minimum=2)
+    check_count("spiral", "classes", classes, minimum=2)
+    noise = check_number("spiral", "noise", noise, minimum=0.0)
+    rng = random.Random(seed)
+    points, targets = [], []
+    for k in range(classes):
+        for r in _linspace(0.0, 1.0, n_per_class):
+            angle = 4.0 * k + 4.0 * r + rng.gauss(0.0, noise)
+            points.append([r * math.sin(angle), r * math.cos(angle)])
+            targets.append(k)
+    return _shuffled(rng, points, targets)
+
+
+def sine(
+    n: int = 40,
+    noise: float = 0.0,
+    seed: int | None = 0,
+    low: float = -math.pi,
+    high: float = math.pi,
+) -> Dataset:
+    """``n`` evenly spaced x from ``low`` to ``high`` with targets sin(x) + Gaussian noise.
+
+    >>> points, targets = sine(3, low=0.0, high=math.pi)
+    >>> [round(x, 4) for (x,) in points], [round(t, 4) for t in targets]
+    ([0.0, 1.5708, 3.1416], [0.0, 1.0, 0.0])
+    """
+    check_count("sine", "n", n, minimum=1)
+    noise = check_number("sine", "noise", noise, minimum=0.0)
+    low = check_number("sine", "low", low)
+    high = check_number("sine", "high", high)
+    if high <= low:
+        raise ValueError(f"sine: high must be above low, got low={low!r}, high={high!r}")
+    rng = random.Random(seed)
+    points = [[x] for x in _linspace(low, high, n)]
+    return points, [math.sin(x) + rng.gauss(0.0, noise) for (x,) in points]

@@ -1,0 +1,256 @@
+"""Loss functions: one Value that says how wrong the outputs are (the notes' error E).
+
+Every loss takes the model's ``outputs`` (Values) and the ``targets`` (numbers) and returns a
+single Value, so ``loss.backward()`` fills every weight's ``grad``. Outputs and targets have
+the same shape: one value, a list with one value per sample, or a list of lists when each
+sample has several outputs. Sums are single ``sum`` nodes; means divide that node by the count.
+
+Bad targets (wrong shape, a label the loss does not use, NaN) raise a ``ValueError`` or a
+``TypeError`` naming the loss, before any node is made.
+
+>>> from autograd_lite import Value
+>>> out = Value(0.8, label="out")
+>>> loss = half_sum_squared_error(out, 1.0)    # E = 1/2 (target - output)^2
+>>> loss.backward()
+>>> round(loss.data, 6), round(out.grad, 6)    # dE/d(out) = -(target - output)
+(0.02, -0.2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autograd_lite.engine import Value, sum_values
+from autograd_lite.nn._checks import check_number, is_number
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "half_sum_squared_error",
+    "hinge_loss",
+    "l2_penalty",
+    "mean_squared_error",
+    "softmax",
+    "softmax_cross_entropy",
+]
+
+# probabilities are clipped to [EPSILON, 1 - EPSILON] so log() never sees 0
+EPSILON = 1e-12
+
+
+def _as_list(loss: str, name: str, x: object) -> list:
+    if isinstance(x, Value) or is_number(x):
+        return [x]
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    raise TypeError(
+        f"{loss}: {name} must be a Value, a number or a list of them, got {type(x).__name__} {x!r}"
+    )
+
+
+def _same_length(loss: str, outputs: list, targets: list, where: str = "") -> None:
+    if len(outputs) != len(targets):
+        raise ValueError(
+            f"{loss}: got {len(outputs)} outputs{where} but {len(targets)} targets; "
+            "they must match one to one"
+        )
+
+
+def _as_value(loss: str, output: object) -> Value:
+    if isinstance(output, Value):
+        return output
+    if is_number(output):
+        return Value(output)
+    raise TypeError(f"{loss}: outputs must be Values or numbers, got {type(output).__name__}")
+
+
+def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, float]]:
+    """Pair every output Value with its target number, checking that the shapes match."""
+    outputs, targets = _as_list(loss, "outputs", outputs), _as_list(loss, "targets", targets)
+    _same_length(loss, outputs, targets)
+    pairs = []
+    for i, (output, target) in enumerate(zip(outputs, targets)):
+        if isinstance(output, (list, tuple)):  # one sample with several outputs
+            target = _as_list(loss, f"targets[{i}]", target)
+            _same_length(loss, output, target, f" for sample {i}")
+            pairs.extend(zip(output, target))
+        else:
+            if isinstance(target, (list, tuple)) and len(target) == 1:
+                target = target[0]  # a one-output model's target written as [t]
+            pairs.append((output, target))
+    if not pairs:
+        raise ValueError(f"{loss}: needs at least one output; got none")
+    return [(_as_value(loss, o), check_number(loss, "each target", t)) for o, t in pairs]
+
+
+def _mean(terms: list[Value]) -> Value:
+    return sum_values(terms) / len(terms)
+
+
+def mean_squared_error(outputs: object, targets: object) -> Value:
+    """Mean of (output - target)^2 over every output: the usual loss for regression.
+
+    >>> round(mean_squared_error([Value(1.0), Value(3.0)], [0.0, 1.0]).data, 6)   # (1 + 4) / 2
+    2.5
+    """
+    pairs = _pairs("mean_squared_error", outputs, targets)
+    return _mean([(output - target) ** 2 for output, target in pairs])
+
+
+def half_sum_squared_error(outputs: object, targets: object) -> Value:
+    """The notes' error E = 1/2 * sum of (target - output)^2.
+
+    The 1/2 cancels the 2 of the derivative: dE/d(output) = -(target - output) = output - target.
+
+    >>> round(half_sum_squared_error([Value(0.75), Value(0.5)], [1.0, 0.0]).data, 6)
+    0.15625
+    """
+    pairs = _pairs("half_sum_squared_error", outputs, targets)
+    return 0.5 * sum_values([(target - output) ** 2 for output, target in pairs])
+
+
+def binary_cross_entropy(probabilities: object, targets: object) -> Value:
+    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], targets y in [0, 1].
+
+    p usually comes from a sigmoid. It is clipped to [1e-12, 1 - 1e-12] so log never sees 0;
+    where it is clipped no gradient flows, which is why a saturated sigmoid learns slowly here.
+    Prefer ``binary_cross_entropy_with_logits`` on the value before the sigmoid.
+
+    >>> round(binary_cross_entropy([Value(0.8), Value(0.4)], [1, 0]).data, 6)  # -(ln .8 + ln .6)/2
+    0.366985
+    """
+    loss = "binary_cross_entropy"
+    pairs = _pairs(loss, probabilities, targets)
+    for p, y in pairs:
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"{loss}: probabilities must be in [0, 1], got {p.data!r}")
+        _check_probability_target(loss, y)
+    terms = []
+    for p, y in pairs:
+        term = []  # skip a term whose weight is 0: one log node less, and no log(0)
+        if y > 0.0:
+            term.append(y * _clipped(p).log())
+        if y < 1.0:
+            term.append((1.0 - y) * (1.0 - _clipped(p)).log())
+        terms.append(-sum_values(term))
+    return _mean(terms)
+
+
+def _clipped(p: Value) -> Value:
+    if EPSILON <= p.data <= 1.0 - EPSILON:
+        return p
+    return Value(min(max(p.data, EPSILON), 1.0 - EPSILON))  # a constant: no gradient
+
+
+def _check_probability_target(loss: str, y: float) -> None:
+    if not 0.0 <= y <= 1.0:
+        raise ValueError(f"{loss}: targets must be in [0, 1] (labels 0 and 1), got {y!r}")
+
+
+def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
+    """Binary cross-entropy of sigmoid(z), computed from the logit z without overflow.
+
+    Per sample: max(z, 0) - z*y + log(1 + exp(-|z|)), which equals
+    -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) but never takes exp of a large number.
+
+    >>> from autograd_lite import Value
+    >>> round(binary_cross_entropy_with_logits(Value(0.0), 1).data, 6)   # ln 2
+    0.693147
+    >>> binary_cross_entropy_with_logits(Value(-1000.0), 1).data          # no overflow
+    1000.0
+    """
+    loss = "binary_cross_entropy_with_logits"
+    pairs = _pairs(loss, logits, targets)
+    for _, y in pairs:
+        _check_probability_target(loss, y)
+    return _mean([z.relu() - z * y + ((-z.abs()).exp() + 1.0).log() for z, y in pairs])
+
+
+def hinge_loss(scores: object, targets: object) -> Value:
+    """Max-margin loss: mean of max(0, 1 - y * score) with labels y = -1 or +1.
+
+    A sample costs nothing once it is on the right side with a margin of 1; the sign of the
+    score is the predicted class.
+
+    >>> round(hinge_loss([Value(2.0), Value(0.5), Value(0.5)], [1, 1, -1]).data, 6)
+    0.666667
+    """
+    pairs = _pairs("hinge_loss", scores, targets)
+    for _, y in pairs:
+        if y not in (-1.0, 1.0):
+            raise ValueError(
+                f"hinge_loss: targets must be -1 or +1, got {y!r} (datasets: labels=(-1, 1))"
+            )
+    return _mean([(1.0 - score * y).relu() for score, y in pairs])
+
+
+def _check_logits(loss: str, logits: object) -> list[Value]:
+    if not isinstance(logits, (list, tuple)) or len(logits) < 2:
+        raise ValueError(f"{loss}: needs a list of at least 2 logits per sample, got {logits!r}")
+    return [_as_value(loss, z) for z in logits]
+
+
+def softmax(logits: Sequence[Value | float]) -> list[Value]:
+    """Probabilities exp(z_i) / sum_j exp(z_j), shifted by max(z) so exp never overflows.
+
+    >>> [round(p.data, 4) for p in softmax([Value(1.0), Value(1.0), Value(1000.0)])]
+    [0.0, 0.0, 1.0]
+    """
+    logits = _check_logits("softmax", logits)
+    shift = max(z.data for z in logits)  # a constant: softmax(z - c) == softmax(z)
+    exps = [(z - shift).exp() for z in logits]
+    total = sum_values(exps)
+    return [e / total for e in exps]
+
+
+def softmax_cross_entropy(logits: object, targets: object) -> Value:
+    """Cross-entropy of softmax(logits) for classes 0..k-1, mean over samples.
+
+    ``logits`` is one list of k Values (one sample, ``targets`` an int) or a list of such
+    lists (``targets`` a list of ints). Per sample it is log(sum_j exp(z_j)) - z_target,
+    computed with the log-sum-exp shift by max(z), so large logits do not overflow.
+
+    >>> from autograd_lite import Value
+    >>> round(softmax_cross_entropy([Value(0.0), Value(0.0)], 1).data, 6)    # ln 2
+    0.693147
+    >>> round(softmax_cross_entropy([[Value(1000.0), Value(0.0)]], [0]).data, 6)
+    0.0
+    """
+    loss = "softmax_cross_entropy"
+    if isinstance(logits, (list, tuple)) and logits and isinstance(logits[0], (Value, int, float)):
+        logits, targets = [logits], [targets]  # a single sample
+    samples = _as_list(loss, "logits", logits)
+    targets = _as_list(loss, "targets", targets)
+    _same_length(loss, samples, targets)
+    if not samples:
+        raise ValueError(f"{loss}: needs at least one sample; got none")
+    samples = [_check_logits(loss, sample) for sample in samples]
+    for sample, target in zip(samples, targets):
+        if not isinstance(target, int) or isinstance(target, bool):
+            raise TypeError(f"{loss}: targets must be class numbers (int), got {target!r}")
+        if not 0 <= target < len(sample):
+            raise ValueError(
+                f"{loss}: target class {target} is out of range for {len(sample)} logits"
+            )
+    terms = []
+    for sample, target in zip(samples, targets):
+        shift = max(z.data for z in sample)
+        log_sum_exp = sum_values([(z - shift).exp() for z in sample]).log()
+        terms.append(log_sum_exp - (sample[target] - shift))
+    return _mean(terms)
+
+
+def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
+    """``strength * sum(p^2)``: added to a loss, it pulls every weight a little towards 0.
+
+    >>> round(l2_penalty([Value(1.0), Value(-2.0)], 0.1).data, 6)
+    0.5
+    """
+    strength = check_number("l2_penalty", "strength", strength, minimum=0.0)
+    parameters = list(parameters)
+    if not parameters:
+        raise ValueError("l2_penalty: needs at least one parameter; got none")
+    for p in parameters:
+        if not isinstance(p, Value):
+            raise TypeError(f"l2_penalty: parameters must be Values, got {type(p).__name__}")
+    return strength * sum_values([p * p for p in parameters])

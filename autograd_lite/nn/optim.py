@@ -1,0 +1,176 @@
+"""Optimizers: turn the gradients left by ``backward()`` into new weights.
+
+Plain gradient descent is the notes' rule, for every parameter w:
+
+    w_new = w_old - learning_rate * dE/dw
+
+``SGD`` adds momentum and weight decay to it, ``Adam`` scales each step by running averages
+of the gradient. Updates change ``.data`` directly, so no graph is recorded. The learning
+rate is a number or a function of the step number (0, 1, 2, ...), for schedules.
+
+>>> from autograd_lite import Value
+>>> w = Value(2.0, label="w")
+>>> optimizer = SGD([w], lr=0.1)
+>>> loss = w * w                 # dE/dw = 2w = 4
+>>> loss.backward()
+>>> optimizer.step()             # w = 2 - 0.1 * 4
+>>> round(w.data, 6)
+1.6
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from autograd_lite.engine import Value
+from autograd_lite.nn._checks import check_number, is_number
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+LearningRate = float | Callable[[int], float]
+
+
+class Optimizer:
+    """What every optimizer shares: the parameters, the learning rate and the step count.
+
+    ``step()`` first checks every gradient: if one is NaN or infinite it raises a
+    ``ValueError`` naming the parameter and changes nothing.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: LearningRate) -> None:
+        name = type(self).__name__
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{name}: needs at least one parameter; got none")
+        seen = set()
+        for p in self.params:
+            if not isinstance(p, Value):
+                raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__} {p!r}")
+            if p in seen:  # it would be updated twice per step
+                raise ValueError(f"{name}: parameter {p.label or p!r} is listed twice")
+            seen.add(p)
+        if not callable(lr):
+            check_number(name, "lr", lr, minimum=0.0)
+        self.lr = lr
+        self.step_count = 0  # steps taken so far; the next step's number
+
+    def learning_rate(self) -> float:
+        """The learning rate of the next step: ``lr``, or ``lr(step_count)`` for a schedule."""
+        if not callable(self.lr):
+            return float(self.lr)
+        rate = self.lr(self.step_count)
+        if not is_number(rate) or not math.isfinite(rate) or rate < 0:
+            raise ValueError(
+                f"{type(self).__name__}: the lr schedule gave {rate!r} at step {self.step_count}; "
+                "it must return a finite number >= 0"
+            )
+        return float(rate)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0 (they accumulate across ``backward()`` calls)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its gradient, then count the step."""
+        for p in self.params:
+            if not math.isfinite(p.grad):
+                raise ValueError(
+                    f"{type(self).__name__}.step: gradient of {p.label or 'a parameter'} is "
+                    f"{p.grad!r} (data {p.data!r}); no parameter was changed"
+                )
+        self.update(self.learning_rate())
+        self.step_count += 1
+
+    def update(self, lr: float) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay.
+
+    Per parameter, with g = grad + weight_decay * w:
+
+        velocity = momentum * velocity + g        (velocity = g when momentum is 0)
+        w        = w - lr * velocity
+
+    >>> from autograd_lite import Value
+    >>> w = Value(1.0)
+    >>> optimizer = SGD([w], lr=lambda step: 0.5 / (step + 1))   # a schedule
+    >>> w.grad = 1.0; optimizer.step(); w.grad = 1.0; optimizer.step()
+    >>> w.data          # 1 - 0.5 - 0.25
+    0.25
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LearningRate,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = check_number("SGD", "momentum", momentum, minimum=0.0)
+        if self.momentum >= 1.0:
+            raise ValueError(f"SGD: momentum must be below 1, got {momentum!r}")
+        self.weight_decay = check_number("SGD", "weight_decay", weight_decay, minimum=0.0)
+        self.velocity = [0.0] * len(self.params)
+
+    def update(self, lr: float) -> None:
+        for i, p in enumerate(self.params):
+            g = p.grad + self.weight_decay * p.data
+            self.velocity[i] = self.momentum * self.velocity[i] + g
+            p.data -= lr * self.velocity[i]
+
+
+class Adam(Optimizer):
+    """Adam: each parameter gets its own step size from running averages of its gradient.
+
+    Per parameter, at step t = 1, 2, ... with g = grad + weight_decay * w:
+
+        m = beta1 * m + (1 - beta1) * g           average gradient
+        v = beta2 * v + (1 - beta2) * g^2         average squared gradient
+        w = w - lr * m_hat / (sqrt(v_hat) + eps)  m_hat = m / (1 - beta1^t), same for v
+
+    >>> from autograd_lite import Value
+    >>> w = Value(1.0)
+    >>> optimizer = Adam([w], lr=0.1)
+    >>> w.grad = 5.0; optimizer.step()
+    >>> round(w.data, 6)      # the first step has size lr whatever the gradient's size
+    0.9
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: LearningRate = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
+        for beta in betas:
+            if check_number("Adam", "each beta", beta, minimum=0.0) >= 1.0:
+                raise ValueError(f"Adam: betas must be below 1, got {betas!r}")
+        self.beta1, self.beta2 = float(betas[0]), float(betas[1])
+        self.eps = check_number("Adam", "eps", eps, minimum=0.0)
+        if self.eps == 0.0:
+            raise ValueError("Adam: eps must be > 0 (it keeps the division finite), got 0")
+        self.weight_decay = check_number("Adam", "weight_decay", weight_decay, minimum=0.0)
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def update(self, lr: float) -> None:
+        t = self.step_count + 1
+        m_correction = 1.0 - self.beta1**t
+        v_correction = 1.0 - self.beta2**t
+        for i, p in enumerate(self.params):
+            g = p.grad + self.weight_decay * p.data
+            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g
+            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * g * g
+            m_hat = self.m[i] / m_correction
+            v_hat = self.v[i] / v_correction
+            p.data -= lr * m_hat / (math.sqrt(v_hat) + self.eps)

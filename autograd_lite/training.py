@@ -1,0 +1,257 @@
+"""A training loop with a progress bar: forward, loss, backward, optimizer step, repeat.
+
+This module uses ``tqdm`` for the bar, so it lives outside ``autograd_lite.nn`` (which uses
+only the standard library). The loop itself is the one every example spells out:
+
+    outputs = [model(x) for x in batch]            # forward pass
+    loss = loss_function(outputs, targets)         # how wrong (+ optional L2 penalty)
+    optimizer.zero_grad(); loss.backward()         # blame of every weight
+    optimizer.step()                               # w = w - lr * dE/dw
+
+>>> from autograd_lite.nn import MLP, data
+>>> points, targets = data.xor(labels=(-1, 1))
+>>> model = MLP(2, [8, 1], seed=0)
+>>> history = fit(model, points, targets, loss="hinge", epochs=50, progress=False)
+>>> len(history.loss), history.loss[-1] < history.loss[0]
+(50, True)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from tqdm import tqdm
+
+from autograd_lite.engine import Value, no_grad
+from autograd_lite.nn import losses, metrics
+from autograd_lite.nn._checks import check_count, check_number
+from autograd_lite.nn.model import MLP
+from autograd_lite.nn.optim import SGD, Optimizer
+
+__all__ = ["LOSSES", "History", "decision_map", "evaluate", "fit", "forward_pass"]
+
+# loss name -> (loss function, accuracy function; None for regression, which has no classes)
+LOSSES: dict[str, tuple[Callable[..., Value], Callable[..., float] | None]] = {
+    "hinge": (losses.hinge_loss, metrics.binary_accuracy),
+    "bce_with_logits": (losses.binary_cross_entropy_with_logits, metrics.binary_accuracy),
+    "bce": (losses.binary_cross_entropy, partial(metrics.binary_accuracy, threshold=0.5)),
+    "softmax_cross_entropy": (losses.softmax_cross_entropy, metrics.class_accuracy),
+    "mse": (losses.mean_squared_error, None),
+    "half_sum_squared_error": (losses.half_sum_squared_error, None),
+}
+
+
+@dataclass
+class History:
+    """What happened at each optimizer step: the loss (with the L2 penalty), the accuracy on
+    that step's batch (None for regression) and the learning rate used."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+def _loss_functions(loss: str) -> tuple[Callable[..., Value], Callable[..., float] | None]:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    return LOSSES[loss]
+
+
+def _check_data(where: str, inputs: Sequence, targets: Sequence) -> None:
+    if len(inputs) != len(targets) or not inputs:
+        raise ValueError(
+            f"{where}: needs as many inputs as targets (at least one); "
+            f"got {len(inputs)} inputs and {len(targets)} targets"
+        )
+
+
+def forward_pass(
+    model: MLP,
+    inputs: Sequence[Sequence[float]],
+    targets: Sequence,
+    *,
+    loss: str = "hinge",
+    l2: float = 0.0,
+) -> tuple[Value, list]:
+    """Run ``model`` on every input and measure the loss: returns ``(loss, outputs)``.
+
+    The loss includes ``l2 * sum(w^2)`` when ``l2`` > 0. The graph is recorded (unless
+    inside ``no_grad()``), so ``loss.backward()`` then gives every weight its gradient.
+
+    >>> from autograd_lite.nn import MLP
+    >>> model = MLP(1, [1], seed=0)
+    >>> model.layers[0].neurons[0].w[0].data = 2.0
+    >>> total, outputs = forward_pass(model, [[1.0], [2.0]], [2.0, 3.0], loss="mse")
+    >>> total.data, [y.data for y in outputs]      # errors 0 and 1
+    (0.5, [2.0, 4.0])
+    """
+    loss_function, _ = _loss_functions(loss)
+    _check_data("forward_pass", inputs, targets)
+    l2 = check_number("forward_pass", "l2", l2, minimum=0.0)
+    outputs = [model(x) for x in inputs]
+    total = loss_function(outputs, list(targets))
+    if l2 > 0.0:
+        total = total + losses.l2_penalty(model.parameters(), l2)
+    return total, outputs
+
+
+def fit(
+    model: MLP,
+    inputs: Sequence[Sequence[float]],
+    targets: Sequence,
+    *,
+    loss: str = "hinge",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    seed: int | None = 0,
+    progress: bool = True,
+    description: str = "training",
+) -> History:
+    """Train ``model`` on ``inputs`` / ``targets`` and return the ``History`` of every step.
+
+    * ``loss`` -- a name from ``LOSSES`` ("hinge", "bce_with_logits", "bce",
+      "softmax_cross_entropy", "mse", "half_sum_squared_error");
+    * ``optimizer`` -- default ``SGD(model.parameters(), lr=0.1)``;
+    * ``epochs`` -- passes over the data; ``batch_size`` -- samples per step (default: all
+      of them, "full batch"); mini-batches are reshuffled every epoch with ``seed``;
+    * ``l2`` -- strength of the L2 penalty added to the loss (0: none);
+    * ``progress=False`` runs silently; otherwise a bar shows the loss and the accuracy.
+    """
+    _, accuracy_function = _loss_functions(loss)
+    _check_data("fit", inputs, targets)
+    check_count("fit", "epochs", epochs)
+    batch_size = len(inputs) if batch_size is None else check_count("fit", "batch_size", batch_size)
+    l2 = check_number("fit", "l2", l2, minimum=0.0)
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=0.1)
+    rng = random.Random(seed)
+    order = list(range(len(inputs)))
+    steps_per_epoch = -(-len(inputs) // batch_size)  # rounded up: a smaller last batch
+    history = History()
+    with tqdm(
+        total=epochs * steps_per_epoch, desc=description, unit="step", disable=not progress
+    ) as bar:
+        for _ in range(epochs):
+            if batch_size < len(inputs):
+                rng.shuffle(order)
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                batch_targets = [targets[i] for i in batch]
+                total, outputs = forward_pass(
+                    model, [inputs[i] for i in batch], batch_targets, loss=loss, l2=l2
+                )
+                history.learning_rate.append(optimizer.learning_rate())
+                optimizer.zero_grad()
+                total.backward()
+                optimizer.step()
+                accuracy = accuracy_function(outputs, batch_targets) if accuracy_function else None
+                history.loss.append(total.data)
+                history.accuracy.append(accuracy)
+                bar.set_postfix(_postfix(total.data, accuracy), refresh=False)
+                bar.update()
+    return history
+
+
+def _postfix(loss: float, accuracy: float | None) -> dict[str, str]:
+    shown = {"loss": f"{loss:.4f}"}
+    if accuracy is not None:
+        shown["accuracy"] = f"{accuracy:.0%}"
+    return shown
+
+
+def evaluate(
+    model: MLP,
+    inputs: Sequence[Sequence[float]],
+    targets: Sequence,
+    *,
+    loss: str = "hinge",
+    l2: float = 0.0,
+) -> tuple[float, float | None]:
+    """(loss, accuracy) of ``model`` on the data, without recording a graph.
+
+    The loss includes the L2 penalty when ``l2`` > 0, as during ``fit``; the accuracy is
+    None for regression losses.
+
+    >>> from autograd_lite.nn import MLP
+    >>> model = MLP(1, [1], output_activation="linear", seed=0)
+    >>> model.layers[0].neurons[0].w[0].data = 2.0
+    >>> evaluate(model, [[1.0], [2.0]], [2.0, 3.0], loss="mse")     # errors 0 and 1
+    (0.5, None)
+    """
+    _, accuracy_function = _loss_functions(loss)
+    with no_grad():
+        total, outputs = forward_pass(model, inputs, targets, loss=loss, l2=l2)
+    accuracy = accuracy_function(outputs, targets) if accuracy_function else None
+    return total.data, accuracy
+
+
+# what the decision map draws: the predicted class's region, and each sample's own class
+REGION_MARKS = ". -:~=+^"
+SAMPLE_MARKS = "ox*#@%&$"
+
+
+def decision_map(
+    model: MLP,
+    points: Sequence[Sequence[float]],
+    targets: Sequence,
+    *,
+    width: int = 64,
+    height: int = 22,
+    threshold: float = 0.0,
+) -> str:
+    """The plane of a 2-input classifier as text, to see the boundary it learned.
+
+    Every character is a spot of the plane showing the class the model predicts there
+    (``.`` class 0, blank class 1, ``-`` class 2, ...); each sample is drawn on top with its
+    own class (``o`` class 0, ``x`` class 1, ``*`` class 2, ...). With one output, a value
+    above ``threshold`` is class 1 and a target above 0 is class 1 (labels -1/+1 or 0/1);
+    with several outputs the largest one wins.
+
+    >>> from autograd_lite.nn import MLP
+    >>> model = MLP(2, [1], seed=0)
+    >>> model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].w[1].data = 1.0, 0.0
+    >>> decision_map(model, [[-1.0, 0.0], [1.0, 0.0]], [-1, 1], width=8, height=3).splitlines()
+    ['....', 'o...   x', '....']
+    """
+    if model.nin != 2:
+        raise ValueError(f"decision_map: needs a model with 2 inputs, got {model.nin}")
+    _check_data("decision_map", points, targets)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    margin_x = 0.1 * (max(xs) - min(xs) or 1.0)
+    margin_y = 0.1 * (max(ys) - min(ys) or 1.0)
+    left, right = min(xs) - margin_x, max(xs) + margin_x
+    bottom, top = min(ys) - margin_y, max(ys) + margin_y
+
+    def predicted_class(point: list[float]) -> int:
+        output = model(point)
+        if isinstance(output, list):
+            scores = [v.data for v in output]
+            return scores.index(max(scores))
+        return int(output.data > threshold)
+
+    def cell_centre(row: int, column: int) -> list[float]:
+        x = left + (right - left) * (column + 0.5) / width
+        y = top - (top - bottom) * (row + 0.5) / height
+        return [x, y]
+
+    with no_grad():
+        grid = [
+            [REGION_MARKS[predicted_class(cell_centre(row, column)) % len(REGION_MARKS)]
+             for column in range(width)]
+            for row in range(height)
+        ]  # fmt: skip
+    several_classes = isinstance(targets[0], int) and max(targets) > 1
+    for (x, y), target in zip(points, targets):
+        column = min(int((x - left) / (right - left) * width), width - 1)
+        row = min(int((top - y) / (top - bottom) * height), height - 1)
+        target_class = target if several_classes else int(target > 0)
+        grid[row][column] = SAMPLE_MARKS[target_class % len(SAMPLE_MARKS)]
+    return "\n".join("".join(row).rstrip() for row in grid)

@@ -1,0 +1,238 @@
+"""The HTML pages in a real browser: Debian's chromium, driven headless by Playwright.
+
+One browser serves the whole module. Each test opens an exported file, works the controls
+as a learner would and reads what the page shows, comparing it with the engine's numbers;
+every page must load with no console error and fetch nothing but itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from autograd_lite import Value
+from autograd_lite.narrate import describe_step, node_names
+from autograd_lite.nn import MLP, data
+from autograd_lite.nn.optim import SGD
+from visualize import edge_ids, export_html, export_training_html, graph_ids
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Opened:
+    page: object
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def grad(self, node_id: str) -> str:
+        return self.page.text_content(f"#{node_id} .grad")
+
+    def data(self, node_id: str) -> str:
+        return self.page.text_content(f"#{node_id} .data")
+
+    def click(self, button: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.click(f"#{button}")
+
+    def position(self) -> int:
+        return int(self.page.input_value("#slider"))
+
+
+@pytest.fixture
+def open_page(browser):
+    pages = []
+
+    def opener(path: Path) -> Opened:
+        page = browser.new_page(viewport={"width": 1300, "height": 850})
+        opened = Opened(page)
+        page.on(
+            "console",
+            lambda message: message.type == "error" and opened.errors.append(message.text),
+        )
+        page.on("pageerror", lambda error: opened.errors.append(str(error)))
+        page.on("request", lambda request: opened.requests.append(request.url))
+        page.goto(path.as_uri())
+        pages.append(opened)
+        return opened
+
+    yield opener
+    for opened in pages:
+        opened.page.close()
+        assert opened.errors == [], "the page logged errors"
+        assert len(opened.requests) == 1, f"the page fetched more than itself: {opened.requests}"
+
+
+def neuron_graph() -> dict[str, Value]:
+    """E = tanh(w x + b)^2 + x: x reaches E along two paths, so its grad grows twice."""
+    x, w, b = Value(0.5, "x"), Value(-1.5, "w"), Value(0.25, "b")
+    z = w * x + b
+    z.label = "z"
+    a = z.tanh()
+    a.label = "a"
+    error = a * a + x
+    error.label = "E"
+    return {"x": x, "w": w, "b": b, "z": z, "a": a, "E": error}
+
+
+FORWARD = 5  # computed nodes of neuron_graph(): w*x, z, a, a*a, E
+
+
+def engine_after(steps: int) -> dict[str, str]:
+    """Grad of each labelled node after ``steps`` backward steps, as the page writes it."""
+    g = neuron_graph()
+    stepper = g["E"].backward_steps()
+    for _ in range(steps):
+        next(stepper)
+    return {name: format(v.grad, ".4g") for name, v in g.items()}
+
+
+def shown_number(opened: Opened, node_id: str, field_name: str = "grad") -> str:
+    """The number in a node's grad (or data) text, without the words around it."""
+    element = opened.page.locator(f"#{node_id} .{field_name}")
+    text = element.text_content()
+    prefix = element.get_attribute("data-prefix") or ""
+    suffix = element.get_attribute("data-suffix") or ""
+    assert text.startswith(prefix) and text.endswith(suffix)
+    return text[len(prefix) : len(text) - len(suffix)]
+
+
+@pytest.fixture
+def neuron_page(tmp_path):
+    g = neuron_graph()
+    path = export_html(g["E"], tmp_path / "neuron")
+    return g, graph_ids(g["E"]), path
+
+
+def test_next_shows_the_engines_grads_and_previous_undoes(open_page, neuron_page):
+    g, ids, path = neuron_page
+    opened = open_page(path)
+    for steps in (1, 2, 9):  # the seed, then N backward steps
+        target = FORWARD + 1 + steps
+        opened.click("next", target - opened.position())
+        expected = engine_after(steps)
+        for name in ("x", "w", "z", "a", "E"):
+            assert shown_number(opened, ids[g[name]]) == expected[name], (steps, name)
+    opened.click("previous")
+    expected = engine_after(8)
+    assert [shown_number(opened, ids[g[n]]) for n in "xwb"] == [expected[n] for n in "xwb"]
+    assert opened.page.is_disabled("#next") is False
+
+
+def test_each_step_shows_the_narration_and_highlights_its_edge_and_nodes(open_page, neuron_page):
+    g, ids, path = neuron_page
+    opened = open_page(path)
+    edges = edge_ids(g["E"])
+    fresh = neuron_graph()  # the same graph, stepped by the engine
+    steps = list(fresh["E"].backward_steps())
+    opened.click("next", FORWARD + 1 + 5)
+    assert opened.page.text_content("#formula") == describe_step(
+        steps[4], names=node_names(fresh["E"])
+    )
+    node_id, input_id = ids[g["a"]], ids[g["z"]]  # the 5th step: a = tanh(z) sends to z
+    assert "sending" in opened.page.get_attribute(f"#{node_id}", "class")
+    assert "receiving" in opened.page.get_attribute(f"#{input_id}", "class")
+    assert "current" in opened.page.get_attribute(f"#{edges[g['z'], g['a']]}", "class")
+    assert opened.page.locator("#picture .receiving").count() == 1
+    assert opened.page.locator("g.edge.current").count() == 1
+
+
+def test_forward_pass_fills_in_values_one_node_at_a_time(open_page, neuron_page):
+    g, ids, path = neuron_page
+    opened = open_page(path)
+    assert shown_number(opened, ids[g["x"]], "data") == "0.5"  # leaves are known
+    assert shown_number(opened, ids[g["z"]], "data") == "?"
+    opened.click("next", 2)  # w*x, then z
+    assert shown_number(opened, ids[g["z"]], "data") == format(-0.5, ".4g")
+    assert shown_number(opened, ids[g["a"]], "data") == "?"
+    assert "pending" in opened.page.get_attribute(f"#{ids[g['a']]}", "class")
+    assert opened.page.text_content("#formula").startswith("z = ")
+
+
+def test_slider_keys_and_reset_jump(open_page, neuron_page):
+    g, ids, path = neuron_page
+    opened = open_page(path)
+    slider_to = (
+        "(slider, value) => { slider.value = value; slider.dispatchEvent(new Event('input')); }"
+    )
+    opened.page.eval_on_selector("#slider", slider_to, FORWARD + 1 + 6)
+    assert shown_number(opened, ids[g["b"]]) == engine_after(6)["b"]
+    opened.page.locator("body").press("ArrowRight")
+    assert opened.position() == FORWARD + 1 + 7
+    opened.page.locator("body").press("End")
+    assert shown_number(opened, ids[g["x"]]) == engine_after(9)["x"]
+    assert opened.page.is_disabled("#next")
+    opened.click("reset")
+    assert opened.position() == 0 and shown_number(opened, ids[g["x"]]) == "0"
+    opened.click("phase-backward")
+    assert opened.position() == FORWARD + 1 and shown_number(opened, ids[g["E"]]) == "1"
+
+
+def test_play_runs_to_the_end_and_pause_stops(open_page, neuron_page):
+    g, ids, path = neuron_page
+    opened = open_page(path)
+    opened.page.select_option("#speed", "30")
+    opened.click("play")
+    opened.page.wait_for_function("document.getElementById('slider').value === '15'")
+    assert opened.page.text_content("#play").endswith("Play")  # it paused itself at the end
+    assert shown_number(opened, ids[g["w"]]) == engine_after(9)["w"]
+
+
+def test_a_16_16_network_page_replays_to_the_end(open_page, tmp_path):
+    model = MLP(2, [16, 16, 1], seed=0)
+    output = model([0.5, -1.0])
+    path = export_html(output, tmp_path / "big")
+    ids = graph_ids(output)
+    output.backward()
+    first = model.layers[0].neurons[0]
+    opened = open_page(path)
+    opened.page.locator("body").press("End")
+    assert shown_number(opened, ids[first.z]) == format(first.z.grad, ".4g")
+    assert shown_number(opened, ids[first.a]) == format(first.a.grad, ".4g")
+    norm = sum(p.grad**2 for p in first.parameters()) ** 0.5
+    assert shown_number(opened, ids[first.z], "params") == format(norm, ".4g")
+
+
+def test_training_page_slides_over_epochs(open_page, tmp_path):
+    points, targets = data.xor()
+    model = MLP(2, [3, 1], seed=0)
+    path = export_training_html(
+        model,
+        points,
+        targets,
+        tmp_path / "xor",
+        epochs=8,
+        optimizer=SGD(model.parameters(), lr=0.3),
+    )
+    twin = MLP(2, [3, 1], seed=0)  # trained by hand to epoch 3: w = w - 0.3 dE/dw
+    for _ in range(3):
+        outputs = [twin(x) for x in points]
+        error = sum((o - t) ** 2 for o, t in zip(outputs, targets)) / len(points)
+        twin.zero_grad()
+        error.backward()
+        for p in twin.parameters():
+            p.data -= 0.3 * p.grad
+    opened = open_page(path)
+    assert opened.page.get_attribute("#slider", "max") == "8"
+    opened.click("next", 3)
+    w0 = twin.layers[0].neurons[0].w[0]
+    assert opened.page.text_content("#row-L0\\.n0\\.w0 .weight") == format(w0.data, ".3g")
+    assert opened.page.text_content("#epoch-number") == "3"
+    edge = opened.page.locator("[id='L0.n0.w0'] path").first
+    assert float(edge.get_attribute("stroke-width")) > 0

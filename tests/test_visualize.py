@@ -1,0 +1,502 @@
+"""Pictures of the gradient flow: the SVG that Graphviz draws is parsed and checked.
+
+Expected numbers are derived by hand in the comments, never read back from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import graphviz
+import pytest
+
+from autograd_lite import Value
+from autograd_lite.cli import main
+from autograd_lite.nn import MLP
+from visualize import (
+    draw_graph,
+    draw_network,
+    edge_ids,
+    graph_ids,
+    graphviz_available,
+    render,
+    style,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")
+
+
+# --- reading the SVG ------------------------------------------------------------------------
+
+
+class Picture:
+    """The SVG of a digraph: its node and edge groups by id, their texts and strokes."""
+
+    def __init__(self, digraph: graphviz.Digraph) -> None:
+        self.root = ElementTree.fromstring(digraph.pipe(format="svg"))
+        groups = list(self.root.iter(f"{SVG}g"))
+        self.nodes = {g.get("id"): g for g in groups if g.get("class") == "node"}
+        self.edges = {g.get("id"): g for g in groups if g.get("class") == "edge"}
+
+    def value_nodes(self) -> dict[str, ElementTree.Element]:
+        """The nodes that are Values (node0, node1, ...), not the legend or the note."""
+        return {key: g for key, g in self.nodes.items() if re.fullmatch(r"node\d+", key)}
+
+    @staticmethod
+    def text(group: ElementTree.Element) -> str:
+        """All text of a node or edge, pieces joined by spaces."""
+        return " ".join(t.text.strip() for t in group.iter(f"{SVG}text") if t.text)
+
+    @staticmethod
+    def stroke(edge: ElementTree.Element) -> tuple[float, str, bool]:
+        """(stroke width, colour, dashed) of an edge's line."""
+        path = edge.find(f".//{SVG}path")
+        width = float(path.get("stroke-width", "1"))
+        return width, path.get("stroke"), path.get("stroke-dasharray") is not None
+
+    @staticmethod
+    def outline(node: ElementTree.Element) -> ElementTree.Element:
+        return node.find(f".//{SVG}path")
+
+
+def ids_by_label(root: Value) -> dict[str, str]:
+    return {value.label: key for value, key in graph_ids(root).items() if value.label}
+
+
+def edge_id(root: Value, source: Value, target: Value) -> str:
+    return edge_ids(root)[source, target]
+
+
+# --- computation graph ----------------------------------------------------------------------
+
+
+def exploding_graph() -> tuple[Value, dict[str, Value]]:
+    """E = (w x + b)² with x = 2, w = -3, b = 10.
+
+    p = w x = -6, z = p + b = 4, E = z² = 16. By hand: ∂E/∂z = 2z = 8, ∂E/∂p = ∂E/∂b = 8,
+    ∂E/∂w = 8 x = 16 and ∂E/∂x = 8 w = -24: both above the threshold of 10.
+    """
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(10.0, "b")
+    p = w * x
+    p.label = "p"
+    z = p + b
+    z.label = "z"
+    error = z * z
+    error.label = "E"
+    error.backward()
+    return error, {"x": x, "w": w, "b": b, "p": p, "z": z}
+
+
+@needs_dot
+def test_graph_shows_each_value_with_its_numbers():
+    error, values = exploding_graph()
+    picture = Picture(draw_graph(error))
+    nodes = picture.value_nodes()
+    assert len(nodes) == 6  # x, w, b, p, z, E: no constants here
+    ids = ids_by_label(error)
+    expected = {"x": (2, -24), "w": (-3, 16), "b": (10, 8), "p": (-6, 8), "z": (4, 8), "E": (16, 1)}
+    for label, (data, grad) in expected.items():
+        text = picture.text(nodes[ids[label]])
+        assert f"data {data}" in text and f"grad {grad}" in text, text
+    assert "*" in picture.text(nodes[ids["p"]])  # the operation is shown
+
+
+@needs_dot
+def test_edges_are_thicker_where_more_gradient_flows_and_coloured_by_sign():
+    error, v = exploding_graph()
+    picture = Picture(draw_graph(error))
+    from_x = picture.stroke(picture.edges[edge_id(error, v["x"], v["p"])])  # carries -24
+    from_w = picture.stroke(picture.edges[edge_id(error, v["w"], v["p"])])  # carries 16
+    from_b = picture.stroke(picture.edges[edge_id(error, v["b"], v["z"])])  # carries 8
+    assert from_x[0] > from_w[0] > from_b[0]
+    assert from_x[1].lower() == style.NEGATIVE.lower()
+    assert from_w[1].lower() == style.POSITIVE.lower()
+    # z * z: one edge carrying z + z = 8 (both slots), labelled with that number
+    square = picture.edges[edge_id(error, v["z"], error)]
+    assert picture.text(square) == "8"
+
+
+@needs_dot
+def test_exploding_nodes_are_marked_and_no_others():
+    error, _ = exploding_graph()
+    picture = Picture(draw_graph(error))
+    ids = ids_by_label(error)
+    marked = {k for k, g in picture.value_nodes().items() if "exploding" in picture.text(g)}
+    assert marked == {ids["x"], ids["w"]}  # |grad| 24 and 16 > 10; the others are 8 or 1
+    assert picture.outline(picture.nodes[ids["x"]]).get("stroke").lower() == style.EXPLODING.lower()
+    # a higher threshold: nothing explodes
+    calm = Picture(draw_graph(error, explode_threshold=30.0))
+    assert not any("exploding" in calm.text(g) for g in calm.value_nodes().values())
+
+
+def dead_relu_graph() -> Value:
+    """E = relu(w x) + w with x = -1, w = 2: z = w x = -2 < 0, so relu passes nothing back.
+
+    By hand: ∂E/∂a = 1, ∂E/∂z = 0, ∂E/∂x = 0 (dead); ∂E/∂w = 0 + 1 = 1 (the direct path).
+    """
+    x, w = Value(-1.0, "x"), Value(2.0, "w")
+    z = w * x
+    z.label = "z"
+    a = z.relu()
+    a.label = "a"
+    error = a + w
+    error.label = "E"
+    error.backward()
+    return error
+
+
+@needs_dot
+def test_dead_nodes_are_marked_grey_and_dashed_and_no_others():
+    error = dead_relu_graph()
+    picture = Picture(draw_graph(error))
+    ids = ids_by_label(error)
+    nodes = picture.value_nodes()
+    dead = {k for k, g in nodes.items() if "dead" in picture.text(g)}
+    assert dead == {ids["z"], ids["x"]}
+    for key, node in nodes.items():
+        dashed = picture.outline(node).get("stroke-dasharray") is not None
+        assert dashed == (key in dead)
+    # the edge out of the dead z carries exactly 0: thin, grey, dashed
+    width, colour, dashed = picture.stroke(picture.edges[f"edge{ids['z'][4:]}_{ids['a'][4:]}"])
+    assert (width, colour.lower(), dashed) == (style.THINNEST, style.ZERO.lower(), True)
+
+
+@needs_dot
+def test_a_saturated_sigmoid_is_dead_relative_to_the_largest_gradient():
+    # σ'(40) = σ(40)(1 - σ(40)) ≈ e^-40 ≈ 4e-18: below 1e-8 of the largest gradient (1)
+    x = Value(40.0, "x")
+    y = x.sigmoid()
+    y.label = "y"
+    y.backward()
+    picture = Picture(draw_graph(y))
+    ids = ids_by_label(y)
+    assert "dead" in picture.text(picture.nodes[ids["x"]])
+    assert "dead" not in picture.text(picture.nodes[ids["y"]])
+
+
+@needs_dot
+def test_infinite_gradient_is_exploding():
+    x = Value(0.0, "x")
+    y = x.sqrt()  # d sqrt(x)/dx is infinite at 0
+    y.label = "y"
+    y.backward()
+    picture = Picture(draw_graph(y))
+    ids = ids_by_label(y)
+    assert "exploding" in picture.text(picture.nodes[ids["x"]])
+    assert picture.stroke(picture.edges["edge0_1"])[1].lower() == style.EXPLODING.lower()
+
+
+@needs_dot
+def test_before_backward_nothing_is_judged():
+    x = Value(-1.0, "x")
+    y = x.relu()
+    y.label = "y"
+    picture = Picture(draw_graph(y))
+    texts = " ".join(picture.text(g) for g in picture.value_nodes().values())
+    assert "dead" not in texts and "exploding" not in texts
+    assert "call backward() first" in picture.text(picture.nodes["legend"])
+
+
+@needs_dot
+def test_legend_explains_the_encodings_with_the_pictures_numbers():
+    error, _ = exploding_graph()
+    legend = Picture.text(Picture(draw_graph(error)).nodes["legend"])
+    for words in ("gradient > 0", "gradient < 0", "thickest", "dead", "exploding: |grad| > 10"):
+        assert words in legend
+    assert "thickest: |local grad × grad| = 24" in legend  # the largest flow, from x
+    assert "legend" not in Picture(draw_graph(error, legend=False)).nodes
+
+
+def test_svg_ids_follow_the_topological_order():
+    error, v = exploding_graph()
+    ids = graph_ids(error)
+    assert list(ids.values()) == [f"node{i}" for i in range(6)]
+    assert ids[error] == "node5"  # the root comes last
+    n = {value: int(key[4:]) for value, key in ids.items()}
+    assert edge_ids(error)[v["x"], v["p"]] == f"edge{n[v['x']]}_{n[v['p']]}"
+    source = draw_graph(error).source
+    for key in [*ids.values(), *edge_ids(error).values()]:
+        assert f"id={key}" in source
+
+
+@needs_dot
+def test_hide_constants_writes_them_into_the_operation():
+    x = Value(3.0, "x")
+    y = (x * 2.0) ** 2  # constants 2.0 and 2.0
+    y.label = "y"
+    y.backward()
+    assert len(Picture(draw_graph(y)).value_nodes()) == 5
+    picture = Picture(draw_graph(y, hide_constants=True))
+    nodes = picture.value_nodes()
+    assert len(nodes) == 3
+    texts = [picture.text(g) for g in nodes.values()]
+    assert any("*(·, 2)" in t for t in texts) and any("**(·, 2)" in t for t in texts)
+
+
+def test_options_reach_the_dot_source():
+    error, _ = exploding_graph()
+    assert "rankdir=TB" in draw_graph(error, rankdir="TB").source
+    assert "data 2.00" in draw_graph(error, number_format=".2f").source
+    labelled = draw_graph(error, edge_labels=True).source
+    assert "label=-24" in labelled
+    assert "label=-24" not in draw_graph(error, edge_labels=False).source
+
+
+@needs_dot
+def test_collapsed_mlp_is_one_node_per_weighted_sum_and_activation():
+    model = MLP(2, [16, 16, 1], seed=0)
+    error = (model([0.5, -0.3]) - 1.0) ** 2
+    error.backward()
+    picture = Picture(draw_graph(error, collapse_neurons=True))
+    nodes = picture.value_nodes()
+    # 2 inputs, 16 z and 16 a per hidden layer, the output z, then "-" and "**"
+    assert len(nodes) == 2 + 2 * 32 + 1 + 2
+    texts = [picture.text(g) for g in nodes.values()]
+    assert sum("weighted_sum" in t for t in texts) == 33
+    assert sum("17 params, grad norm" in t for t in texts) == 17  # 16 weights + bias
+    assert sum("3 params, grad norm" in t for t in texts) == 16
+    assert not any(".w" in t for t in texts)  # no weight leaves
+
+
+@needs_dot
+def test_node_limit_keeps_the_nearest_nodes_and_says_how_many_are_left_out():
+    y = x = Value(1.0, "x")
+    for _ in range(49):
+        y = y * 1.01
+    y.label = "y"
+    y.backward()
+    picture = Picture(draw_graph(y, hide_constants=True, max_nodes=10))
+    nodes = picture.value_nodes()
+    assert len(nodes) == 10
+    order = graph_ids(y)
+    assert order[y] in nodes and order[x] not in nodes
+    assert "40 more nodes not drawn" in picture.text(picture.nodes["left_out"])
+    assert sum("1 inputs not drawn" in picture.text(g) for g in nodes.values()) == 1
+
+
+def test_bad_arguments_raise_clear_errors_and_change_nothing():
+    error, values = exploding_graph()
+    before = [(v.data, v.grad) for v in graph_ids(error)]
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int: 3"):
+        draw_graph(3)
+    with pytest.raises(ValueError, match=r"draw_graph: rankdir .* got 'XY'"):
+        draw_graph(error, rankdir="XY")
+    with pytest.raises(ValueError, match=r"draw_graph: max_nodes .* got 0"):
+        draw_graph(error, max_nodes=0)
+    with pytest.raises(ValueError, match=r"draw_graph: number_format .* got '%q'"):
+        draw_graph(error, number_format="%q")
+    with pytest.raises(ValueError, match=r"draw_graph: explode_threshold must be > 0, got -1"):
+        draw_graph(error, explode_threshold=-1)
+    with pytest.raises(TypeError, match=r"draw_graph: dead_threshold must be a number"):
+        draw_graph(error, dead_threshold="tiny")
+    draw_graph(error, collapse_neurons=True, hide_constants=True)
+    assert [(v.data, v.grad) for v in graph_ids(error)] == before
+
+
+@needs_dot
+def test_jupyter_gets_an_svg():
+    error, _ = exploding_graph()
+    bundle = draw_graph(error)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+# --- network diagram ------------------------------------------------------------------------
+
+
+def sigmoid_chain(w0: float = 0.5, w1: float = 0.2) -> MLP:
+    """x = 1 -> sigmoid neuron (w0, b 0) -> linear neuron (w1, b 0); E = (out - 1)²."""
+    model = MLP(1, [1, 1], activation="sigmoid", seed=0)
+    model.layers[0].neurons[0].w[0].data = w0
+    model.layers[1].neurons[0].w[0].data = w1
+    error = (model([1.0]) - 1.0) ** 2
+    error.backward()
+    return model
+
+
+def by_hand(w0: float = 0.5, w1: float = 0.2) -> dict[str, float]:
+    a0 = 1.0 / (1.0 + math.exp(-w0))  # σ(0.5) = 0.6225
+    z1 = w1 * a0  # 0.1245
+    dz1 = 2.0 * (z1 - 1.0)  # ∂E/∂z1 = -1.751
+    dz0 = dz1 * w1 * a0 * (1.0 - a0)  # ∂E/∂z0 = ∂E/∂z1 · w1 · σ'(z0) = -0.0823
+    return {"a0": a0, "z1": z1, "dz1": dz1, "dz0": dz0, "dw1": dz1 * a0, "dw0": dz0 * 1.0}
+
+
+@needs_dot
+def test_network_neurons_show_activation_and_blame():
+    picture = Picture(draw_network(sigmoid_chain()))
+    hand = by_hand()
+    first, second = picture.text(picture.nodes["L0.n0"]), picture.text(picture.nodes["L1.n0"])
+    assert f"a {hand['a0']:.3g}" in first and f"∂E/∂z {hand['dz0']:.3g}" in first
+    assert f"z {hand['z1']:.3g}" in second and f"∂E/∂z {hand['dz1']:.3g}" in second
+    assert "x0 1" in picture.text(picture.nodes["x0"])
+    # each layer's title: activation and gradient norm (one weight each: |∂E/∂w|)
+    assert "L0 · sigmoid · 1 neuron" in picture.text(picture.nodes["layer0"])
+    assert f"gradient norm {abs(hand['dw0']):.3g}" in picture.text(picture.nodes["layer0"])
+    assert f"gradient norm {abs(hand['dw1']):.3g}" in picture.text(picture.nodes["layer1"])
+
+
+@needs_dot
+def test_layer_gradient_norm_is_the_root_of_the_sum_of_squares():
+    model = MLP(2, [1], output_activation="linear", seed=0)
+    model([3.0, 4.0]).backward()  # E = z = w0·3 + w1·4 + b: ∂E/∂w = (3, 4), norm 5
+    picture = Picture(draw_network(model))
+    assert "gradient norm 5" in picture.text(picture.nodes["layer0"])
+    assert "x1 4" in picture.text(picture.nodes["x1"])
+
+
+@needs_dot
+def test_network_edges_by_weight_or_by_gradient():
+    model = sigmoid_chain()  # |w0| 0.5 > |w1| 0.2, but |∂E/∂w0| 0.082 < |∂E/∂w1| 1.09
+    by_weight = Picture(draw_network(model))
+    w0, w1 = (
+        by_weight.stroke(by_weight.edges["L0.n0.w0"]),
+        by_weight.stroke(by_weight.edges["L1.n0.w0"]),
+    )
+    assert w0[0] > w1[0]
+    assert w0[1].lower() == w1[1].lower() == style.POSITIVE.lower()  # both weights > 0
+    by_grad = Picture(draw_network(model, edge_thickness="grad"))
+    g0, g1 = by_grad.stroke(by_grad.edges["L0.n0.w0"]), by_grad.stroke(by_grad.edges["L1.n0.w0"])
+    assert g0[0] < g1[0]
+    assert g0[1].lower() == g1[1].lower() == style.NEGATIVE.lower()  # both gradients < 0
+
+
+@needs_dot
+def test_dead_relu_neuron_is_marked_and_the_live_one_is_not():
+    model = MLP(1, [2, 1], activation="relu", seed=0)
+    first, second = model.layers[0].neurons
+    first.w[0].data, second.w[0].data = -1.0, 1.0  # x = 1: z = -1 (off) and z = 1 (on)
+    model.layers[1].neurons[0].w[0].data = model.layers[1].neurons[0].w[1].data = 1.0
+    (model([1.0]) - 3.0).backward()
+    picture = Picture(draw_network(model))
+    assert "dead" in picture.text(picture.nodes["L0.n0"])
+    assert "dead" not in picture.text(picture.nodes["L0.n1"])
+    assert "dead" not in picture.text(picture.nodes["L1.n0"])
+    assert not any(
+        "exploding" in picture.text(g) for g in picture.nodes.values() if g.get("id") != "legend"
+    )
+
+
+@needs_dot
+def test_exploding_neuron_is_marked():
+    model = sigmoid_chain(w0=0.5, w1=40.0)  # ∂E/∂z1 = 2 (40 σ(0.5) - 1) ≈ 47.8 > 10
+    picture = Picture(draw_network(model))
+    assert "exploding" in picture.text(picture.nodes["L1.n0"])
+
+
+@needs_dot
+def test_vanishing_gradient_across_twenty_sigmoid_layers_shows_in_one_look():
+    model = MLP(2, [4] * 19 + [1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    ((model([0.5, -0.3]) - 1.0) ** 2).backward()
+    picture = Picture(draw_network(model, edge_thickness="grad"))
+
+    def norm(layer: int) -> float:
+        return float(
+            re.search(r"gradient norm (\S+)", picture.text(picture.nodes[f"layer{layer}"]))[1]
+        )
+
+    def dark_blocks(layer: int) -> int:
+        cells = picture.nodes[f"layer{layer}"].iter(f"{SVG}polygon")
+        return sum(1 for cell in cells if cell.get("fill") == "#333333")
+
+    assert norm(0) < norm(19) * 1e-6
+    assert dark_blocks(19) == 10 and dark_blocks(0) < dark_blocks(10) < 10
+    assert "dead" in picture.text(picture.nodes["L0.n0"])
+    assert "dead" not in picture.text(picture.nodes["L19.n0"])
+    first = picture.stroke(picture.edges["L0.n0.w0"])[0]
+    last = picture.stroke(picture.edges["L19.n0.w0"])[0]
+    assert first < last
+
+
+def test_network_before_any_call_shows_names_only():
+    source = draw_network(MLP(2, [3, 1], seed=0)).source
+    assert "L0.n2" in source and "∂E/∂z" not in source and "dead" not in source.split("legend")[0]
+
+
+def test_network_bad_arguments():
+    with pytest.raises(TypeError, match=r"draw_network: model must be an MLP, got str"):
+        draw_network("model")
+    with pytest.raises(ValueError, match=r"draw_network: edge_thickness .* got 'size'"):
+        draw_network(MLP(1, [1], seed=0), edge_thickness="size")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize(("format", "magic"), [("svg", b"<?xml"), ("png", b"\x89PNG")])
+def test_render_writes_the_picture(tmp_path, format, magic):
+    error, _ = exploding_graph()
+    written = render(draw_graph(error), tmp_path / "sub" / "graph.txt", format)
+    assert written == tmp_path / "sub" / f"graph.{format}"
+    assert written.read_bytes().startswith(magic)
+
+
+def test_render_without_dot_writes_the_source_and_says_how_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no dot anywhere
+    assert not graphviz_available()
+    error, _ = exploding_graph()
+    digraph = draw_graph(error)
+    written = render(digraph, tmp_path / "graph", "png")
+    assert written == tmp_path / "graph.dot"
+    assert written.read_text(encoding="utf-8") == digraph.source
+    assert not (tmp_path / "graph.png").exists()
+    message = capsys.readouterr().err
+    assert "`dot` program was not found" in message and "apt-get install graphviz" in message
+    assert "Traceback" not in message
+
+
+def test_render_rejects_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match=r"render: format must be one of svg, png, pdf, got 'gif'"):
+        render(graphviz.Digraph(), tmp_path / "x", "gif")
+    with pytest.raises(TypeError, match=r"render: expected a graphviz Digraph .* got str"):
+        render("digraph {}", tmp_path / "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+@needs_dot
+def test_graph_command_writes_the_example_pictures(tmp_path, capsys):
+    assert main(["graph", "--out", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["deep-sigmoid.svg", "mlp-graph.svg", "network.svg", "neuron.svg"]
+    neuron = ElementTree.parse(tmp_path / "neuron.svg").getroot()
+    texts = " ".join(t.text for t in neuron.iter(f"{SVG}text") if t.text)
+    assert "E" in texts and "sigmoid" in texts
+    out = capsys.readouterr().out
+    assert "trained MLP" in out and str(tmp_path / "network.svg") in out
+
+
+def test_graph_command_without_dot_writes_dot_sources(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["graph", "--out", str(tmp_path / "pictures"), "--format", "png"]) == 0
+    assert sorted(p.suffix for p in (tmp_path / "pictures").iterdir()) == [".dot"] * 4
+    assert "install graphviz" in capsys.readouterr().err.lower()
+
+
+def test_graph_command_bad_options_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["graph", "--format", "gif"])
+    assert stop.value.code == 2
+    assert "invalid choice: 'gif'" in capsys.readouterr().err
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(SystemExit) as stop:
+        main(["graph", "--out", str(a_file)])
+    assert stop.value.code == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_graph_command(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd_lite", "graph", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "--format {svg,png}" in done.stdout

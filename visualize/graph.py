@@ -1,0 +1,294 @@
+"""Draw a computation graph so that the gradient flow shows at a glance.
+
+Each Value is a box with its operation, label, ``data`` and ``grad``. Each edge goes from an
+input to the node computed from it (the forward direction) and carries, backwards, the
+gradient ``local_grad * node.grad`` -- exactly a ``BackwardStep``'s ``contribution``: its
+thickness grows with the magnitude, its colour shows the sign (see ``visualize.style``).
+
+**Ids, for pages built on the SVG.** Number the Values by their position in
+``autograd_lite.topological_order(root)`` (inputs first, ``root`` last). Value number ``i``
+is the node ``node{i}``, and the edge from Value ``i`` into Value ``n`` is ``edge{i}_{n}``
+(an input used twice by one node, as in ``x * x``, is one edge carrying the sum). Both are
+the DOT names and the SVG ``id`` attributes, so they do not depend on the drawing options;
+``graph_ids(root)`` and ``edge_ids(root)`` return the mappings. Values that are not drawn
+(hidden constants, collapsed weights, nodes past ``max_nodes``) are absent from the SVG. The
+legend is ``legend`` and the note about left-out nodes is ``left_out``.
+
+>>> from autograd_lite import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * 3).tanh(); y.label = "y"
+>>> y.backward()
+>>> dot = draw_graph(y)
+>>> [ids for ids in graph_ids(y).values()]
+['node0', 'node1', 'node2', 'node3']
+>>> 'node3' in dot.source and 'edge2_3' in dot.source
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import deque
+
+import graphviz
+
+from autograd_lite import Value, topological_order
+from visualize import style
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
+
+
+def graph_ids(root: Value) -> dict[Value, str]:
+    """The node id of every Value ``root`` depends on: ``node{i}``, ``i`` its position in
+    ``topological_order(root)``.
+
+    >>> from autograd_lite import Value
+    >>> a = Value(1.0, label="a")
+    >>> [(v.label or v.op, i) for v, i in graph_ids(a + a).items()]
+    [('a', 'node0'), ('+', 'node1')]
+    """
+    _check_root(root, "graph_ids")
+    return {value: f"node{i}" for i, value in enumerate(topological_order(root))}
+
+
+def edge_ids(root: Value) -> dict[tuple[Value, Value], str]:
+    """The id of every edge, keyed by ``(input, node)``: ``edge{i}_{n}``.
+
+    For a ``BackwardStep`` the edge is ``edge_ids(root)[step.input, step.node]``.
+
+    >>> from autograd_lite import Value
+    >>> a = Value(1.0, label="a")
+    >>> list(edge_ids(a * 2).values())
+    ['edge0_2', 'edge1_2']
+    """
+    _check_root(root, "edge_ids")
+    index = {value: i for i, value in enumerate(topological_order(root))}
+    return {
+        (input_, node): f"edge{index[input_]}_{n}"
+        for node, n in index.items()
+        for input_ in node.inputs
+    }
+
+
+def draw_graph(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    hide_constants: bool = False,
+    number_format: str = ".4g",
+    collapse_neurons: bool = False,
+    max_nodes: int = 400,
+    explode_threshold: float = 10.0,
+    dead_threshold: float = 1e-8,
+    edge_labels: bool | None = None,
+    legend: bool = True,
+) -> graphviz.Digraph:
+    """The computation graph of ``root`` as a ``graphviz.Digraph`` (displays in Jupyter).
+
+    * ``rankdir`` -- "LR" (left to right), "TB" (top to bottom), "RL" or "BT";
+    * ``hide_constants`` -- leave out unlabelled leaves (the numbers in ``x * 2``); the node
+      shows them instead, as in ``*(·, 2)``;
+    * ``number_format`` -- format spec of every number, e.g. ".4g";
+    * ``collapse_neurons`` -- for networks: each neuron's weighted sum stays one node, its
+      weight and bias leaves and all constants are left out (the node tells their gradient
+      norm), so an ``MLP(2, [16, 16, 1])`` stays readable;
+    * ``max_nodes`` -- draw at most this many nodes, the ones nearest ``root``; a note says
+      how many were left out;
+    * ``explode_threshold`` / ``dead_threshold`` -- ``|grad|`` above / at most this marks a
+      node exploding / dead;
+    * ``edge_labels`` -- write each edge's gradient on it (default: for small graphs);
+    * ``legend`` -- add the box that explains the encodings.
+
+    >>> from autograd_lite import Value
+    >>> z = Value(-1.0, label="z").relu(); z.label = "a"
+    >>> z.backward()
+    >>> "dead" in draw_graph(z).source     # z < 0: relu passes no gradient back
+    True
+    """
+    _check_root(root, "draw_graph")
+    if rankdir not in RANKDIRS:
+        raise ValueError(
+            f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}"
+        )
+    style.check_number_format(number_format, "draw_graph")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    style.check_positive(explode_threshold, "explode_threshold", "draw_graph")
+    style.check_number(dead_threshold, "dead_threshold", "draw_graph")
+
+    order = topological_order(root)
+    index = {value: i for i, value in enumerate(order)}
+    hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
+    hidden.discard(root)
+    drawn = _nearest(root, hidden, max_nodes)
+
+    flows = {  # (input, node) -> gradient it sends back, summed over the slots it fills
+        (input_, node): flow
+        for node in drawn
+        for input_, flow in _flows(node).items()
+        if input_ in drawn
+    }
+    top_flow = style.largest(flows.values())
+    looks = style.Encoding(
+        number_format,
+        dead_threshold,
+        explode_threshold,
+        top_grad=style.largest(v.grad for v in drawn if not _is_constant(v)),
+        known=root.grad != 0.0,  # before backward() every grad is 0: nothing to judge yet
+    )
+    if edge_labels is None:
+        edge_labels = len(drawn) <= AUTO_EDGE_LABELS
+
+    dot = graphviz.Digraph("computation_graph")
+    dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.25", ranksep="0.45")
+    dot.attr("node", shape="box", fontname=style.FONT, fontsize="10", margin="0.08,0.04")
+    dot.attr("edge", fontname=style.FONT, fontsize="9", arrowsize="0.6")
+    for value in sorted(drawn, key=index.__getitem__):
+        name = f"node{index[value]}"
+        label, attributes = _node(value, hidden, drawn, looks)
+        dot.node(name, label, id=name, tooltip=_node_tooltip(value), **attributes)
+    for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
+        source, target = index[input_], index[node]
+        if looks.known:
+            attributes = style.edge_attributes(flow, top_flow)
+            if edge_labels:
+                attributes.update(label=looks.fmt(flow), fontcolor=attributes["color"])
+        else:
+            attributes = {"color": "#555555"}
+        tooltip = _edge_tooltip(input_, node, flow, looks)
+        name = f"edge{source}_{target}"
+        dot.edge(f"node{source}", f"node{target}", id=name, tooltip=tooltip, **attributes)
+
+    left_out = len(order) - len(hidden) - len(drawn)
+    if left_out:
+        note = (
+            f"{left_out} more nodes not drawn (max_nodes={max_nodes}):\n"
+            f"the ones farthest from {_name(root)}. Boxes marked '…' lost inputs."
+        )
+        dot.node("left_out", note, id="left_out", shape="note", style="filled", fillcolor="#FFF8DC")
+    if legend:
+        _add_legend(dot, looks, top_flow)
+    return dot
+
+
+def _check_root(root: object, operation: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{operation}: root must be a Value, got {type(root).__name__}: {root!r}")
+
+
+def _is_constant(value: Value) -> bool:
+    return not value.inputs and not value.label
+
+
+def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[Value]:
+    """Constants, and (``parameters``) leaves used only as weights or bias of weighted sums."""
+    hidden = {v for v in order if _is_constant(v)} if constants else set()
+    if parameters:
+        in_a_sum, used_elsewhere = set(), set()
+        for node in order:
+            n = (len(node.inputs) - 1) // 2 if node.op == "weighted_sum" else -1
+            for slot, input_ in enumerate(node.inputs):
+                is_parameter = n >= 0 and (slot < n or slot == 2 * n)
+                (in_a_sum if is_parameter else used_elsewhere).add(input_)
+        hidden |= {v for v in in_a_sum - used_elsewhere if not v.inputs}
+    return hidden
+
+
+def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
+    """The ``max_nodes`` drawable nodes nearest ``root`` (breadth first, inputs in order)."""
+    drawn = {root}
+    queue = deque([root])
+    while queue and len(drawn) < max_nodes:
+        for input_ in queue.popleft().inputs:
+            if input_ not in drawn and input_ not in hidden:
+                drawn.add(input_)
+                queue.append(input_)
+                if len(drawn) == max_nodes:
+                    break
+    return drawn
+
+
+def _flows(node: Value) -> dict[Value, float]:
+    """Gradient each input receives from ``node``: local_grad * node.grad, summed per input."""
+    flows: dict[Value, float] = {}
+    for input_, local_grad in zip(node.inputs, node.local_grads):
+        flows[input_] = flows.get(input_, 0.0) + local_grad * node.grad
+    return flows
+
+
+def _edge_key(item: tuple[tuple[Value, Value], float], index: dict[Value, int]) -> tuple:
+    (input_, node), _ = item
+    return index[node], index[input_]
+
+
+def _name(value: Value) -> str:
+    return value.label or value.op or "constant"
+
+
+def _header(value: Value, hidden: set[Value], looks: style.Encoding) -> str:
+    """'a = tanh': the label and the operation, hidden constants written in: '*(·, 2)'."""
+    if not value.inputs:
+        return style.row(value.label or "constant", bold=True)
+    operation = value.op
+    if any(input_ in hidden and _is_constant(input_) for input_ in value.inputs):
+        arguments = (
+            looks.fmt(v.data) if v in hidden and _is_constant(v) else "·" for v in value.inputs
+        )
+        operation = f"{value.op}({', '.join(arguments)})"
+    text = f"<B>{html.escape(operation)}</B>"
+    if value.label:
+        text = f"<B>{html.escape(value.label)}</B> = {text}"
+    return f"<TR><TD>{text}</TD></TR>"
+
+
+def _node(
+    value: Value, hidden: set[Value], drawn: set[Value], looks: style.Encoding
+) -> tuple[str, dict[str, str]]:
+    """A Value's label (operation, label, data, grad, marks) and its graphviz attributes."""
+    # a constant's gradient teaches nothing: no fill, no marks
+    state = "unknown" if _is_constant(value) else looks.state(value.grad)
+    rows = [
+        _header(value, hidden, looks),
+        style.row(f"data {looks.fmt(value.data)}"),
+        style.row(f"grad {looks.fmt(value.grad)}"),
+    ]
+    parameters = [v for v in dict.fromkeys(value.inputs) if v in hidden and not _is_constant(v)]
+    if parameters:  # collapsed weights and bias: say how much gradient they got
+        norm = math.sqrt(sum(v.grad**2 for v in parameters))
+        rows.append(style.row(f"{len(parameters)} params, grad norm {looks.fmt(norm)}"))
+    lost = sum(1 for v in set(value.inputs) if v not in hidden and v not in drawn)
+    if lost:
+        rows.append(style.row(f"… {lost} inputs not drawn"))
+    rows.append(looks.mark_row(value.grad, state))
+    return style.table(rows), looks.node_attributes(value.grad, state)
+
+
+def _node_tooltip(value: Value) -> str:
+    what = f"{value.op} node" if value.op else "leaf"
+    return f"{_name(value)} ({what}): data {value.data!r}, grad {value.grad!r}"
+
+
+def _edge_tooltip(input_: Value, node: Value, flow: float, looks: style.Encoding) -> str:
+    return (
+        f"{_name(input_)} → {_name(node)}: gradient sent back = "
+        f"∂{_name(node)}/∂{_name(input_)} × grad of {_name(node)} = {looks.fmt(flow)}"
+    )
+
+
+def _add_legend(dot: graphviz.Digraph, looks: style.Encoding, top_flow: float) -> None:
+    thinnest = top_flow * 10.0**-style.DECADES
+    label = looks.legend(
+        edge_lines=(
+            "edge sends back a gradient > 0: raising the input raises E",
+            "edge sends back a gradient < 0: raising the input lowers E",
+            "edge sends back exactly 0",
+        ),
+        thickness_lines=(
+            f"thickest: |local grad × grad| = {looks.fmt(top_flow)}",
+            f"thinnest: ≤ {looks.fmt(thinnest)} (log scale)",
+        ),
+        fill_line="fill: |grad| ≈",
+    )
+    style.add_legend(dot, label)

@@ -1,0 +1,223 @@
+"""Draw an ``MLP`` as neurons in layers, so vanishing or exploding gradients show at a glance.
+
+Each weight is an edge from the neuron (or input) it reads to the neuron it feeds: thick by
+``|w|`` or by ``|∂E/∂w|`` (``edge_thickness``), coloured by the sign of the same number.
+Each neuron shows its activation ``a`` and its ``∂E/∂z`` from the latest call and backward
+pass, filled by ``|∂E/∂z|``; dead and exploding neurons are marked as in ``draw_graph``.
+Each layer's title gives its activation and its gradient norm sqrt(sum (∂E/∂w)²) with a bar
+that loses one block per power of ten below the largest layer's.
+
+Ids (DOT names and SVG ``id`` attributes): inputs ``x{i}``, neurons their names
+(``L{l}.n{j}``), weights their labels (``L{l}.n{j}.w{i}``), layer titles ``layer{l}``, the
+inputs' title ``inputs`` and the legend ``legend``.
+
+>>> from autograd_lite.nn import MLP
+>>> model = MLP(2, [3, 1], seed=0)
+>>> model([0.5, -1.0]).backward()
+>>> dot = draw_network(model)
+>>> "L1.n0.w2" in dot.source
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import graphviz
+
+from autograd_lite import Value
+from autograd_lite.nn import MLP, Layer, Neuron
+from visualize import style
+from visualize.graph import RANKDIRS
+
+EDGE_THICKNESS = ("weight", "grad")
+BAR_BLOCKS = 10  # the gradient-norm bar of a layer: one block per power of ten
+
+
+def draw_network(
+    model: MLP,
+    *,
+    edge_thickness: str = "weight",
+    rankdir: str = "LR",
+    number_format: str = ".3g",
+    explode_threshold: float = 10.0,
+    dead_threshold: float = 1e-8,
+    legend: bool = True,
+) -> graphviz.Digraph:
+    """The network diagram of ``model`` as a ``graphviz.Digraph`` (displays in Jupyter).
+
+    Call the model and ``backward()`` first to see activations and gradients; the diagram
+    shows the latest call. ``edge_thickness`` is "weight" (``|w|``, linear scale, colour by
+    the sign of ``w``) or "grad" (``|∂E/∂w|``, log scale, colour by its sign). The other
+    options are those of ``draw_graph``.
+
+    >>> from autograd_lite.nn import MLP
+    >>> model = MLP(1, [1], seed=0)
+    >>> "∂E/∂z" in draw_network(model).source    # not called yet: names only
+    False
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(
+            f"draw_network: model must be an MLP, got {type(model).__name__}: {model!r}"
+        )
+    if edge_thickness not in EDGE_THICKNESS:
+        raise ValueError(
+            f"draw_network: edge_thickness must be 'weight' or 'grad', got {edge_thickness!r}"
+        )
+    if rankdir not in RANKDIRS:
+        raise ValueError(
+            f"draw_network: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}"
+        )
+    style.check_number_format(number_format, "draw_network")
+    style.check_positive(explode_threshold, "explode_threshold", "draw_network")
+    style.check_number(dead_threshold, "dead_threshold", "draw_network")
+
+    neurons = [neuron for layer in model.layers for neuron in layer.neurons]
+    weights = [w for neuron in neurons for w in neuron.w]
+    blames = [n.z.grad for n in neurons if n.z is not None]  # ∂E/∂z of each called neuron
+    looks = style.Encoding(
+        number_format,
+        dead_threshold,
+        explode_threshold,
+        top_grad=style.largest(blames),
+        # before any backward pass every gradient is 0: there is nothing to judge yet
+        known=any(w.grad != 0.0 for w in weights) or any(g != 0.0 for g in blames),
+    )
+    by_grad = edge_thickness == "grad"
+    scale = "log" if by_grad else "linear"
+    top_edge = style.largest(w.grad if by_grad else w.data for w in weights)
+    norms = [_weight_norm(layer) for layer in model.layers]
+    top_norm = style.largest(norms)
+
+    dot = graphviz.Digraph("network")
+    dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.12", ranksep="0.6")
+    dot.attr("node", shape="box", fontname=style.FONT, fontsize="10", margin="0.06,0.03")
+    dot.attr("edge", arrowsize="0.4")
+
+    inputs = [
+        (f"x{i}", _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
+        for i, x in enumerate(_latest_inputs(model))
+    ]
+    _column(dot, "inputs", style.table([style.row("inputs")]), inputs)
+    sources = [name for name, _, _ in inputs]
+    for number, (layer, norm) in enumerate(zip(model.layers, norms)):
+        title = _layer_title(layer, norm, top_norm, looks)
+        _column(dot, f"layer{number}", title, [_neuron(n, looks) for n in layer.neurons])
+        for neuron in layer.neurons:
+            for i, (source, w) in enumerate(zip(sources, neuron.w)):
+                name = f"{neuron.name}.w{i}"
+                attributes = style.edge_attributes(w.grad if by_grad else w.data, top_edge, scale)
+                tooltip = f"{name} = {w.data:.6g}, ∂E/∂w = {w.grad:.6g}"
+                dot.edge(source, neuron.name, id=name, tooltip=tooltip, **attributes)
+        sources = [neuron.name for neuron in layer.neurons]
+
+    if legend:
+        _add_legend(dot, looks, by_grad, top_edge)
+    return dot
+
+
+def blocks(norm: float, top: float) -> int:
+    """How many of the ``BAR_BLOCKS`` blocks a layer's bar fills: one fewer per power of ten
+    below ``top``, the largest layer's norm.
+
+    >>> blocks(0.5, 0.5), blocks(0.05, 0.5), blocks(0.0049, 0.5), blocks(0.0, 0.5)
+    (10, 9, 7, 0)
+    """
+    if norm <= 0.0 or top <= 0.0:
+        return 0
+    return max(0, min(BAR_BLOCKS, BAR_BLOCKS + math.floor(math.log10(norm / top) + 1e-9)))
+
+
+def _weight_norm(layer: Layer) -> float:
+    """sqrt(sum (∂E/∂w)²) over the layer's weights (biases left out)."""
+    return math.sqrt(sum(w.grad**2 for neuron in layer.neurons for w in neuron.w))
+
+
+def _column(
+    dot: graphviz.Digraph, title_id: str, title: str, cells: list[tuple[str, str, dict]]
+) -> None:
+    """One column of the diagram: a title node, then the (name, label, attributes) nodes.
+
+    A rank=same subgraph (not a cluster: graphviz sizes cluster labels wrongly in LR
+    layouts); invisible edges keep the nodes in order, title first, then n0, n1, ...
+    """
+    with dot.subgraph(name=f"column_{title_id}") as column:
+        column.attr(rank="same")
+        column.node(title_id, title, id=title_id, shape="plain")
+        previous = title_id
+        for name, label, attributes in cells:
+            column.node(name, label, id=name, **attributes)
+            column.edge(previous, name, style="invis")
+            previous = name
+
+
+def _latest_inputs(model: MLP) -> list[Value | None]:
+    """The input Values of the model's latest call (read off the first weighted sum)."""
+    first = model.layers[0].neurons[0]
+    n = len(first.w)
+    if first.z is None or first.z.op != "weighted_sum":
+        return [None] * n  # not called yet, or op_by_op: names only
+    return list(first.z.inputs[n : 2 * n])
+
+
+def _input_label(i: int, x: Value | None, looks: style.Encoding) -> str:
+    rows = [style.row(f"x{i}", bold=True)]
+    if x is not None:
+        rows.append(style.row(looks.fmt(x.data)))
+    return style.table(rows)
+
+
+def _bar(full: int) -> str:
+    """The gradient-norm bar as a table of ``BAR_BLOCKS`` cells, ``full`` of them dark."""
+    colours = ["#333333"] * full + ["#E0E0E0"] * (BAR_BLOCKS - full)
+    cells = "".join(
+        f'<TD WIDTH="7" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{colour}"></TD>' for colour in colours
+    )
+    return f'<TABLE BORDER="0" CELLSPACING="1" CELLPADDING="0"><TR>{cells}</TR></TABLE>'
+
+
+def _layer_title(layer: Layer, norm: float, top_norm: float, looks: style.Encoding) -> str:
+    """'L0 · tanh · 16 neurons', then the gradient norm and its bar."""
+    count = len(layer.neurons)
+    rows = [style.row(f"{layer.name} · {layer.activation} · {count} neuron{'s' * (count > 1)}")]
+    if looks.known:
+        rows.append(style.row(f"gradient norm {looks.fmt(norm)}"))
+        rows.append(f"<TR><TD>{_bar(blocks(norm, top_norm))}</TD></TR>")
+    return style.table(rows)
+
+
+def _neuron(neuron: Neuron, looks: style.Encoding) -> tuple[str, str, dict[str, str]]:
+    """(name, label, attributes) of a neuron's node."""
+    rows = [style.row(neuron.name, bold=True)]
+    tooltip = f"{neuron.name} ({neuron.activation}), bias {neuron.b.data:.6g}"
+    grad, state = 0.0, "unknown"
+    if neuron.z is not None:
+        grad = neuron.z.grad
+        shown = "z" if neuron.a is neuron.z else "a"  # a linear neuron's output is z
+        rows.append(style.row(f"{shown} {looks.fmt(neuron.a.data)}"))
+        tooltip += f", z {neuron.z.data:.6g}, a {neuron.a.data:.6g}, ∂E/∂z {grad:.6g}"
+        state = looks.state(grad)
+        if looks.known:
+            rows.append(style.row(f"∂E/∂z {looks.fmt(grad)}"))
+            rows.append(looks.mark_row(grad, state))
+    attributes = looks.node_attributes(grad, state)
+    return neuron.name, style.table(rows), {**attributes, "tooltip": tooltip}
+
+
+def _add_legend(dot: graphviz.Digraph, looks: style.Encoding, by_grad: bool, top: float) -> None:
+    if by_grad:
+        edge_lines = ("∂E/∂w > 0: descent lowers w", "∂E/∂w < 0: descent raises w", "∂E/∂w = 0")
+        thickness = (
+            f"thickest: |∂E/∂w| = {looks.fmt(top)}",
+            f"thinnest: ≤ {looks.fmt(top * 10.0**-style.DECADES)} (log scale)",
+        )
+    else:
+        edge_lines = ("weight w > 0", "weight w < 0", "weight w = 0")
+        thickness = (f"thickest: |w| = {looks.fmt(top)}", "thinnest: |w| ≈ 0 (linear scale)")
+    label = looks.legend(
+        edge_lines=edge_lines,
+        thickness_lines=thickness,
+        fill_line="neuron fill: |∂E/∂z| ≈",
+        notes=[(_bar(7), "layer gradient norm √Σ(∂E/∂w)²: one block less per power of ten")],
+    )
+    style.add_legend(dot, label)
