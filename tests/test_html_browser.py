@@ -37,46 +37,52 @@ def browser():
 
 @dataclass
 class Opened:
+    """A page in the browser, with what it logged and fetched so far."""
+
     page: object
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
-    def grad(self, node_id: str) -> str:
-        return self.page.text_content(f"#{node_id} .grad")
-
-    def data(self, node_id: str) -> str:
-        return self.page.text_content(f"#{node_id} .data")
-
     def click(self, button: str, times: int = 1) -> None:
-        for _ in range(times):
-            self.page.click(f"#{button}")
+        """Click a button like a user (Playwright waits until it is visible and enabled);
+        repeats are plain DOM clicks, which run the same handler without the waiting."""
+        self.page.click(f"#{button}")
+        repeat = "(button, times) => { for (let i = 0; i < times; i++) button.click(); }"
+        self.page.eval_on_selector(f"#{button}", repeat, times - 1)
 
     def position(self) -> int:
         return int(self.page.input_value("#slider"))
 
+    def check_clean(self) -> None:
+        assert self.errors == [], "the page logged errors"
+        assert len(self.requests) == 1, f"the page fetched more than itself: {self.requests}"
+
+
+def open_in(browser, path: Path) -> Opened:
+    page = browser.new_page(viewport={"width": 1300, "height": 850})
+    opened = Opened(page)
+    page.on(
+        "console", lambda message: message.type == "error" and opened.errors.append(message.text)
+    )
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    page.on("request", lambda request: opened.requests.append(request.url))
+    page.goto(path.as_uri())
+    return opened
+
 
 @pytest.fixture
 def open_page(browser):
+    """Opens a page for one test, checked for errors and requests at the end."""
     pages = []
 
     def opener(path: Path) -> Opened:
-        page = browser.new_page(viewport={"width": 1300, "height": 850})
-        opened = Opened(page)
-        page.on(
-            "console",
-            lambda message: message.type == "error" and opened.errors.append(message.text),
-        )
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("request", lambda request: opened.requests.append(request.url))
-        page.goto(path.as_uri())
-        pages.append(opened)
-        return opened
+        pages.append(open_in(browser, path))
+        return pages[-1]
 
     yield opener
     for opened in pages:
         opened.page.close()
-        assert opened.errors == [], "the page logged errors"
-        assert len(opened.requests) == 1, f"the page fetched more than itself: {opened.requests}"
+        opened.check_clean()
 
 
 def neuron_graph() -> dict[str, Value]:
@@ -113,16 +119,28 @@ def shown_number(opened: Opened, node_id: str, field_name: str = "grad") -> str:
     return text[len(prefix) : len(text) - len(suffix)]
 
 
-@pytest.fixture
-def neuron_page(tmp_path):
+@pytest.fixture(scope="module")
+def neuron_page(browser, tmp_path_factory):
+    """The page of neuron_graph(), opened once for the tests below, each starting at Reset."""
     g = neuron_graph()
-    path = export_html(g["E"], tmp_path / "neuron")
-    return g, graph_ids(g["E"]), path
+    path = export_html(g["E"], tmp_path_factory.mktemp("neuron") / "neuron")
+    opened = open_in(browser, path)
+    yield g, graph_ids(g["E"]), opened
+    opened.page.close()
+    opened.check_clean()
 
 
-def test_next_shows_the_engines_grads_and_previous_undoes(open_page, neuron_page):
-    g, ids, path = neuron_page
-    opened = open_page(path)
+@pytest.fixture
+def neuron(neuron_page):
+    g, ids, opened = neuron_page
+    opened.page.select_option("#speed", "3")
+    opened.click("reset")
+    yield g, ids, opened
+    opened.check_clean()
+
+
+def test_next_shows_the_engines_grads_and_previous_undoes(neuron):
+    g, ids, opened = neuron
     for steps in (1, 2, 9):  # the seed, then N backward steps
         target = FORWARD + 1 + steps
         opened.click("next", target - opened.position())
@@ -135,9 +153,8 @@ def test_next_shows_the_engines_grads_and_previous_undoes(open_page, neuron_page
     assert opened.page.is_disabled("#next") is False
 
 
-def test_each_step_shows_the_narration_and_highlights_its_edge_and_nodes(open_page, neuron_page):
-    g, ids, path = neuron_page
-    opened = open_page(path)
+def test_each_step_shows_the_narration_and_highlights_its_edge_and_nodes(neuron):
+    g, ids, opened = neuron
     edges = edge_ids(g["E"])
     fresh = neuron_graph()  # the same graph, stepped by the engine
     steps = list(fresh["E"].backward_steps())
@@ -153,9 +170,8 @@ def test_each_step_shows_the_narration_and_highlights_its_edge_and_nodes(open_pa
     assert opened.page.locator("g.edge.current").count() == 1
 
 
-def test_forward_pass_fills_in_values_one_node_at_a_time(open_page, neuron_page):
-    g, ids, path = neuron_page
-    opened = open_page(path)
+def test_forward_pass_fills_in_values_one_node_at_a_time(neuron):
+    g, ids, opened = neuron
     assert shown_number(opened, ids[g["x"]], "data") == "0.5"  # leaves are known
     assert shown_number(opened, ids[g["z"]], "data") == "?"
     opened.click("next", 2)  # w*x, then z
@@ -165,9 +181,8 @@ def test_forward_pass_fills_in_values_one_node_at_a_time(open_page, neuron_page)
     assert opened.page.text_content("#formula").startswith("z = ")
 
 
-def test_slider_keys_and_reset_jump(open_page, neuron_page):
-    g, ids, path = neuron_page
-    opened = open_page(path)
+def test_slider_keys_and_reset_jump(neuron):
+    g, ids, opened = neuron
     slider_to = (
         "(slider, value) => { slider.value = value; slider.dispatchEvent(new Event('input')); }"
     )
@@ -184,9 +199,8 @@ def test_slider_keys_and_reset_jump(open_page, neuron_page):
     assert opened.position() == FORWARD + 1 and shown_number(opened, ids[g["E"]]) == "1"
 
 
-def test_play_runs_to_the_end_and_pause_stops(open_page, neuron_page):
-    g, ids, path = neuron_page
-    opened = open_page(path)
+def test_play_runs_to_the_end_and_pause_stops(neuron):
+    g, ids, opened = neuron
     opened.page.select_option("#speed", "30")
     opened.click("play")
     opened.page.wait_for_function("document.getElementById('slider').value === '15'")

@@ -96,8 +96,9 @@ def draw_graph(
       norm), so an ``MLP(2, [16, 16, 1])`` stays readable;
     * ``max_nodes`` -- draw at most this many nodes, the ones nearest ``root``; a note says
       how many were left out;
-    * ``explode_threshold`` / ``dead_threshold`` -- ``|grad|`` above / at most this marks a
-      node exploding / dead;
+    * ``explode_threshold`` -- ``|grad|`` above this (or inf, nan) marks a node exploding;
+    * ``dead_threshold`` -- ``|grad|`` at most this times the largest in the picture (so 0
+      too) marks a node dead; a negative value marks none;
     * ``edge_labels`` -- write each edge's gradient on it (default: for small graphs);
     * ``legend`` -- add the box that explains the encodings.
 
@@ -108,10 +109,7 @@ def draw_graph(
     True
     """
     _check_root(root, "draw_graph")
-    if rankdir not in RANKDIRS:
-        raise ValueError(
-            f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}"
-        )
+    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_graph")
     style.check_number_format(number_format, "draw_graph")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
@@ -167,6 +165,8 @@ def draw_graph(
             f"{left_out} more nodes not drawn (max_nodes={max_nodes}):\n"
             f"the ones farthest from {_name(root)}. Boxes marked '…' lost inputs."
         )
+        if not collapse_neurons and any(v.op == "weighted_sum" for v in drawn):
+            note += "\ncollapse_neurons=True draws one box per neuron."
         dot.node("left_out", note, id="left_out", shape="note", style="filled", fillcolor="#FFF8DC")
     if legend:
         _add_legend(dot, looks, top_flow)
@@ -260,7 +260,7 @@ def _node(
         rows.append(style.row(f"{len(parameters)} params, grad norm {looks.fmt(norm)}"))
     lost = sum(1 for v in set(value.inputs) if v not in hidden and v not in drawn)
     if lost:
-        rows.append(style.row(f"… {lost} inputs not drawn"))
+        rows.append(style.row(f"… {lost} input{'s' * (lost > 1)} not drawn"))
     rows.append(looks.mark_row(value.grad, state))
     return style.table(rows), looks.node_attributes(value.grad, state)
 

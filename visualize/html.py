@@ -190,7 +190,6 @@ def _record_passes(
         for step in forward_steps(root)
     ]
     widest = [0.0] * len(order)  # per node, the grad with the longest text
-    widest[index[root]] = seed
     flows: dict[str, float] = {}  # edge -> gradient it has carried back so far
     backward, new_grads = [], []
     for step in root.backward_steps(seed):
@@ -209,9 +208,9 @@ def _record_passes(
                 "flow": _sign(flows[edge]),
             }
         )
-        norm = _parameter_norm(step.node, step.input)
-        if norm is not None:  # the collapsed box of step.node shows it
-            backward[-1]["params"] = fmt(norm)
+        parameters = _parameters(step.node)
+        if step.input in parameters:  # the collapsed box of step.node shows their norm
+            backward[-1]["params"] = fmt(_norm(parameters))
         new_grads.append(step.input_grad)
     top = style.largest(node.grad for node in order)  # fills on the scale of the final grads
     for step, grad in zip(backward, new_grads):
@@ -241,14 +240,8 @@ def _parameters(node: Value) -> set[Value]:
     return {v for v in (*node.inputs[:n], node.inputs[-1]) if v.label and not v.inputs}
 
 
-def _parameter_norm(node: Value, input_: Value) -> float | None:
-    """sqrt(sum grad²) over the weights and bias of ``node`` when ``input_`` is one of them.
-
-    The collapsed view draws a neuron's parameters inside its weighted-sum box as this norm.
-    """
-    parameters = _parameters(node)
-    if input_ not in parameters:
-        return None
+def _norm(parameters: set[Value]) -> float:
+    """sqrt(sum grad²): how the collapsed view sums up a neuron's parameter gradients."""
     return math.sqrt(sum(v.grad**2 for v in parameters))
 
 
@@ -275,8 +268,7 @@ def _draw_with_stand_ins(
         for i, node in enumerate(order):
             parameters = _parameters(node)
             if parameters:
-                norm = math.sqrt(sum(v.grad**2 for v in parameters))
-                tokens[f"node{i}"]["params"] = style.fmt(norm, number_format)
+                tokens[f"node{i}"]["params"] = style.fmt(_norm(parameters), number_format)
     return tokens
 
 
@@ -315,7 +307,6 @@ def _after_d(name: str) -> str:
 
 def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:
     """'local derivatives, kept for the backward pass: ∂z/∂w = 2, ...' of one node."""
-
     me = _after_d(names[node])
     local = ", ".join(
         f"∂{me}/∂{_after_d(names[v])} = {fmt(local_grad)}"

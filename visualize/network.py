@@ -60,14 +60,8 @@ def draw_network(
         raise TypeError(
             f"draw_network: model must be an MLP, got {type(model).__name__}: {model!r}"
         )
-    if edge_thickness not in EDGE_THICKNESS:
-        raise ValueError(
-            f"draw_network: edge_thickness must be 'weight' or 'grad', got {edge_thickness!r}"
-        )
-    if rankdir not in RANKDIRS:
-        raise ValueError(
-            f"draw_network: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}"
-        )
+    style.check_choice(edge_thickness, EDGE_THICKNESS, "edge_thickness", "draw_network")
+    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_network")
     style.check_number_format(number_format, "draw_network")
     style.check_positive(explode_threshold, "explode_threshold", "draw_network")
     style.check_number(dead_threshold, "dead_threshold", "draw_network")

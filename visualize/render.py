@@ -1,17 +1,19 @@
 """Write a picture to a file with Graphviz's ``dot``, or the DOT source when there is no ``dot``.
 
->>> import graphviz
 >>> graphviz_available() in (True, False)
 True
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import graphviz
+
+from visualize import style
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = (
@@ -29,11 +31,14 @@ def render(
     digraph: graphviz.Digraph | graphviz.Graph | graphviz.Source,
     path: str | Path,
     format: str = "svg",
+    *,
+    quiet: bool = False,
 ) -> Path:
     """Draw ``digraph`` into ``path`` (its suffix becomes ``.svg``, ``.png`` or ``.pdf``).
 
     Returns the path written. Without ``dot`` it writes the DOT source next to it
-    (``.dot``), says on stderr how to install Graphviz, and returns the ``.dot`` path.
+    (``.dot``), says on stderr how to install Graphviz (unless ``quiet``: for callers that
+    say it once for many pictures), and returns the ``.dot`` path.
 
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
@@ -46,8 +51,9 @@ def render(
             f"render: expected a graphviz Digraph (from draw_graph or draw_network), "
             f"got {type(digraph).__name__}: {digraph!r:.80}"
         )
-    if format not in FORMATS:
-        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"render: path must be a str or a Path, got {type(path).__name__}")
+    style.check_choice(format, FORMATS, "format", "render")
     target = Path(path).with_suffix(f".{format}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -55,6 +61,8 @@ def render(
     except graphviz.ExecutableNotFound:
         source = target.with_suffix(".dot")
         source.write_text(digraph.source, encoding="utf-8")
+        if quiet:
+            return source
         print(
             f"render: Graphviz's `dot` program was not found, so {source} holds the DOT source "
             f"instead of the picture {target}.\n  {INSTALL_HINT}; then run: "

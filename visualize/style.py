@@ -64,6 +64,18 @@ def check_number_format(number_format: object, operation: str) -> None:
         ) from None
 
 
+def check_choice(value: object, choices: tuple[str, ...], name: str, operation: str) -> None:
+    """Raise a clear error unless ``value`` is one of ``choices``.
+
+    >>> check_choice("XY", ("LR", "TB"), "rankdir", "draw_graph")
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_graph: rankdir must be one of LR, TB, got 'XY'
+    """
+    if value not in choices:
+        raise ValueError(f"{operation}: {name} must be one of {', '.join(choices)}, got {value!r}")
+
+
 def check_number(value: object, name: str, operation: str) -> None:
     """Raise a clear error unless ``value`` is a real number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

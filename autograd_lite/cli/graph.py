@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from autograd_lite import Value, sum_values
@@ -38,8 +39,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="folder to write into (made if missing; default: pictures)",
     )
-    parser.add_argument("--format", default="svg", choices=FORMATS,
-                        help="picture format (default: svg)")  # fmt: skip
+    parser.add_argument(
+        "--format", default="svg", choices=FORMATS, help="picture format (default: svg)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -52,25 +54,32 @@ def folder(text: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from visualize import draw_graph, draw_network, render
+    from visualize import draw_graph, draw_network, graphviz_available, render
+    from visualize.render import INSTALL_HINT
 
     model, first_error, last_error, steps = train_xor()
     print(
         f"trained {model!r} on XOR: {steps} steps of gradient descent, "
         f"error {first_error:.3g} -> {last_error:.3g}"
     )
-    mlp, mlp_error = one_sample(MLP(2, [16, 16, 1], seed=0))
-    deep, deep_error = one_sample(
-        MLP(2, [4] * 19 + [1], activation="sigmoid", output_activation="sigmoid", seed=0)
-    )
+    mlp_error = one_sample(MLP(2, [16, 16, 1], seed=0))
+    deep = MLP(2, [4] * 19 + [1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    one_sample(deep)
     pictures = [
         ("neuron", draw_graph(neuron_error()), "computation graph of one sigmoid neuron"),
         ("network", draw_network(model), "network diagram of the trained XOR model"),
         ("mlp-graph", draw_graph(mlp_error, collapse_neurons=True), "MLP(2, [16, 16, 1]) graph"),
         ("deep-sigmoid", draw_network(deep, edge_thickness="grad"), "20 sigmoid layers"),
     ]
+    drawing = graphviz_available()
+    if not drawing:
+        print(
+            f"Graphviz's `dot` program was not found: writing DOT sources instead of pictures."
+            f"\n  {INSTALL_HINT}.\n  Then: dot -T{args.format} FILE.dot -o FILE.{args.format}",
+            file=sys.stderr,
+        )
     for name, picture, what in pictures:
-        written = render(picture, args.out / name, args.format)
+        written = render(picture, args.out / name, args.format, quiet=not drawing)
         print(f"wrote {written}  ({what})")
     return 0
 
@@ -124,8 +133,8 @@ def train_xor(steps: int = 60, learning_rate: float = 0.2) -> tuple[MLP, float, 
     return model, errors[0], errors[-1], steps
 
 
-def one_sample(model: MLP) -> tuple[MLP, Value]:
-    """The model after a forward and backward pass of one sample; returns it and its error."""
+def one_sample(model: MLP) -> Value:
+    """A forward and backward pass of one sample through ``model``; returns its error."""
     error = squared_error(model, [0.5, -0.3], 1.0)
     error.backward()
-    return model, error
+    return error

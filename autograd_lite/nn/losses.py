@@ -32,6 +32,7 @@ __all__ = [
     "mean_squared_error",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
 ]
 
 # probabilities are clipped to [EPSILON, 1 - EPSILON] so log() never sees 0
@@ -150,8 +151,8 @@ def _check_probability_target(loss: str, y: float) -> None:
 def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
     """Binary cross-entropy of sigmoid(z), computed from the logit z without overflow.
 
-    Per sample: max(z, 0) - z*y + log(1 + exp(-|z|)), which equals
-    -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) but never takes exp of a large number.
+    Per sample it is -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))) = log(1 + e^z) - z*y,
+    whose gradient is simply sigmoid(z) - y. ``softplus`` computes log(1 + e^z) safely.
 
     >>> from autograd_lite import Value
     >>> round(binary_cross_entropy_with_logits(Value(0.0), 1).data, 6)   # ln 2
@@ -163,7 +164,21 @@ def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
     pairs = _pairs(loss, logits, targets)
     for _, y in pairs:
         _check_probability_target(loss, y)
-    return _mean([z.relu() - z * y + ((-z.abs()).exp() + 1.0).log() for z, y in pairs])
+    return _mean([softplus(z) - z * y for z, y in pairs])
+
+
+def softplus(z: Value) -> Value:
+    """log(1 + e^z), written as z + log(1 + e^-z) for z >= 0 so that exp never overflows.
+
+    (The one-line form max(z, 0) + log(1 + e^-|z|) has the same value but a wrong gradient
+    at exactly z = 0, where relu and abs have a kink.)
+
+    >>> round(softplus(Value(0.0)).data, 6), softplus(Value(1000.0)).data
+    (0.693147, 1000.0)
+    """
+    if z.data >= 0.0:
+        return z + ((-z).exp() + 1.0).log()
+    return (z.exp() + 1.0).log()
 
 
 def hinge_loss(scores: object, targets: object) -> Value:

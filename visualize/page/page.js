@@ -29,7 +29,10 @@
     function play() {
       if (position === last) go(0);
       const perSecond = Number(byId("speed").value) || 3;
-      timer = setInterval(() => (position >= last ? pause() : go(position + 1)), 1000 / perSecond);
+      timer = setInterval(() => {
+        go(position + 1);
+        if (position >= last) pause(); // stop at the end, ready to play again from the start
+      }, 1000 / perSecond);
       playButton.textContent = "❚❚ Pause";
     }
     const toggle = () => (timer ? pause() : play());
@@ -80,7 +83,10 @@
   // Zoom buttons of a picture pane; starts fitted to the pane's width.
   function zoomable(pane) {
     const svg = pane.querySelector("svg");
-    if (!svg) return;
+    if (!svg) { // the table shown without Graphviz needs no zoom
+      pane.parentElement.querySelector(".zoom").style.display = "none";
+      return;
+    }
     const natural = svg.viewBox.baseVal.width * 4 / 3; // Graphviz sizes in points
     svg.removeAttribute("width");
     svg.removeAttribute("height");
@@ -167,13 +173,13 @@
         return `${name(at.receiving)} is computed from its inputs. Its local derivatives are worked out now and kept for the backward pass.`;
       }
       if (!at.step) {
-        return `Forward pass done: E = ${name(seed.node)} = ${nodes[seed.node].data}. Now the blame flows back from E to every input.`;
+        return `Forward pass done: E = ${nodes[seed.node].data}. Now the blame flows back from E to every input.`;
       }
       const step = at.step;
       const d = (i) => nodes[i].after_d;
       let text = `The gradient of ${name(step.node)} (upstream) times the local derivative ∂${d(step.node)}/∂${d(step.input)} is added to ${name(step.input)}.grad.`;
       if (!parts[step.input] && parts[step.node]) {
-        text += ` ${name(step.input)} is not drawn: it is inside the box of ${name(step.node)}, whose ‖grad‖ row changes.`;
+        text += ` ${name(step.input)} is not drawn on its own: it is folded into the box of ${name(step.node)}, whose parameters row sums up their gradients.`;
       }
       if (position === last) text += " Done: every grad now equals what backward() leaves.";
       return text;
