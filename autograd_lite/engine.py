@@ -159,6 +159,11 @@ def _fail(error: type[Exception], op: str, why: str, *operands: Value) -> Except
 
 
 def _is_real(x: object) -> bool:
+    # float and int first: the ABC check of numbers.Real is slow, and this runs on every
+    # number that meets a Value.
+    kind = type(x)
+    if kind is float or kind is int:
+        return True
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
@@ -561,21 +566,25 @@ class HookHandle:
                 del _hooks[node]
 
 
-def _record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
-    """Make the node for ``op`` from its data, its inputs and its local derivatives."""
-    mode = _mode.get()
+def _node(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
+    """A Value with every field given: the engine's own constructor (checked data only)."""
     node = Value.__new__(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
+    node.op = op
+    node.inputs = inputs
+    node.local_grads = local_grads
+    return node
+
+
+def _record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
+    """Make the node for ``op`` from its data, its inputs and its local derivatives."""
+    mode = _mode.get()
     if mode.record:
-        node.op = op
-        node.inputs = inputs
-        node.local_grads = local_grads
+        node = _node(data, op, inputs, local_grads)
     else:  # no_grad(): a leaf
-        node.op = ""
-        node.inputs = ()
-        node.local_grads = ()
+        node = _node(data, "", (), ())
     if mode.anomaly:
         _origins[node] = _caller_line()
         if not math.isfinite(data):
@@ -590,7 +599,7 @@ def _operand(other: object, op: str) -> Value:
     if isinstance(other, Value):
         return other
     if _is_real(other):
-        return Value(other)
+        return _node(float(other), "", (), ())  # a constant leaf, without __init__'s checks
     raise TypeError(
         f"{op}: unsupported operand {type(other).__name__} {other!r}; "
         "expected a Value or a real number"
@@ -677,6 +686,9 @@ def topological_order(root: Value) -> list[Value]:
         for child in pending:
             if child not in seen:
                 seen.add(child)
+                if not child.inputs:  # a leaf has nothing to wait for: place it now
+                    order.append(child)
+                    continue
                 stack.append((child, iter(child.inputs)))
                 break
         else:  # every input is placed: the node can follow them

@@ -158,13 +158,17 @@ def node_names(root: Value) -> dict[Value, str]:
     return names
 
 
-def _in_derivative(name: str) -> str:
-    """A name as it stands after ∂: in parentheses unless it is a plain identifier."""
+def in_derivative(name: str) -> str:
+    """A name as it stands after ∂: in parentheses unless it is a plain identifier.
+
+    >>> in_derivative("w1"), in_derivative("e0^2")
+    ('w1', '(e0^2)')
+    """
     return name if _SIMPLE_NAME.fullmatch(name) else f"({name})"
 
 
 def _partial(upper: str, lower: str) -> str:
-    return f"∂{_in_derivative(upper)}/∂{_in_derivative(lower)}"
+    return f"∂{in_derivative(upper)}/∂{in_derivative(lower)}"
 
 
 def _namer(names: Mapping[Value, str] | None) -> Callable[[Value], str]:
@@ -197,7 +201,7 @@ def describe_step(
     name = _namer(names)
     node, input_ = name(step.node), name(step.input)
     text = (
-        f"∂E/∂{_in_derivative(input_)} += ∂E/∂{_in_derivative(node)} × {_partial(node, input_)}"
+        f"∂E/∂{in_derivative(input_)} += ∂E/∂{in_derivative(node)} × {_partial(node, input_)}"
         f" = {_factor(step.upstream, digits)} × {_factor(step.local_grad, digits)}"
         f" = {_number(step.contribution, digits)}"
         f"  ({input_}.grad = {_number(step.input_grad, digits)})"
@@ -258,7 +262,7 @@ def describe_forward(
     if not node.inputs:
         text = f"{name(node)} = {_number(node.data, digits)}"
     else:
-        in_names = [_in_derivative(name(v)) if v.op else name(v) for v in node.inputs]
+        in_names = [in_derivative(name(v)) if v.op else name(v) for v in node.inputs]
         in_numbers = [_factor(v.data, digits) for v in node.inputs]
         formula = _formula(node.op, in_names)
         in_words = "" if formula == name(node) else f" = {formula}"  # a label like 'e0^2'
@@ -484,7 +488,7 @@ class _Writer:
 
     def d(self, node: Value) -> str:
         """A node's name as it stands after ∂."""
-        return _in_derivative(self.name(node))
+        return in_derivative(self.name(node))
 
     def number(self, x: float) -> str:
         return _number(x, self.digits)

@@ -34,7 +34,13 @@ from pathlib import Path
 import graphviz
 
 from autograd_lite import Value, no_grad, topological_order
-from autograd_lite.narrate import describe_forward, describe_step, name_of, node_names
+from autograd_lite.narrate import (
+    describe_forward,
+    describe_step,
+    in_derivative,
+    name_of,
+    node_names,
+)
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.stepping import forward_steps
@@ -52,7 +58,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 ElementTree.register_namespace("", SVG[1:-1])
 ElementTree.register_namespace("xlink", XLINK_TITLE[1:-7])
-SIMPLE_NAME = re.compile(r"[A-Za-z_][\w.#]*")  # written after ∂ without parentheses
 
 
 # --- the step-by-step page -----------------------------------------------------------------
@@ -172,7 +177,7 @@ def _record_passes(
         {
             "id": ids[node],
             "name": names[node],
-            "after_d": _after_d(names[node]),  # as written after ∂: ∂(*#1)/∂x
+            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*#1)/∂x
             "data": fmt(node.data),
             "leaf": not node.inputs,
         }
@@ -300,16 +305,11 @@ def _sign(flow: float) -> str:
     return "pos" if flow > 0 else "neg" if flow < 0 else "zero"
 
 
-def _after_d(name: str) -> str:
-    """A name as the narration writes it after ∂: in parentheses unless a plain name."""
-    return name if SIMPLE_NAME.fullmatch(name) else f"({name})"
-
-
 def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:
     """'local derivatives, kept for the backward pass: ∂z/∂w = 2, ...' of one node."""
-    me = _after_d(names[node])
+    me = in_derivative(names[node])
     local = ", ".join(
-        f"∂{me}/∂{_after_d(names[v])} = {fmt(local_grad)}"
+        f"∂{me}/∂{in_derivative(names[v])} = {fmt(local_grad)}"
         for v, local_grad in zip(node.inputs, node.local_grads)
     )
     return f"local derivatives, kept for the backward pass: {local}"

@@ -273,7 +273,10 @@ class Encoding:
             for fraction in (1.0, 1e-2, 10.0**-DECADES):
                 shown = self.fmt(self.top_grad * fraction)
                 rows.append(swatch(fill_colour(fraction, 1.0), f"{fill_line} {shown}"))
-            dead = f"|grad| ≤ {self.dead_threshold:g} × largest, or 0: nothing upstream learns"
+            dead = (
+                f"|grad| ≤ {self.dead_threshold:g} × largest, or 0: "
+                "no blame gets through here for this input"
+            )
             rows += [
                 swatch(DEAD_FILL, f"{DEAD_MARK}: {dead}", DEAD_LINE),
                 swatch(

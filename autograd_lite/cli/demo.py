@@ -1,9 +1,9 @@
 """`autograd-lite demo`: train a small network on a built-in dataset and save it.
 
-By default: ``MLP(2, [16, 16, 1])`` with relu hidden layers, on 100 moons points (noise
-0.1), hinge loss + 1e-4 * L2, plain SGD with learning rate 1.0 - 0.9 * k / 100 at step k,
-100 full-batch steps. It prints the final loss and accuracy and a text map of the decision
-boundary, writes ``model.json`` (and ``network.svg`` when Graphviz can draw) to ``--out``.
+By default it trains MLP(2, [16, 16, 1]) with relu hidden layers on 100 moons points
+(noise 0.1): hinge loss + 1e-4 * L2, plain SGD with learning rate 1.0 - 0.9 * k / 100 at
+step k, 100 full-batch steps. It prints the final loss and accuracy and a text map of the
+decision boundary, and writes model.json (and network.svg when Graphviz can draw) to --out.
 """
 
 from __future__ import annotations
@@ -92,42 +92,71 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "demo",
         help="train a small network on a built-in dataset and save it",
         description=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--dataset", choices=RECIPES, default="moons", help="what to learn")
-    parser.add_argument(
-        "--samples", type=_positive_int, default=100, help="number of points (xor: always 4)"
+    add = parser.add_argument
+    add("--dataset", choices=RECIPES, default="moons", help="what to learn (default: moons)")
+    add(
+        "--samples",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="number of points (default: 100; xor has its 4)",
     )
-    parser.add_argument(
-        "--noise", type=_number_type(0.0, strict=False), help="noise of the points "
-        "(default: moons 0.1, circles 0.05, spiral 0.2, sine 0)"
-    )  # fmt: skip
-    parser.add_argument(
-        "--hidden", type=_layer_sizes, default=[16, 16], help="hidden layer sizes, e.g. 16,16"
+    add(
+        "--noise",
+        type=_number_type(0.0, strict=False),
+        metavar="STD",
+        help="noise of the points (default: moons 0.1, circles 0.05, spiral 0.2, sine 0)",
     )
-    parser.add_argument(
+    add(
+        "--hidden",
+        type=_layer_sizes,
+        default=[16, 16],
+        metavar="SIZES",
+        help="hidden layer sizes (default: 16,16)",
+    )
+    add(
         "--activation",
         choices=ACTIVATIONS,
         help="activation of the hidden layers (default: relu; tanh for sine)",
     )
-    parser.add_argument(
-        "--steps", "--epochs", type=_positive_int, default=100, help="passes over the data"
+    add(
+        "--steps",
+        "--epochs",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="passes over the data; one step each with the full batch (default: 100)",
     )
-    parser.add_argument(
-        "--lr", type=_number_type(0.0, strict=True), help="learning rate at step 0, falling "
-        "linearly to a tenth of it (default: 1.0; xor 0.3, sine 0.1)"
-    )  # fmt: skip
-    parser.add_argument(
-        "--batch-size", type=_positive_int, help="samples per step (default: all of them)"
+    add(
+        "--lr",
+        type=_number_type(0.0, strict=True),
+        metavar="RATE",
+        help="learning rate at step 0, falling linearly to a tenth of it "
+        "(default: 1.0; xor 0.3, sine 0.1)",
     )
-    parser.add_argument(
-        "--l2", type=_number_type(0.0, strict=False), default=1e-4, help="L2 penalty strength"
+    add(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="samples per step (default: all of them)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    parser.add_argument(
-        "--out", type=_output_folder, default=Path("autograd-lite-out"), help="output folder"
+    add(
+        "--l2",
+        type=_number_type(0.0, strict=False),
+        default=1e-4,
+        metavar="STRENGTH",
+        help="L2 penalty added to the loss (default: 1e-4)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add("--seed", type=int, default=0, help="seed of the data and of the weights (default: 0)")
+    add(
+        "--out",
+        type=_output_folder,
+        default=Path("autograd-lite-out"),
+        metavar="FOLDER",
+        help="where model.json and network.svg go (default: autograd-lite-out)",
+    )
+    add("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
 
 
@@ -172,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Training {model!r}")
     print(f"  on {len(points)} {args.dataset} points ({about}), seed {args.seed}")
     print(f"  loss: {recipe.loss}{penalty}")
-    print(f"  SGD, lr {start_lr:g} falling to {start_lr / 10:g}; {schedule}")
+    print(f"  SGD, lr {start_lr} falling to {start_lr / 10:.3g}; {schedule}")
     fit(
         model, points, targets, loss=recipe.loss, optimizer=optimizer, epochs=args.steps,
         batch_size=args.batch_size, l2=args.l2, seed=args.seed,

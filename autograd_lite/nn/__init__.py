@@ -22,6 +22,7 @@ from autograd_lite.nn.losses import (
     mean_squared_error,
     softmax,
     softmax_cross_entropy,
+    softplus,
 )
 from autograd_lite.nn.metrics import binary_accuracy, class_accuracy
 from autograd_lite.nn.model import ACTIVATIONS, MLP, Layer, Module, Neuron
@@ -47,4 +48,5 @@ __all__ = [
     "mean_squared_error",
     "softmax",
     "softmax_cross_entropy",
+    "softplus",
 ]

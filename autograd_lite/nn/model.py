@@ -295,10 +295,10 @@ class MLP(Module):
     def load(cls, path: str | os.PathLike) -> MLP:
         """Read a model written by ``save()``. A bad file raises ``ValueError`` naming the
         problem; the file is only parsed as JSON, nothing in it is executed."""
-        text = Path(path).read_text(encoding="utf-8")
         try:
+            text = Path(path).read_text(encoding="utf-8")
             saved = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as error:  # not JSON at all, or NaN/Infinity, which JSON lacks
+        except ValueError as error:  # not UTF-8 text, not JSON, or NaN/Infinity (not JSON)
             raise ValueError(f"{path}: not a valid JSON model file: {error}") from None
         return cls.from_dict(saved, source=str(path))
 

@@ -48,7 +48,7 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__} {p!r}")
             if p in seen:  # it would be updated twice per step
-                raise ValueError(f"{name}: parameter {p.label or p!r} is listed twice")
+                raise ValueError(f"{name}: parameter {p.label or repr(p)} is listed twice")
             seen.add(p)
         if not callable(lr):
             check_number(name, "lr", lr, minimum=0.0)
@@ -84,7 +84,8 @@ class Optimizer:
         self.step_count += 1
 
     def update(self, lr: float) -> None:
-        raise NotImplementedError
+        """Change every parameter's ``.data`` (each optimizer has its own rule)."""
+        raise NotImplementedError(f"{type(self).__name__} must define update(lr)")
 
 
 class SGD(Optimizer):

@@ -1,0 +1,136 @@
+"""The training helper: what it records, mini-batches, the progress bar, silence, evaluation,
+the decision map, and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd_lite.nn import MLP, SGD, Adam, data
+from autograd_lite.training import LOSSES, decision_map, evaluate, fit, forward_pass
+
+
+def test_fit_records_every_step_and_learns_xor():
+    points, targets = data.xor(labels=(0, 1))
+    model = MLP(2, [8, 1], activation="tanh", seed=0)
+    optimizer = Adam(model.parameters(), lr=0.05)
+    history = fit(
+        model, points, targets, loss="bce_with_logits", optimizer=optimizer, epochs=80,
+        progress=False,
+    )  # fmt: skip
+    assert len(history) == len(history.accuracy) == len(history.learning_rate) == 80
+    assert history.loss[-1] < 0.1 < history.loss[0]
+    assert history.accuracy[-1] == 1.0
+    assert optimizer.step_count == 80
+    loss, accuracy = evaluate(model, points, targets, loss="bce_with_logits")
+    assert accuracy == 1.0 and loss < 0.1
+
+
+def test_the_loss_recorded_is_the_loss_before_the_step():
+    points, targets = data.sine(6)
+    model = MLP(1, [3, 1], seed=0)
+    before, _ = evaluate(model, points, targets, loss="mse", l2=0.01)
+    history = fit(model, points, targets, loss="mse", l2=0.01, epochs=1, progress=False)
+    assert history.loss == [pytest.approx(before)]
+
+
+def test_mini_batches_and_the_schedule():
+    points, targets = data.moons(10, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=lambda step: 1.0 / (step + 1))
+    history = fit(
+        model, points, targets, optimizer=optimizer, epochs=3, batch_size=4, progress=False
+    )
+    assert len(history) == 3 * 3  # batches of 4, 4 and 2 per epoch
+    assert history.learning_rate == pytest.approx([1.0 / (k + 1) for k in range(9)])
+
+
+def test_same_seed_same_training():
+    def train():
+        points, targets = data.moons(12, seed=1)
+        model = MLP(2, [4, 1], seed=2)
+        fit(model, points, targets, epochs=2, batch_size=5, seed=3, progress=False)
+        return [p.data for p in model.parameters()]
+
+    assert train() == train()
+
+
+def test_regression_has_no_accuracy():
+    points, targets = data.sine(8)
+    model = MLP(1, [4, 1], seed=0)
+    history = fit(model, points, targets, loss="mse", epochs=2, progress=False)
+    assert history.accuracy == [None, None]
+    assert evaluate(model, points, targets, loss="mse")[1] is None
+
+
+def test_softmax_classes():
+    points, targets = data.spiral(5, classes=3, seed=0)
+    model = MLP(2, [6, 3], activation="relu", seed=0)
+    history = fit(model, points, targets, loss="softmax_cross_entropy", epochs=2, progress=False)
+    assert all(0.0 <= a <= 1.0 for a in history.accuracy)
+
+
+def test_progress_bar_and_silence(capsys):
+    points, targets = data.xor(labels=(-1, 1))
+    fit(MLP(2, [2, 1], seed=0), points, targets, epochs=3, progress=False)
+    assert capsys.readouterr() == ("", "")
+    fit(MLP(2, [2, 1], seed=0), points, targets, epochs=3, description="xor")
+    bar = capsys.readouterr().err
+    assert "xor" in bar and "3/3" in bar and "loss=" in bar and "accuracy=" in bar
+
+
+def test_forward_pass_records_a_graph_and_adds_the_penalty():
+    model = MLP(1, [1], seed=0)
+    neuron = model.layers[0].neurons[0]
+    neuron.w[0].data, neuron.b.data = 2.0, 1.0
+    loss, outputs = forward_pass(model, [[1.0]], [0.0], loss="mse", l2=0.5)
+    assert [o.data for o in outputs] == [3.0]
+    assert loss.data == pytest.approx(9.0 + 0.5 * (4.0 + 1.0))
+    loss.backward()
+    assert neuron.w[0].grad == pytest.approx(2 * 3.0 * 1.0 + 2 * 0.5 * 2.0)
+
+
+def test_losses_table_names_every_loss():
+    assert set(LOSSES) == {
+        "hinge", "bce_with_logits", "bce", "softmax_cross_entropy", "mse",
+        "half_sum_squared_error",
+    }  # fmt: skip
+
+
+def test_decision_map_shows_regions_and_samples():
+    model = MLP(2, [1], seed=0)
+    neuron = model.layers[0].neurons[0]
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.0, 1.0, 0.0  # class 1 where y > 0
+    points, targets = [[0.0, -1.0], [0.0, 1.0]], [-1, 1]
+    rows = decision_map(model, points, targets, width=11, height=10).splitlines()
+    assert len(rows) == 10
+    assert all(set(row) <= {".", "o"} for row in rows[5:])  # lower half: class 0
+    assert all(set(row) <= {" ", "x"} for row in rows[:5])  # upper half: class 1
+    assert sum(row.count("o") for row in rows) == sum(row.count("x") for row in rows) == 1
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (
+            lambda m: fit(m, [[0.0, 1.0]], [1], loss="l1", progress=False),
+            ValueError,
+            "unknown loss",
+        ),
+        (lambda m: fit(m, [[0.0, 1.0]], [1, -1], progress=False), ValueError, "as many inputs"),
+        (lambda m: fit(m, [], [], progress=False), ValueError, "at least one"),
+        (lambda m: fit(m, [[0.0, 1.0]], [1], epochs=0, progress=False), ValueError, "epochs"),
+        (lambda m: fit(m, [[0.0, 1.0]], [1], batch_size=0), ValueError, "batch_size"),
+        (lambda m: fit(m, [[0.0, 1.0]], [1], l2=-1.0), ValueError, "l2 must be >= 0"),
+        (lambda m: fit(m, [[0.0, 1.0]], [0], progress=False), ValueError, "hinge_loss"),
+        (lambda m: evaluate(m, [[0.0, 1.0]], [1], l2=math.nan), ValueError, "finite"),
+        (lambda m: decision_map(MLP(3, [1]), [[0, 0, 0]], [1]), ValueError, "2 inputs"),
+    ],
+)
+def test_bad_input_changes_no_weight(call, error, words):
+    model = MLP(2, [2, 1], seed=0)
+    before = [(p.data, p.grad) for p in model.parameters()]
+    with pytest.raises(error, match=words):
+        call(model)
+    assert [(p.data, p.grad) for p in model.parameters()] == before
