@@ -128,7 +128,7 @@ def test_out_must_be_a_folder(tmp_path):
     a_file = tmp_path / "taken"
     a_file.write_text("")
     code, _, err = run_demo("--out", str(a_file))
-    assert code == 2 and "exists and is not a folder" in err
+    assert code == 2 and "is a file, not a folder" in err
 
 
 def test_the_installed_command_runs(tmp_path):

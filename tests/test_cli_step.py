@@ -164,9 +164,9 @@ def test_a_model_chosen_by_options(capsys, monkeypatch):
     [
         (["--layers", "3", "1"], "--targets: give 1 number"),
         (["--targets", "1", "2", "3"], "got 3 numbers but the output layer has 2 neurons"),
-        (["--inputs", "1", "nan"], "needs a finite number, got 'nan'"),
-        (["--inputs", "one"], "not a number: 'one'"),
-        (["--layers", "0"], "a layer needs at least 1 neuron, got 0"),
+        (["--inputs", "1", "nan"], "expected a finite number, got 'nan'"),
+        (["--inputs", "one"], "expected a number, got 'one'"),
+        (["--layers", "0"], "expected a positive integer, got '0'"),
         (["--activation", "softsign"], "invalid choice: 'softsign'"),
     ],
 )

@@ -11,8 +11,8 @@ import math
 import re
 
 import pytest
+from helpers import neuron_graph
 
-from autograd_lite import Value
 from autograd_lite.cli import main
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.losses import mean_squared_error
@@ -20,18 +20,6 @@ from autograd_lite.nn.optim import SGD
 from visualize import export_html, export_training_html, graph_ids, graphviz_available
 
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")
-
-
-def neuron_graph() -> dict[str, Value]:
-    """E = tanh(w x + b)^2 + x: x reaches E along two paths, so its grad grows twice."""
-    x, w, b = Value(0.5, "x"), Value(-1.5, "w"), Value(0.25, "b")
-    z = w * x + b
-    z.label = "z"
-    a = z.tanh()
-    a.label = "a"
-    error = a * a + x
-    error.label = "E"
-    return {"x": x, "w": w, "b": b, "z": z, "a": a, "E": error}
 
 
 def page_data(path) -> dict:

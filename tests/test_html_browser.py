@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import neuron_graph
 
-from autograd_lite import Value
 from autograd_lite.narrate import describe_step, node_names
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.optim import SGD
@@ -83,18 +83,6 @@ def open_page(browser):
     for opened in pages:
         opened.page.close()
         opened.check_clean()
-
-
-def neuron_graph() -> dict[str, Value]:
-    """E = tanh(w x + b)^2 + x: x reaches E along two paths, so its grad grows twice."""
-    x, w, b = Value(0.5, "x"), Value(-1.5, "w"), Value(0.25, "b")
-    z = w * x + b
-    z.label = "z"
-    a = z.tanh()
-    a.label = "a"
-    error = a * a + x
-    error.label = "E"
-    return {"x": x, "w": w, "b": b, "z": z, "a": a, "E": error}
 
 
 FORWARD = 5  # computed nodes of neuron_graph(): w*x, z, a, a*a, E

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import numeric_gradient
 
-from autograd_lite import Value, no_grad, sum_values, topological_order
+from autograd_lite import Value, sum_values, topological_order
 from autograd_lite.narrate import (
     chains,
     describe_forward,
@@ -53,17 +54,6 @@ def parse_sums(text):
 def close(x, y, digits=4):
     """x was printed with `digits` significant digits."""
     return x == pytest.approx(y, rel=10 ** (1 - digits), abs=1e-12)
-
-
-def numeric_gradient(f, leaf, eps=1e-6):
-    original = leaf.data
-    with no_grad():
-        leaf.data = original + eps
-        up = f().data
-        leaf.data = original - eps
-        down = f().data
-    leaf.data = original
-    return (up - down) / (2 * eps)
 
 
 # --- explain() on the classic example -----------------------------------------------------

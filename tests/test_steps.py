@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from helpers import numeric_gradient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from autograd_lite import AnomalyError, Value, detect_anomaly, no_grad, sum_values, weighted_sum
+from autograd_lite import AnomalyError, Value, detect_anomaly, sum_values, weighted_sum
 from autograd_lite.stepping import (
     CLASSIC_PARAMETERS,
     backprop_example,
@@ -34,18 +35,6 @@ HAND = {
     "L0.n1.w1": 0.000995425,  # w4
     "L1.n0.b": 0.138498562,  # ∂E/∂net_o1: the bias's gradient is the neuron's delta
 }
-
-
-def numeric_gradient(f, leaf, eps=1e-6):
-    """Central finite difference of f() in leaf.data (f rebuilds the graph from the leaves)."""
-    original = leaf.data
-    with no_grad():
-        leaf.data = original + eps
-        up = f().data
-        leaf.data = original - eps
-        down = f().data
-    leaf.data = original
-    return (up - down) / (2 * eps)
 
 
 # --- the 2-2-2 example --------------------------------------------------------------------

@@ -9,13 +9,12 @@ decision boundary, and writes model.json (and network.svg when Graphviz can draw
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograd_lite import no_grad
+from autograd_lite.cli.options import finite_number, output_folder, positive_int
 from autograd_lite.nn import ACTIVATIONS, MLP, SGD, data
 from autograd_lite.training import decision_map, evaluate, fit, forward_pass
 
@@ -41,32 +40,6 @@ RECIPES = {
 SPIRAL_CLASSES = 3
 
 
-def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return number
-
-
-def _number_type(minimum: float, strict: bool) -> Callable[[str], float]:
-    """An argparse type: a finite float above (or from, when not ``strict``) ``minimum``."""
-    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
-
-    def number(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
-            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text!r}")
-        return value
-
-    return number
-
-
 def _layer_sizes(text: str) -> list[int]:
     """'16,16' -> [16, 16]."""
     try:
@@ -80,13 +53,6 @@ def _layer_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _output_folder(text: str) -> Path:
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
-    return path
-
-
 def register(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
         "demo",
@@ -97,14 +63,14 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add("--dataset", choices=RECIPES, default="moons", help="what to learn (default: moons)")
     add(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="number of points (default: 100; xor has its 4)",
     )
     add(
         "--noise",
-        type=_number_type(0.0, strict=False),
+        type=finite_number(0.0, strict=False),
         metavar="STD",
         help="noise of the points (default: moons 0.1, circles 0.05, spiral 0.2, sine 0)",
     )
@@ -123,27 +89,27 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add(
         "--steps",
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="passes over the data; one step each with the full batch (default: 100)",
     )
     add(
         "--lr",
-        type=_number_type(0.0, strict=True),
+        type=finite_number(0.0, strict=True),
         metavar="RATE",
         help="learning rate at step 0, falling linearly to a tenth of it "
         "(default: 1.0; xor 0.3, sine 0.1)",
     )
     add(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="samples per step (default: all of them)",
     )
     add(
         "--l2",
-        type=_number_type(0.0, strict=False),
+        type=finite_number(0.0, strict=False),
         default=1e-4,
         metavar="STRENGTH",
         help="L2 penalty added to the loss (default: 1e-4)",
@@ -151,7 +117,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add("--seed", type=int, default=0, help="seed of the data and of the weights (default: 0)")
     add(
         "--out",
-        type=_output_folder,
+        type=output_folder,
         default=Path("autograd-lite-out"),
         metavar="FOLDER",
         help="where model.json and network.svg go (default: autograd-lite-out)",

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from autograd_lite import Value, sum_values
+from autograd_lite.cli.options import output_folder
 from autograd_lite.nn import MLP
 
 FORMATS = ("svg", "png")
@@ -35,7 +35,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         default="pictures",
-        type=folder,
+        type=output_folder,
         metavar="DIR",
         help="folder to write into (made if missing; default: pictures)",
     )
@@ -43,14 +43,6 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "--format", default="svg", choices=FORMATS, help="picture format (default: svg)"
     )
     parser.set_defaults(run=run)
-
-
-def folder(text: str) -> Path:
-    """--out: a folder, or a path where one can be made (argparse reports the error)."""
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
-    return path
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,12 +9,12 @@ far. ``--no-pause`` prints every step at once, for pipes and files.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterable
 
+from autograd_lite.cli.options import finite_number, positive_int
 from autograd_lite.engine import BackwardStep, Value, topological_order
 from autograd_lite.narrate import (
     describe_forward,
@@ -39,26 +39,6 @@ LEARNING_RATE = 0.5  # the worked example's, for the closing gradient-descent li
 MAX_ROWS = 8  # a gradient table with more rows shows only the row that changed
 
 
-def _finite(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"needs a finite number, got {text!r}")
-    return x
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"a layer needs at least 1 neuron, got {n}")
-    return n
-
-
 def register(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
         "step",
@@ -71,19 +51,23 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     model = parser.add_argument_group("the network (default: the classic 2-2-2 example)")
     model.add_argument(
-        "--inputs", nargs="+", type=_finite, metavar="X", help="input values (default: 0.05 0.10)"
+        "--inputs",
+        nargs="+",
+        type=finite_number(),
+        metavar="X",
+        help="input values (default: 0.05 0.10)",
     )
     model.add_argument(
         "--targets",
         nargs="+",
-        type=_finite,
+        type=finite_number(),
         metavar="T",
         help="target values, one per output (default: 0.01 0.99)",
     )
     model.add_argument(
         "--layers",
         nargs="+",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         default=[2, 2],
         help="neurons per layer; the last is the output (default: 2 2)",
