@@ -646,8 +646,10 @@ def weighted_sum(
             f"weighted_sum: needs as many weights as activations; "
             f"got {len(weights)} weights and {len(activations)} activations"
         )
-    activations = [_as_value(a) for a in activations]
-    bias = _as_value(bias)
+    # Numbers become constant leaves; anything else is refused with the op's name.
+    weights = [w if isinstance(w, Value) else _operand(w, "weighted_sum") for w in weights]
+    activations = [a if isinstance(a, Value) else _operand(a, "weighted_sum") for a in activations]
+    bias = _operand(bias, "weighted_sum")
     w = [v.data for v in weights]
     a = [v.data for v in activations]
     out = sum(map(operator.mul, w, a), bias.data)

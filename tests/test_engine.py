@@ -162,9 +162,13 @@ def test_sum_values_and_weighted_sum():
     assert bias.grad == 1.0
 
 
-def test_weighted_sum_rejects_mismatched_lengths():
+def test_weighted_sum_rejects_mismatched_lengths_and_non_numbers():
     with pytest.raises(ValueError, match="weighted_sum"):
         weighted_sum([Value(1.0)], [1.0, 2.0], Value(0.0))
+    with pytest.raises(TypeError, match="weighted_sum.*str"):
+        weighted_sum([Value(1.0)], ["2"], Value(0.0))
+    with pytest.raises(TypeError, match="weighted_sum.*NoneType"):
+        weighted_sum([None], [2.0], Value(0.0))
 
 
 def test_node_records_op_inputs_and_local_grads():
