@@ -176,6 +176,15 @@ def _number(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else x
 
 
+def _compared(other: object) -> float:
+    """The number a Value is compared with; anything else is a TypeError naming it."""
+    if isinstance(other, Value):
+        return other.data
+    if _is_real(other):
+        return other
+    raise TypeError(f"cannot compare a Value with {type(other).__name__} {other!r}")
+
+
 def _log(x: Value | float) -> Value | float:
     return x.log() if isinstance(x, Value) else math.log(x)
 
@@ -236,16 +245,16 @@ class Value:
     # Comparisons look at data and return bool. There is no __eq__: Values are graph nodes,
     # compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _number(other)
+        return self.data < _compared(other)
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _number(other)
+        return self.data <= _compared(other)
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _number(other)
+        return self.data > _compared(other)
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _number(other)
+        return self.data >= _compared(other)
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
@@ -440,7 +449,7 @@ class Value:
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        slope = _as_value(slope)
+        slope = _operand(slope, "leaky_relu")
         x = self.data
         out = x if x > 0.0 else slope.data * x
         return _record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope.data, out))
@@ -526,7 +535,9 @@ class Value:
     def register_hook(self, hook: Callable[[Value], object]) -> HookHandle:
         """Call ``hook(self)`` during each backward pass, as soon as ``self.grad`` is complete.
 
-        Returns a handle whose ``remove()`` takes the hook away.
+        Returns a handle whose ``remove()`` takes the hook away. A hook that raises stops
+        the backward pass there, with the gradients accumulated so far (as when you stop
+        ``backward_steps()`` half-way).
 
         >>> x = Value(2.0, label="x")
         >>> handle = x.register_hook(lambda v: print(v.label, v.grad))
@@ -616,7 +627,7 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     >>> s.data, s.op, s.local_grads
     (6.0, 'sum', (1.0, 1.0, 1.0))
     """
-    inputs = tuple(_as_value(v) for v in values)
+    inputs = tuple(_operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
     out = math.fsum(v.data for v in inputs)
@@ -629,7 +640,7 @@ def sum_rule(*inputs_and_out):  # d(x1 + ... + xn)/dxi = 1
 
 
 def weighted_sum(
-    weights: Sequence[Value], activations: Sequence[Value | float], bias: Value
+    weights: Sequence[Value | float], activations: Sequence[Value | float], bias: Value | float
 ) -> Value:
     """A neuron's weighted input z = w1*a1 + ... + wn*an + b, as one node.
 
@@ -899,6 +910,8 @@ def gradcheck(
     >>> bool(result)
     True
     """
+    if not (_is_real(eps) and eps > 0.0):
+        raise ValueError(f"gradcheck: eps must be a positive number, got {eps!r}")
     leaves = [v.detach() if isinstance(v, Value) else Value(v) for v in inputs]
     for i, leaf in enumerate(leaves):
         leaf.label = leaf.label or f"input {i}"

@@ -41,10 +41,14 @@ __all__ = [
     "describe_forward",
     "describe_step",
     "explain",
+    "in_derivative",
+    "name_of",
     "node_names",
+    "partial",
     "role_note",
     "role_of",
     "to_ascii",
+    "weighted_sum_parts",
 ]
 
 # --- symbols and numbers ------------------------------------------------------------------
@@ -167,8 +171,29 @@ def in_derivative(name: str) -> str:
     return name if _SIMPLE_NAME.fullmatch(name) else f"({name})"
 
 
-def _partial(upper: str, lower: str) -> str:
+def partial(upper: str, lower: str) -> str:
+    """The derivative of one named node with respect to another, as the notes write it.
+
+    >>> partial("E", "w1"), partial("L1.n0.z", "*#1")
+    ('∂E/∂w1', '∂L1.n0.z/∂(*#1)')
+    """
     return f"∂{in_derivative(upper)}/∂{in_derivative(lower)}"
+
+
+def weighted_sum_parts(node: Value) -> tuple[tuple[Value, ...], tuple[Value, ...], Value]:
+    """The weights, the activations and the bias of a ``weighted_sum`` node.
+
+    Its inputs are stored in one tuple (w_1..w_n, a_1..a_n, b); this splits them.
+
+    >>> from autograd_lite import weighted_sum
+    >>> z = weighted_sum([Value(0.5, "w0")], [Value(2.0, "x0")], Value(0.1, "b"))
+    >>> [[v.label for v in part] for part in weighted_sum_parts(z)[:2]]
+    [['w0'], ['x0']]
+    """
+    if node.op != "weighted_sum":
+        raise ValueError(f"weighted_sum_parts: expected a weighted_sum node, got op {node.op!r}")
+    n = (len(node.inputs) - 1) // 2
+    return node.inputs[:n], node.inputs[n : 2 * n], node.inputs[-1]
 
 
 def _namer(names: Mapping[Value, str] | None) -> Callable[[Value], str]:
@@ -201,7 +226,7 @@ def describe_step(
     name = _namer(names)
     node, input_ = name(step.node), name(step.input)
     text = (
-        f"∂E/∂{in_derivative(input_)} += ∂E/∂{in_derivative(node)} × {_partial(node, input_)}"
+        f"{partial('E', input_)} += {partial('E', node)} × {partial(node, input_)}"
         f" = {_factor(step.upstream, digits)} × {_factor(step.local_grad, digits)}"
         f" = {_number(step.contribution, digits)}"
         f"  ({input_}.grad = {_number(step.input_grad, digits)})"
@@ -313,6 +338,7 @@ class Chain:
         return head + [link.derivative for link in self.links]
 
     def product(self) -> float:
+        """The factors multiplied: the chain rule's answer, equal to ``gradient``."""
         result = 1.0
         for factor in self.factors():
             result *= factor
@@ -340,23 +366,26 @@ def _region_links(upper: Value, is_stop: Callable[[Value], bool]) -> list[Link]:
         else:
             stack.pop()
             order.append(node)
-    derivatives = {upper: 1.0}
-    for node in reversed(order):
-        if node is upper or not is_stop(node):
-            upstream = derivatives.get(node, 0.0)
-            for input_, local_grad in zip(node.inputs, node.local_grads):
-                derivatives[input_] = derivatives.get(input_, 0.0) + local_grad * upstream
+    derivatives = _backpropagate(order, passes_through=lambda node: not is_stop(node))
     return [Link(upper, n, derivatives[n]) for n in order if n is not upper and is_stop(n)]
 
 
-def _gradients(order: Sequence[Value]) -> dict[Value, float]:
-    """∂E/∂node for every node, in the very order and arithmetic of ``backward()``."""
-    grads = {order[-1]: 1.0}
+def _backpropagate(
+    order: Sequence[Value], passes_through: Callable[[Value], bool] = lambda node: True
+) -> dict[Value, float]:
+    """∂order[-1]/∂node for every node, in the very order and arithmetic of ``backward()``.
+
+    Reads ``local_grads`` only, never ``grad``. Nodes for which ``passes_through`` is False
+    receive their derivative but pass nothing further down.
+    """
+    top = order[-1]
+    derivatives = {top: 1.0}
     for node in reversed(order):
-        upstream = grads.get(node, 0.0)
-        for input_, local_grad in zip(node.inputs, node.local_grads):
-            grads[input_] = grads.get(input_, 0.0) + local_grad * upstream
-    return grads
+        if node is top or passes_through(node):
+            upstream = derivatives.get(node, 0.0)
+            for input_, local_grad in zip(node.inputs, node.local_grads):
+                derivatives[input_] = derivatives.get(input_, 0.0) + local_grad * upstream
+    return derivatives
 
 
 class _Blame:
@@ -369,6 +398,7 @@ class _Blame:
 
     def __init__(self, root: Value, parameters: Iterable[Value] = (), network: bool = False):
         chosen = set(parameters)
+        self.network = network
         if network:
             self.is_stop = lambda n: n in chosen or role_of(n.label) is not None
         else:
@@ -376,7 +406,7 @@ class _Blame:
         self.root = root
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        self.grads = _gradients(self.order)
+        self.grads = _backpropagate(self.order)
         self.above: dict[Value, list[Link]] = {}  # node -> links to the nodes it feeds
         for upper in self.order:
             if upper is root or self.is_stop(upper):
@@ -486,9 +516,9 @@ class _Writer:
         self.name = _namer(names)
         self.digits = digits
 
-    def d(self, node: Value) -> str:
-        """A node's name as it stands after ∂."""
-        return in_derivative(self.name(node))
+    def of_error(self, node: Value) -> str:
+        """'∂E/∂node': the node's gradient, its blame for the error."""
+        return partial("E", self.name(node))
 
     def number(self, x: float) -> str:
         return _number(x, self.digits)
@@ -496,8 +526,8 @@ class _Writer:
     def product(self, chain: Chain, head: str, align: int) -> list[str]:
         """'head ∂E/∂a × ∂a/∂z × ∂z/∂w' over '= 0.74 × 0.19 × 0.59 = 0.082', that line's
         '=' in column ``align``."""
-        symbols = [] if chain.from_error else [f"∂E/∂{self.d(chain.start)}"]
-        symbols += [f"∂{self.d(link.upper)}/∂{self.d(link.lower)}" for link in chain.links]
+        symbols = [] if chain.from_error else [self.of_error(chain.start)]
+        symbols += [partial(self.name(link.upper), self.name(link.lower)) for link in chain.links]
         factors = chain.factors()
         if len(factors) == 1:
             return [f"{head}{symbols[0]} = {self.number(chain.gradient)}"]
@@ -509,7 +539,7 @@ class _Writer:
 
     def chain(self, chain: Chain, indent: str = "") -> list[str]:
         """∂E/∂target written as its chain of local derivatives."""
-        head = f"{indent}∂E/∂{self.d(chain.target)} = "
+        head = f"{indent}{self.of_error(chain.target)} = "
         if chain.start is chain.target:  # where paths meet: written as their sum already
             return []
         if len(chain.factors()) == 1:
@@ -521,13 +551,13 @@ class _Writer:
         paths = blame.paths(node)
         lines = [
             f"Blame reaches {self.name(node)} along "
-            f"{len(paths)} paths; ∂E/∂{self.d(node)} is their sum:"
+            f"{len(paths)} paths; {self.of_error(node)} is their sum:"
         ]
         for path in paths:
             head = f"  via {self._via(path.links[-1])}: "
             lines += self.product(path, head, len(head))
         terms = " + ".join(_factor(p.gradient, self.digits) for p in paths)
-        lines.append(f"  ∂E/∂{self.d(node)} = {terms} = {self.number(blame.grads[node])}")
+        lines.append(f"  {self.of_error(node)} = {terms} = {self.number(blame.grads[node])}")
         return lines
 
     def _via(self, link: Link) -> str:
@@ -535,9 +565,9 @@ class _Writer:
         it goes through."""
         upper = link.upper
         if upper.op == "weighted_sum":
-            n = (len(upper.inputs) - 1) // 2
-            for weight, input_ in zip(upper.inputs[:n], upper.inputs[n : 2 * n]):
-                if input_ is link.lower:
+            weights, activations, _ = weighted_sum_parts(upper)
+            for weight, activation in zip(weights, activations):
+                if activation is link.lower:
                     return f"weight {self.name(weight)}"
         return self.name(upper)
 
@@ -572,7 +602,7 @@ def explain(
       dE/dx = 4 + 1 = 5
     """
     blame, parameters = _prepare(loss, parameters)
-    network = _is_network(blame.order)
+    network = blame.network
     writer = _Writer(node_names(loss), digits)
     named = f" = {loss.label}" if loss.label and loss.label != "E" else ""
     lines = [f"E{named} = {writer.number(loss.data)}"]
@@ -585,7 +615,7 @@ def explain(
     group = None
     for p in parameters:
         if p not in blame.position:
-            lines += ["", f"∂E/∂{writer.d(p)} = 0  (it does not affect E)"]
+            lines += ["", f"{writer.of_error(p)} = 0  (it does not affect E)"]
             continue
         chain = blame.chain(p)
         neuron = _neuron_of(p.label) if role_of(p.label) in _NETWORK_ROLES else None

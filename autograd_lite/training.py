@@ -47,7 +47,12 @@ LOSSES: dict[str, tuple[Callable[..., Value], Callable[..., float] | None]] = {
 @dataclass
 class History:
     """What happened at each optimizer step: the loss (with the L2 penalty), the accuracy on
-    that step's batch (None for regression) and the learning rate used."""
+    that step's batch (None for regression) and the learning rate used.
+
+    >>> history = History(loss=[0.9, 0.4], accuracy=[0.5, 1.0], learning_rate=[0.1, 0.1])
+    >>> len(history), history.loss[-1]
+    (2, 0.4)
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
@@ -124,12 +129,23 @@ def fit(
       of them, "full batch"); mini-batches are reshuffled every epoch with ``seed``;
     * ``l2`` -- strength of the L2 penalty added to the loss (0: none);
     * ``progress=False`` runs silently; otherwise a bar shows the loss and the accuracy.
+
+    Every sample is checked before the first step, so a bad input or target raises before
+    any weight changes (not halfway through, in a later mini-batch).
+
+    >>> from autograd_lite.nn import MLP
+    >>> model = MLP(1, [1], seed=0)
+    >>> history = fit(model, [[1.0], [2.0]], [2.0, 4.0], loss="mse", epochs=3, progress=False)
+    >>> len(history), history.loss[-1] < history.loss[0]
+    (3, True)
     """
     _, accuracy_function = _loss_functions(loss)
     _check_data("fit", inputs, targets)
     check_count("fit", "epochs", epochs)
     batch_size = len(inputs) if batch_size is None else check_count("fit", "batch_size", batch_size)
     l2 = check_number("fit", "l2", l2, minimum=0.0)
+    with no_grad():  # one forward pass over all the data: the loss checks every target
+        forward_pass(model, inputs, targets, loss=loss, l2=l2)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
     rng = random.Random(seed)
@@ -224,6 +240,9 @@ def decision_map(
     if model.nin != 2:
         raise ValueError(f"decision_map: needs a model with 2 inputs, got {model.nin}")
     _check_data("decision_map", points, targets)
+    check_count("decision_map", "width", width)
+    check_count("decision_map", "height", height)
+    threshold = check_number("decision_map", "threshold", threshold)
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     margin_x = 0.1 * (max(xs) - min(xs) or 1.0)
     margin_y = 0.1 * (max(ys) - min(ys) or 1.0)

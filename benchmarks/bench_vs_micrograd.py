@@ -32,6 +32,7 @@ from micrograd.engine import Value as MicrogradValue
 
 import autograd_lite
 from autograd_lite import Value, topological_order
+from autograd_lite.cli.options import positive_int
 from autograd_lite.nn import MLP, SGD, data, hinge_loss, l2_penalty
 
 SIZES = [16, 16, 1]
@@ -158,8 +159,9 @@ def verdict(met: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per timing (best kept)")
-    parser.add_argument("--chain", type=int, default=1_000_000, help="length of the chain")
+    add = parser.add_argument
+    add("--repeats", type=positive_int, default=3, help="runs per timing (best kept)")
+    add("--chain", type=positive_int, default=1_000_000, help="length of the chain")
     args = parser.parse_args()
 
     points, targets = data.moons(100, noise=0.1, seed=0)

@@ -177,13 +177,13 @@ def test_bad_options_exit_2_with_a_clear_message(args, message, capsys, monkeypa
     assert message in capsys.readouterr().err
 
 
-def test_html_is_reserved_until_visualize_exports_it(tmp_path, capsys, monkeypatch):
-    without = types.ModuleType("visualize")
-    monkeypatch.setitem(sys.modules, "visualize", without)
+def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "visualize", None)  # as if graphviz were not installed
     with pytest.raises(SystemExit) as exit_:
         run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
     assert exit_.value.code == 2
-    assert "--html is not available yet" in capsys.readouterr().err
+    assert "--html needs the visualize package" in capsys.readouterr().err
+    assert not (tmp_path / "s.html").exists()
 
     calls = []
     with_export = types.ModuleType("visualize")

@@ -487,3 +487,21 @@ def test_gradcheck_reports_the_worst_mismatch_by_label():
     assert result.worst.startswith("a:")
     assert "FAILED" in str(result)
     assert (a.grad, b.grad) == (0.0, 0.0)  # the caller's inputs are untouched
+
+
+def test_comparisons_look_at_data_and_refuse_non_numbers():
+    assert Value(1.0) < 2 and Value(3.0) >= Value(3.0) and not Value(1.0) > Value(2.0)
+    with pytest.raises(TypeError, match="compare a Value with str"):
+        Value(1.0) < "a"  # noqa: B015 (the comparison is the test)
+
+
+def test_n_ary_and_parametrised_ops_name_themselves_on_bad_operands():
+    with pytest.raises(TypeError, match="sum: unsupported operand str"):
+        sum_values([1.0, "a"])
+    with pytest.raises(TypeError, match="leaky_relu: unsupported operand str"):
+        Value(1.0).leaky_relu("x")
+
+
+def test_gradcheck_needs_a_positive_step():
+    with pytest.raises(ValueError, match="gradcheck: eps"):
+        gradcheck(lambda a: a * a, [1.0], eps=0)

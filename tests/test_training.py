@@ -124,8 +124,19 @@ def test_decision_map_shows_regions_and_samples():
         (lambda m: fit(m, [[0.0, 1.0]], [1], batch_size=0), ValueError, "batch_size"),
         (lambda m: fit(m, [[0.0, 1.0]], [1], l2=-1.0), ValueError, "l2 must be >= 0"),
         (lambda m: fit(m, [[0.0, 1.0]], [0], progress=False), ValueError, "hinge_loss"),
+        (  # the bad target is in the last mini-batch: found before the first step
+            lambda m: fit(m, [[0.0, 1.0], [1.0, 0.0]], [1, 0], batch_size=1, progress=False),
+            ValueError,
+            "hinge_loss: targets must be -1 or \\+1, got 0",
+        ),
+        (  # a sample with the wrong number of inputs, also in the last mini-batch
+            lambda m: fit(m, [[0.0, 1.0], [1.0]], [1, -1], batch_size=1, progress=False),
+            ValueError,
+            "MLP: expected 2 inputs, got 1",
+        ),
         (lambda m: evaluate(m, [[0.0, 1.0]], [1], l2=math.nan), ValueError, "finite"),
         (lambda m: decision_map(MLP(3, [1]), [[0, 0, 0]], [1]), ValueError, "2 inputs"),
+        (lambda m: decision_map(m, [[0, 0]], [1], width=0), ValueError, "width must be >= 1"),
     ],
 )
 def test_bad_input_changes_no_weight(call, error, words):

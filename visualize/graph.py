@@ -28,12 +28,12 @@ True
 from __future__ import annotations
 
 import html
-import math
 from collections import deque
 
 import graphviz
 
 from autograd_lite import Value, topological_order
+from autograd_lite.narrate import weighted_sum_parts
 from visualize import style
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -188,10 +188,12 @@ def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[
     if parameters:
         in_a_sum, used_elsewhere = set(), set()
         for node in order:
-            n = (len(node.inputs) - 1) // 2 if node.op == "weighted_sum" else -1
-            for slot, input_ in enumerate(node.inputs):
-                is_parameter = n >= 0 and (slot < n or slot == 2 * n)
-                (in_a_sum if is_parameter else used_elsewhere).add(input_)
+            if node.op == "weighted_sum":
+                weights, activations, bias = weighted_sum_parts(node)
+                in_a_sum.update(weights, [bias])
+                used_elsewhere.update(activations)
+            else:
+                used_elsewhere.update(node.inputs)
         hidden |= {v for v in in_a_sum - used_elsewhere if not v.inputs}
     return hidden
 
@@ -256,8 +258,8 @@ def _node(
     ]
     parameters = [v for v in dict.fromkeys(value.inputs) if v in hidden and not _is_constant(v)]
     if parameters:  # collapsed weights and bias: say how much gradient they got
-        norm = math.sqrt(sum(v.grad**2 for v in parameters))
-        rows.append(style.row(f"{len(parameters)} params, grad norm {looks.fmt(norm)}"))
+        norm = looks.fmt(style.grad_norm(parameters))
+        rows.append(style.row(f"{len(parameters)} params, grad norm {norm}"))
     lost = sum(1 for v in set(value.inputs) if v not in hidden and v not in drawn)
     if lost:
         rows.append(style.row(f"… {lost} input{'s' * (lost > 1)} not drawn"))

@@ -40,6 +40,8 @@ from autograd_lite.narrate import (
     in_derivative,
     name_of,
     node_names,
+    partial,
+    weighted_sum_parts,
 )
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
@@ -215,7 +217,7 @@ def _record_passes(
         )
         parameters = _parameters(step.node)
         if step.input in parameters:  # the collapsed box of step.node shows their norm
-            backward[-1]["params"] = fmt(_norm(parameters))
+            backward[-1]["params"] = fmt(style.grad_norm(parameters))
         new_grads.append(step.input_grad)
     top = style.largest(node.grad for node in order)  # fills on the scale of the final grads
     for step, grad in zip(backward, new_grads):
@@ -241,13 +243,8 @@ def _parameters(node: Value) -> set[Value]:
     """The weights and bias of a weighted sum (labelled leaves; constants left out)."""
     if node.op != "weighted_sum":
         return set()
-    n = (len(node.inputs) - 1) // 2
-    return {v for v in (*node.inputs[:n], node.inputs[-1]) if v.label and not v.inputs}
-
-
-def _norm(parameters: set[Value]) -> float:
-    """sqrt(sum grad²): how the collapsed view sums up a neuron's parameter gradients."""
-    return math.sqrt(sum(v.grad**2 for v in parameters))
+    weights, _, bias = weighted_sum_parts(node)
+    return {v for v in (*weights, bias) if v.label and not v.inputs}
 
 
 def _draw_with_stand_ins(
@@ -273,7 +270,7 @@ def _draw_with_stand_ins(
         for i, node in enumerate(order):
             parameters = _parameters(node)
             if parameters:
-                tokens[f"node{i}"]["params"] = style.fmt(_norm(parameters), number_format)
+                tokens[f"node{i}"]["params"] = style.fmt(style.grad_norm(parameters), number_format)
     return tokens
 
 
@@ -307,9 +304,8 @@ def _sign(flow: float) -> str:
 
 def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:
     """'local derivatives, kept for the backward pass: ∂z/∂w = 2, ...' of one node."""
-    me = in_derivative(names[node])
     local = ", ".join(
-        f"∂{me}/∂{in_derivative(names[v])} = {fmt(local_grad)}"
+        f"{partial(names[node], names[v])} = {fmt(local_grad)}"
         for v, local_grad in zip(node.inputs, node.local_grads)
     )
     return f"local derivatives, kept for the backward pass: {local}"

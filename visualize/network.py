@@ -124,7 +124,7 @@ def blocks(norm: float, top: float) -> int:
 
 def _weight_norm(layer: Layer) -> float:
     """sqrt(sum (∂E/∂w)²) over the layer's weights (biases left out)."""
-    return math.sqrt(sum(w.grad**2 for neuron in layer.neurons for w in neuron.w))
+    return style.grad_norm(w for neuron in layer.neurons for w in neuron.w)
 
 
 def _column(

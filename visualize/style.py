@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import graphviz
 
+from autograd_lite import Value
+
 POSITIVE = "#0072B2"  # Okabe-Ito blue
 NEGATIVE = "#D55E00"  # Okabe-Ito vermillion
 ZERO = "#9A9A9A"  # an edge that carries exactly nothing
@@ -96,6 +98,19 @@ def largest(magnitudes: Iterable[float]) -> float:
     2.0
     """
     return max((abs(m) for m in magnitudes if math.isfinite(m)), default=0.0)
+
+
+def grad_norm(values: Iterable[Value]) -> float:
+    """sqrt(sum grad²) of some Values: one number for how much gradient a group of
+    parameters (a neuron's, a layer's) received.
+
+    >>> from autograd_lite import Value
+    >>> w, b = Value(1.0), Value(2.0)
+    >>> w.grad, b.grad = 3.0, -4.0
+    >>> grad_norm([w, b])
+    5.0
+    """
+    return math.sqrt(sum(v.grad**2 for v in values))
 
 
 def strength(magnitude: float, top: float, scale: str = "log") -> float:

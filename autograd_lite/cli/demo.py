@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     recipe = RECIPES[args.dataset]
     noise = recipe.noise if args.noise is None else args.noise
     activation = args.activation or recipe.activation
-    start_lr = args.lr or recipe.lr
+    start_lr = recipe.lr if args.lr is None else args.lr
     minimum = {"spiral": 2 * SPIRAL_CLASSES, "sine": 1}.get(args.dataset, 2)
     if args.samples < minimum:
         return _usage_error(f"--samples must be at least {minimum} for {args.dataset}")
@@ -223,7 +223,7 @@ def _draw_network(model: MLP, out: Path, shown_point: list[float]) -> str:
         if not visualize.graphviz_available():
             return "no picture: Graphviz's `dot` is missing (install it: apt-get install graphviz)"
         picture = visualize.render(visualize.draw_network(model), out / "network", format="svg")
-    except (ImportError, AttributeError) as error:
+    except ImportError as error:  # visualize (or graphviz, which it uses) is not installed
         return f"no picture: the visualize package cannot draw networks here ({error})"
     point = ", ".join(f"{x:.3g}" for x in shown_point)
     return f"saved the picture: {picture}  (activations and dE/dz at the hardest point, ({point}))"

@@ -16,10 +16,9 @@ import sys
 
 from autograd_lite import Value, sum_values
 from autograd_lite.cli.options import output_folder
-from autograd_lite.nn import MLP
+from autograd_lite.nn import MLP, data
 
 FORMATS = ("svg", "png")
-XOR = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)]
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -96,6 +95,7 @@ def neuron_error() -> Value:
 
 
 def squared_error(model: MLP, inputs: list[float], target: float) -> Value:
+    """E = (model(inputs) − target)² for one sample, labelled E."""
     error = (model(inputs) - target) ** 2
     error.label = "E"
     return error
@@ -112,16 +112,18 @@ def train_xor(steps: int = 60, learning_rate: float = 0.2) -> tuple[MLP, float, 
     True
     """
     model = MLP(2, [4, 4, 1], activation="tanh", seed=3)
+    points, labels = data.xor()
     errors = []
     for _ in range(steps):
-        error = sum_values([squared_error(model, x, y) for x, y in XOR]) / len(XOR)
+        error = sum_values([squared_error(model, x, y) for x, y in zip(points, labels)])
+        error = error / len(points)
         model.zero_grad()
         error.backward()
         for parameter in model.parameters():
             parameter.data -= learning_rate * parameter.grad
         errors.append(error.data)
     model.zero_grad()
-    squared_error(model, *XOR[2]).backward()
+    squared_error(model, points[2], labels[2]).backward()
     return model, errors[0], errors[-1], steps
 
 

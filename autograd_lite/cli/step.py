@@ -147,19 +147,21 @@ def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
 
 
 def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
+    # imported here: the stepper itself needs only the standard library
     try:
-        import visualize
-    except ImportError:
-        visualize = None
-    export = getattr(visualize, "export_html", None)
-    if export is None:
-        args.step_parser.error("--html is not available yet: visualize.export_html is missing")
-    path = export(example.error, args.html)
+        from visualize import export_html
+    except ImportError as error:
+        args.step_parser.error(
+            f"--html needs the visualize package and the graphviz Python package ({error}); "
+            "try: pip install graphviz"
+        )
+    path = export_html(example.error, args.html)
     print(f"wrote {path}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build the example the options ask for, then step through it (or write the page)."""
     example, origin = build_example(args)
     if args.html:
         return _export_html(args, example)
@@ -181,7 +183,18 @@ def _can_write(text: str, stream: object) -> bool:
 
 
 class Stepper:
-    """Prints one backward pass, step by step, for a learner at a terminal (or a pipe)."""
+    """Prints one backward pass, step by step, for a learner at a terminal (or a pipe).
+
+    ``read_line`` answers the prompts (default: the keyboard); ``write`` receives each line.
+
+    >>> from autograd_lite.stepping import backprop_example
+    >>> lines = []
+    >>> stepper = Stepper(backprop_example(), pause=False, write=lines.append)
+    >>> stepper.backward()
+    True
+    >>> lines[1]
+    'Backward pass: 38 chain-rule steps, from E back to every weight.'
+    """
 
     def __init__(
         self,
@@ -203,9 +216,11 @@ class Stepper:
         self.table = _table_rows(self.error)  # (row title, [(short name, node)])
 
     def say(self, text: str = "") -> None:
+        """Write one line (in ASCII when asked)."""
         self.write(to_ascii(text) if self.ascii else text)
 
     def introduce(self, origin: str) -> None:
+        """The network's shape, the sample and the starting parameters."""
         model = self.example.model
         shape = " → ".join(
             [f"{model.nin} inputs"]
@@ -226,6 +241,7 @@ class Stepper:
                 self.say(_row(title, [f"{name}={v.data:.4g}" for name, v in cells]))
 
     def forward(self) -> None:
+        """The forward pass, one computed node per line."""
         self.say()
         self.say("Forward pass: each node from its inputs (z weighted input, a activation)")
         steps = list(forward_steps(self.error))
@@ -269,9 +285,11 @@ class Stepper:
         return answer != "q"
 
     def write_prompt(self, text: str) -> None:
+        # the prompt stays on the line the learner types on: no newline, unlike say()
         print(text, end="", flush=True)
 
     def show_step(self, step: BackwardStep, total: int, touched: set[Value]) -> None:
+        """One step: its sentence, then the table of gradients so far."""
         node, input_ = self.names[step.node], self.names[step.input]
         self.say()
         where = f"from {node} back to {input_}{role_note(step.input)}"
@@ -284,6 +302,7 @@ class Stepper:
             self.say(_row(title, [_cell(name, v, touched, step.input) for name, v in cells]))
 
     def conclude(self, finished: bool, *, show_explanation: bool = False) -> None:
+        """The final gradients and one gradient-descent update (or why they are partial)."""
         self.say()
         if not finished:
             self.say("Stopped: the gradients above are partial, the rest of the pass never ran.")
@@ -310,7 +329,9 @@ def _table_rows(root: Value) -> list[tuple[str, list[tuple[str, Value]]]]:
     """Named nodes in rows: the error's nodes, each neuron (a, z, w.., b), the inputs."""
     neurons: dict[str, list[tuple[str, Value]]] = {}
     inputs, error = [], []
-    for node in reversed(_named(root)):
+    for node in reversed(topological_order(root)):
+        if not node.label:
+            continue
         role = role_of(node.label)
         if role == "input":
             inputs.append((node.label, node))
@@ -320,19 +341,23 @@ def _table_rows(root: Value) -> list[tuple[str, list[tuple[str, Value]]]]:
         else:  # the error's nodes, output by output: E, then E0 e0^2 e0 t0, E1 ...
             output = re.search(r"\d+", node.label)
             error.append((int(output.group()) if output else -1, node.label, node))
-    column = {"a": -2, "z": -1, "b": 1 << 30}  # then w0, w1, ... by their number
-    rows = [("error", [(name, node) for _, name, node in sorted(error, key=lambda e: e[0])])]
-    rows = rows if error else []
+    rows = []
+    if error:
+        rows.append(
+            ("error", [(name, node) for _, name, node in sorted(error, key=lambda e: e[0])])
+        )
+    # output layer first, as the blame flows
     for neuron in sorted(neurons, key=lambda n: (-int(n[1 : n.index(".")]), n)):
-        cells = sorted(neurons[neuron], key=lambda c: column.get(c[0], 0) or int(c[0][1:]))
-        rows.append((neuron, cells))
+        rows.append((neuron, sorted(neurons[neuron], key=lambda cell: _column(cell[0]))))
     if inputs:
         rows.append(("inputs", sorted(inputs, key=lambda c: int(c[0][1:]))))
     return rows
 
 
-def _named(root: Value) -> list[Value]:
-    return [node for node in topological_order(root) if node.label]
+def _column(short_name: str) -> int:
+    """Where a neuron's node goes in its row: a, z, then w0, w1, ..., then b."""
+    fixed = {"a": -2, "z": -1, "b": 1 << 30}
+    return fixed[short_name] if short_name in fixed else int(short_name[1:])
 
 
 def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value) -> str:

@@ -62,7 +62,9 @@ def _as_value(loss: str, output: object) -> Value:
         return output
     if is_number(output):
         return Value(output)
-    raise TypeError(f"{loss}: outputs must be Values or numbers, got {type(output).__name__}")
+    raise TypeError(
+        f"{loss}: outputs must be Values or numbers, got {type(output).__name__} {output!r}"
+    )
 
 
 def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, float]]:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite.engine import Value, weighted_sum
-from autograd_lite.nn._checks import is_number
+from autograd_lite.nn._checks import check_count, is_number
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -38,9 +38,11 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 }
 
 
-def _check_activation(name: str) -> None:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+def _check_activation(where: str, name: object) -> None:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(
+            f"{where}: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
 
 
 def initial_weight_bound(activation: str, fan_in: int, fan_out: int) -> float:
@@ -61,10 +63,21 @@ class Module:
     """What every model part has: its parameters, and a way to reset their gradients."""
 
     def parameters(self) -> list[Value]:
+        """Every weight and bias, as leaf Values (each part lists its own).
+
+        >>> [p.label for p in Neuron(2, name="L0.n0").parameters()]
+        ['L0.n0.w0', 'L0.n0.w1', 'L0.n0.b']
+        """
         return []
 
     def zero_grad(self) -> None:
-        """Set every parameter's grad to 0.0 (leaf gradients accumulate otherwise)."""
+        """Set every parameter's grad to 0.0 (leaf gradients accumulate otherwise).
+
+        >>> neuron = Neuron(1)
+        >>> neuron.b.grad = 0.5
+        >>> neuron.zero_grad(); neuron.b.grad
+        0.0
+        """
         for p in self.parameters():
             p.grad = 0.0
 
@@ -89,9 +102,8 @@ class Neuron(Module):
         name: str = "n0",
         op_by_op: bool = False,
     ) -> None:
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        _check_activation(activation)
+        check_count("Neuron", "nin", nin)
+        _check_activation("Neuron", activation)
         rng = rng or random.Random(seed)
         bound = initial_weight_bound(activation, nin, 1) if bound is None else bound
         self.name = name
@@ -146,9 +158,8 @@ class Layer(Module):
         name: str = "L0",
         op_by_op: bool = False,
     ) -> None:
-        if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
-            raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
-        _check_activation(activation)
+        check_count("Layer", "nout", nout)
+        _check_activation("Layer", activation)
         rng = rng or random.Random(seed)
         bound = initial_weight_bound(activation, nin, nout)
         self.name = name
@@ -192,12 +203,13 @@ class MLP(Module):
         seed: int | None = None,
         op_by_op: bool = False,
     ) -> None:
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"MLP: nin must be a positive int, got {nin!r}")
-        if isinstance(nouts, int) or not nouts:
+        check_count("MLP", "nin", nin)
+        if not isinstance(nouts, (list, tuple)) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        _check_activation(activation)
-        _check_activation(output_activation)
+        for size in nouts:
+            check_count("MLP", "each layer size in nouts", size)
+        _check_activation("MLP", activation)
+        _check_activation("MLP", output_activation)
         rng = random.Random(seed)
         sizes = [nin, *nouts]
         self.nin = nin

@@ -36,6 +36,11 @@ class Optimizer:
 
     ``step()`` first checks every gradient: if one is NaN or infinite it raises a
     ``ValueError`` naming the parameter and changes nothing.
+
+    >>> from autograd_lite import Value
+    >>> optimizer = SGD([Value(1.0)], lr=lambda step: 0.1 / (step + 1))
+    >>> optimizer.learning_rate(), optimizer.step_count
+    (0.1, 0)
     """
 
     def __init__(self, params: Iterable[Value], lr: LearningRate) -> None:
