@@ -85,49 +85,50 @@ def run(steps, values, on_values):
     return values[-1]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
-@given(programs())
-def test_backward_matches_finite_differences(program):
+def finite_differences(steps, leaves, eps=1e-6):
+    """Central differences of the program in each leaf; None where one is undefined."""
+    slopes = []
+    for i, x in enumerate(leaves):
+        up = run(steps, leaves[:i] + [x + eps] + leaves[i + 1 :], on_values=False)
+        down = run(steps, leaves[:i] + [x - eps] + leaves[i + 1 :], on_values=False)
+        if up is None or down is None:
+            return None
+        slopes.append((up - down) / (2 * eps))
+    return slopes
+
+
+def assert_close_to(numeric, analytic, out, what):
+    for i, (expected, got) in enumerate(zip(numeric, analytic)):
+        assert math.isclose(got, expected, rel_tol=1e-4, abs_tol=1e-4 * (1 + abs(out.data))), (
+            f"x{i}: {what} {got} vs finite differences {expected}"
+        )
+
+
+def built(program):
+    """The program run on fresh leaves, with its finite differences (rejected if undefined)."""
     leaves, steps = program
     leaf_values = [Value(x, label=f"x{i}") for i, x in enumerate(leaves)]
     out = run(steps, leaf_values, on_values=True)
     assume(out is not None)
-    out.backward()
+    numeric = finite_differences(steps, leaves)
+    assume(numeric is not None)
+    return leaf_values, out, numeric
 
-    eps = 1e-6
-    for i, x in enumerate(leaves):
-        up = run(steps, leaves[:i] + [x + eps] + leaves[i + 1 :], on_values=False)
-        down = run(steps, leaves[:i] + [x - eps] + leaves[i + 1 :], on_values=False)
-        assume(up is not None and down is not None)
-        numeric = (up - down) / (2 * eps)
-        analytic = leaf_values[i].grad
-        assert math.isclose(analytic, numeric, rel_tol=1e-4, abs_tol=1e-4 * (1 + abs(out.data))), (
-            f"x{i}: backward {analytic} vs finite differences {numeric}"
-        )
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(programs())
+def test_backward_matches_finite_differences(program):
+    leaf_values, out, numeric = built(program)
+    out.backward()
+    assert_close_to(numeric, [v.grad for v in leaf_values], out, "backward")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(programs())
-def test_grad_equals_backward_and_leaves_grads_alone(program):
-    leaves, steps = program
-    leaf_values = [Value(x) for x in leaves]
-    out = run(steps, leaf_values, on_values=True)
-    assume(out is not None)
-    from_grad = grad(out, leaf_values)
-    assert all(v.grad == 0.0 for v in leaf_values)
-    out.backward()
-    assert from_grad == [v.grad for v in leaf_values]
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
-@given(programs())
-def test_create_graph_gradients_have_the_same_values(program):
-    """Differentiating with Values (create_graph) must agree with the float pass."""
-    leaves, steps = program
-    leaf_values = [Value(x) for x in leaves]
-    out = run(steps, leaf_values, on_values=True)
-    assume(out is not None)
+def test_grad_matches_finite_differences_and_leaves_grads_alone(program):
+    """grad() on floats, and on Values (create_graph=True, the rules evaluated on Values)."""
+    leaf_values, out, numeric = built(program)
+    assert_close_to(numeric, grad(out, leaf_values), out, "grad")
     as_values = grad(out, leaf_values, create_graph=True)
-    as_floats = grad(out, leaf_values)
-    for v, f in zip(as_values, as_floats):
-        assert math.isclose(v.data, f, rel_tol=1e-9, abs_tol=1e-12)
+    assert_close_to(numeric, [v.data for v in as_values], out, "grad(create_graph=True)")
+    assert all(v.grad == 0.0 for v in leaf_values)
