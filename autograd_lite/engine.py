@@ -682,10 +682,11 @@ def weighted_sum_rule(*inputs_and_out):  # dz/dwi = ai, dz/dai = wi, dz/db = 1
 # --- graph traversal ---------------------------------------------------------------------
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value, stop: Callable[[Value], bool] | None = None) -> list[Value]:
     """Every node ``root`` depends on, each after all its inputs (``root`` last).
 
-    Iterative depth-first search, so a chain of a million nodes is fine.
+    Iterative depth-first search, so a chain of a million nodes is fine. A node for which
+    ``stop(node)`` is true is placed like a leaf: what it was computed from is not visited.
 
     >>> a = Value(1.0, label="a")
     >>> [v.label or v.op for v in topological_order(a * a + a)]
@@ -699,7 +700,8 @@ def topological_order(root: Value) -> list[Value]:
         for child in pending:
             if child not in seen:
                 seen.add(child)
-                if not child.inputs:  # a leaf has nothing to wait for: place it now
+                if not child.inputs or (stop is not None and stop(child)):
+                    # a leaf (or a stop) has nothing to wait for: place it now
                     order.append(child)
                     continue
                 stack.append((child, iter(child.inputs)))
@@ -808,7 +810,7 @@ def _backward_steps(
 
 def _check_gradients(root: Value, seed: float) -> None:
     """Under detect_anomaly(): find the first NaN/inf gradient without changing any grad."""
-    for node, input_, contribution in _contributions(root, seed):
+    for node, input_, contribution in _contributions(root, seed, {}):
         if not math.isfinite(contribution):
             where = _origins.get(node, "a place outside detect_anomaly()")
             raise AnomalyError(
@@ -817,14 +819,25 @@ def _check_gradients(root: Value, seed: float) -> None:
             )
 
 
-def _contributions(root: Value, seed: float) -> Iterator[tuple[Value, Value, float]]:
-    """(node, input, contribution) in backward order, accumulated in a dict, not in .grad."""
-    grads = {root: seed}
+def _contributions(
+    root: Value, seed: float, grads: dict, create_graph: bool = False
+) -> Iterator[tuple[Value, Value, float | Value]]:
+    """(node, input, contribution) in backward order, summed into ``grads``, not ``.grad``.
+
+    With ``create_graph`` the local derivatives are the op's rule evaluated on Values.
+    """
+    grads[root] = seed
     for node in reversed(topological_order(root)):
-        upstream = grads.get(node, 0.0)
-        for input_, local_grad in zip(node.inputs, node.local_grads):
+        if not node.inputs:
+            continue
+        upstream = grads[node]  # complete: every consumer of node came earlier
+        if create_graph:  # the same rule, evaluated on Values this time
+            local = DERIVATIVES[node.op](*node.inputs, node)
+        else:
+            local = node.local_grads
+        for input_, local_grad in zip(node.inputs, local):
             contribution = local_grad * upstream
-            grads[input_] = grads.get(input_, 0.0) + contribution
+            grads[input_] = grads[input_] + contribution if input_ in grads else contribution
             yield node, input_, contribution
 
 
@@ -851,18 +864,9 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad(inputs): expected Values, got {type(x).__name__}: {x!r}")
-    grads: dict[Value, float | Value] = {output: 1.0}
-    for node in reversed(topological_order(output)):
-        upstream = grads.get(node)
-        if upstream is None or not node.inputs:
-            continue
-        if create_graph:  # the same rule, evaluated on Values this time
-            local = DERIVATIVES[node.op](*node.inputs, node)
-        else:
-            local = node.local_grads
-        for input_, local_grad in zip(node.inputs, local):
-            contribution = local_grad * upstream
-            grads[input_] = grads[input_] + contribution if input_ in grads else contribution
+    grads: dict[Value, float | Value] = {}
+    for _ in _contributions(output, 1.0, grads, create_graph):
+        pass
     if create_graph:
         return [_as_value(grads.get(x, 0.0)) for x in inputs]
     return [float(grads.get(x, 0.0)) for x in inputs]

@@ -28,6 +28,7 @@ E = a = 0.7616
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -339,10 +340,7 @@ class Chain:
 
     def product(self) -> float:
         """The factors multiplied: the chain rule's answer, equal to ``gradient``."""
-        result = 1.0
-        for factor in self.factors():
-            result *= factor
-        return result
+        return math.prod(self.factors())
 
 
 def _region_links(upper: Value, is_stop: Callable[[Value], bool]) -> list[Link]:
@@ -350,22 +348,7 @@ def _region_links(upper: Value, is_stop: Callable[[Value], bool]) -> list[Link]:
 
     A small backward pass seeded at ``upper`` that does not go past named nodes.
     """
-    order: list[Value] = []  # topological order of the region (iterative, no recursion)
-    seen = {upper}
-    stack = [(upper, iter(upper.inputs))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if child not in seen:
-                seen.add(child)
-                if is_stop(child):
-                    order.append(child)  # a named node ends the region: do not go below it
-                else:
-                    stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    order = topological_order(upper, stop=is_stop)  # the region: named nodes end it
     derivatives = _backpropagate(order, passes_through=lambda node: not is_stop(node))
     return [Link(upper, n, derivatives[n]) for n in order if n is not upper and is_stop(n)]
 

@@ -76,6 +76,18 @@ def _check_data(where: str, inputs: Sequence, targets: Sequence) -> None:
         )
 
 
+def _check_samples(model: MLP, inputs: Sequence, targets: Sequence, loss: str) -> None:
+    """Refuse bad data before any weight changes, without running the model: every input
+    as the model reads it, every target as the loss reads it (against stand-in outputs)."""
+    for x in inputs:
+        model.check_input(x)
+    width = model.nouts[-1]
+    stand_in = 0.0 if width == 1 else [0.0] * width
+    loss_function, _ = _loss_functions(loss)
+    with no_grad():
+        loss_function([stand_in] * len(inputs), list(targets))
+
+
 def forward_pass(
     model: MLP,
     inputs: Sequence[Sequence[float]],
@@ -144,8 +156,7 @@ def fit(
     check_count("fit", "epochs", epochs)
     batch_size = len(inputs) if batch_size is None else check_count("fit", "batch_size", batch_size)
     l2 = check_number("fit", "l2", l2, minimum=0.0)
-    with no_grad():  # one forward pass over all the data: the loss checks every target
-        forward_pass(model, inputs, targets, loss=loss, l2=l2)
+    _check_samples(model, inputs, targets, loss)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
     rng = random.Random(seed)

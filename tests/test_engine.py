@@ -505,3 +505,12 @@ def test_n_ary_and_parametrised_ops_name_themselves_on_bad_operands():
 def test_gradcheck_needs_a_positive_step():
     with pytest.raises(ValueError, match="gradcheck: eps"):
         gradcheck(lambda a: a * a, [1.0], eps=0)
+
+
+def test_topological_order_can_stop_at_chosen_nodes():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    hidden = a * b
+    hidden.label = "hidden"
+    out = hidden + a
+    order = topological_order(out, stop=lambda node: node.label == "hidden")
+    assert [v.label or v.op for v in order] == ["hidden", "a", "+"]  # b lies behind the stop

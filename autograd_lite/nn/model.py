@@ -232,9 +232,22 @@ class MLP(Module):
         ]
         self._input_labels = [f"x{i}" for i in range(nin)]
 
-    def __call__(self, inputs: Sequence[Value | float]) -> Value | list[Value]:
+    def check_input(self, inputs: Sequence[Value | float]) -> None:
+        """Raise unless ``inputs`` is one sample for this model: ``nin`` numbers or Values.
+
+        >>> MLP(2, [1]).check_input([1.0])
+        Traceback (most recent call last):
+        ...
+        ValueError: MLP: expected 2 inputs, got 1
+        """
         if len(inputs) != self.nin:
             raise ValueError(f"MLP: expected {self.nin} inputs, got {len(inputs)}")
+        for v in inputs:
+            if not (isinstance(v, Value) or is_number(v)):
+                raise TypeError(f"MLP: inputs must be numbers or Values, got {v!r}")
+
+    def __call__(self, inputs: Sequence[Value | float]) -> Value | list[Value]:
+        self.check_input(inputs)
         x = [
             v if isinstance(v, Value) else Value(v, label)
             for v, label in zip(inputs, self._input_labels)
