@@ -18,8 +18,8 @@ Name(role=<Role.WEIGHT: 'weight w'>, layer=1, neuron=0, index=2)
 >>> parse("L1.n0.w2").role is Role.WEIGHT, str(parse("e1^2")), parse("loss")
 (True, 'e1^2', None)
 
-This module imports nothing: the engine, ``nn``, narration, the stepper and the pictures
-may all use it.
+This module imports only ``notation`` (which imports nothing of the project): the engine,
+``nn``, narration, the stepper and the pictures may all use it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
+
+from autograd_lite.notation import ERROR  # the root of every narrated graph
 
 __all__ = [
     "ERROR",
@@ -104,7 +106,6 @@ _ERROR_PARTS = {
     Role.ERROR_SHARE: "E{}",
     Role.ERROR: "E",
 }
-ERROR = "E"  # the root of every narrated graph, whatever its label
 
 _NUMBER = r"(0|[1-9][0-9]*)"  # no sign, no leading zeros: one spelling per number
 _NEURON_NAME = re.compile(rf"L{_NUMBER}\.n{_NUMBER}\.(?:(w){_NUMBER}|(b|z|a))")
@@ -160,8 +161,7 @@ class Name:
 
     def __str__(self) -> str:
         if self.role.in_neuron:
-            part = self.part + (str(self.index) if self.role is Role.WEIGHT else "")
-            return f"{self.neuron_name}.{part}"
+            return f"{self.neuron_name}.{self.short}"
         if self.role is Role.INPUT:
             return f"x{self.index}"
         return _ERROR_PARTS[self.role].format(self.index)
@@ -172,6 +172,17 @@ class Name:
         if not self.role.in_neuron:
             return None
         return neuron_name(self.layer, self.neuron)  # type: ignore[arg-type]
+
+    @property
+    def short(self) -> str | None:
+        """'w2', 'b', 'z' or 'a': a neuron's node named within its neuron, else None.
+
+        >>> parse("L1.n0.w2").short, parse("L1.n0.b").short, parse("x0").short
+        ('w2', 'b', None)
+        """
+        if not self.role.in_neuron:
+            return None
+        return self.part + (str(self.index) if self.role is Role.WEIGHT else "")
 
     @property
     def part(self) -> str | None:
@@ -217,13 +228,15 @@ def layer_name(layer: int) -> str:
     return f"L{layer}"
 
 
-def neuron_name(layer: int, neuron: int) -> str:
-    """'L{layer}.n{neuron}': the prefix of a neuron's nodes.
+def neuron_name(layer: int | str, neuron: int) -> str:
+    """'L{layer}.n{neuron}': the prefix of a neuron's nodes (``layer`` its number or its name).
 
-    >>> neuron_name(1, 0)
-    'L1.n0'
+    >>> neuron_name(1, 0), neuron_name("L2", 3)
+    ('L1.n0', 'L2.n3')
     """
     _check_count("neuron_name", "neuron", neuron)
+    if isinstance(layer, str) and layer:
+        return f"{layer}.n{neuron}"
     return f"{layer_name(layer)}.n{neuron}"
 
 

@@ -22,7 +22,9 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from autograd_lite import names
 from autograd_lite.engine import Value, sum_values, topological_order
+from autograd_lite.narrate import describe_forward
 from autograd_lite.nn import MLP
 
 __all__ = [
@@ -51,8 +53,6 @@ class ForwardStep:
     inputs: tuple[Value, ...]
 
     def __str__(self) -> str:
-        from autograd_lite.narrate import describe_forward
-
         return describe_forward(self.node)
 
 
@@ -134,15 +134,15 @@ def labelled_error(outputs: Value | Sequence[Value], targets: float | Sequence[f
             raise TypeError(f"labelled_error: outputs must be Values, got {type(a).__name__}")
     shares = []
     for k, (a, t) in enumerate(zip(outputs, targets)):
-        e = Value(t, f"t{k}") - a
-        e.label = f"e{k}"
+        e = Value(t, names.target(k)) - a
+        e.label = names.error_term(k)
         square = e**2
-        square.label = f"e{k}^2"
+        square.label = names.squared_error(k)
         share = 0.5 * square
-        share.label = f"E{k}"
+        share.label = names.error_share(k)
         shares.append(share)
     error = sum_values(shares)
-    error.label = "E"
+    error.label = names.ERROR
     return error
 
 
