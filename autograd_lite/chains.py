@@ -82,18 +82,14 @@ def network_name(node: Value) -> Name | None:
     return None
 
 
-def _derivatives(
-    order: Sequence[Value], passes_through: Callable[[Value], bool] = lambda node: True
-) -> dict[Value, float]:
-    """∂order[-1]/∂node for every node, in the very order and arithmetic of ``backward()``.
-
-    Reads ``local_grads`` only, never ``grad``. Nodes for which ``passes_through`` is False
-    receive their derivative but pass nothing further down.
+def _gradients(root: Value, stop: Callable[[Value], bool] | None = None) -> dict[Value, float]:
+    """d(root)/d(node) for every node ``root`` reaches, in the order and arithmetic of
+    ``backward()``, from ``local_grads`` only (no ``.grad`` is read or written). A node for
+    which ``stop(node)`` is true receives its derivative but passes nothing further down.
     """
-    top = order[-1]
-    derivatives = {top: 1.0}
-    for node in reversed(order):
-        if node is top or passes_through(node):
+    derivatives = {root: 1.0}
+    for node in reversed(topological_order(root, stop=stop)):
+        if node is root or stop is None or not stop(node):
             upstream = derivatives.get(node, 0.0)
             for input_, local_grad in zip(node.inputs, node.local_grads):
                 derivatives[input_] = derivatives.get(input_, 0.0) + local_grad * upstream
@@ -105,9 +101,8 @@ def _region_links(upper: Value, is_stop: Callable[[Value], bool]) -> list[Link]:
 
     A small backward pass seeded at ``upper`` that does not go past named nodes.
     """
-    order = topological_order(upper, stop=is_stop)  # the region: named nodes end it
-    derivatives = _derivatives(order, passes_through=lambda node: not is_stop(node))
-    return [Link(upper, n, derivatives[n]) for n in order if n is not upper and is_stop(n)]
+    derivatives = _gradients(upper, stop=is_stop)
+    return [Link(upper, node, d) for node, d in derivatives.items() if is_stop(node)]
 
 
 class BlameGraph:
@@ -133,7 +128,7 @@ class BlameGraph:
         self.root = root
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        self.grads = _derivatives(self.order)
+        self.grads = _gradients(root)
         self.above: dict[Value, list[Link]] = {}  # node -> links to the nodes it feeds
         for upper in self.order:
             if upper is root or self.is_stop(upper):
