@@ -74,6 +74,18 @@ def test_page_is_one_file_with_nothing_to_fetch(tmp_path):
     assert re.findall(r'href="([^"]*)"', text) == ["data:,"]
 
 
+def test_export_only_reads_the_graph_so_no_hook_runs(tmp_path):
+    g = neuron_graph()
+    calls = []
+    for v in g.values():
+        v.register_hook(lambda node: calls.append(node.label))
+    record = page_data(export_html(g["E"], tmp_path / "neuron"))
+    assert calls == [] and all(v.grad == 0.0 for v in g.values())
+    a = math.tanh(-0.5)
+    dx = 1 + 2 * a * (1 - a * a) * -1.5  # recorded all the same: the chain rule, by hand
+    assert final_grads(record)["x"] == format(dx, ".4g")
+
+
 def test_export_leaves_every_gradient_as_it_was(tmp_path):
     g = neuron_graph()
     g["E"].backward()

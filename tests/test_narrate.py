@@ -58,7 +58,7 @@ def close(x, y, digits=4):
 # --- explain() on the classic example -----------------------------------------------------
 
 
-def test_explain_shows_the_issue_chain_for_an_output_weight():
+def test_explain_writes_an_output_weights_gradient_as_its_chain():
     text = explain(backprop_example().error)
     assert (
         "∂E/∂L1.n0.w0 = ∂E/∂L1.n0.a × ∂L1.n0.a/∂L1.n0.z × ∂L1.n0.z/∂L1.n0.w0\n"
