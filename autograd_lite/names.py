@@ -39,14 +39,11 @@ __all__ = [
     "WeightedSumParts",
     "activation",
     "bias",
-    "error_share",
-    "error_term",
+    "error_node",
     "input_name",
     "layer_name",
     "neuron_name",
     "parse",
-    "squared_error",
-    "target",
     "weight",
     "weighted_input",
     "weighted_sum_inputs",
@@ -290,44 +287,18 @@ def input_name(i: int) -> str:
     return f"x{i}"
 
 
-def target(k: int) -> str:
-    """The name of output k's target t_k.
+def error_node(role: Role, k: int | None = None) -> str:
+    """The name of a node of the error: of output k, the target t_k, the error
+    e_k = t_k − a_k, its square e_k² and its share E_k = ½ e_k²; the whole error E (no k).
 
-    >>> target(1)
-    't1'
+    >>> [error_node(role, 1) for role in (Role.TARGET, Role.ERROR_TERM, Role.SQUARED_ERROR)]
+    ['t1', 'e1', 'e1^2']
+    >>> error_node(Role.ERROR_SHARE, 0), error_node(Role.ERROR)
+    ('E0', 'E')
     """
-    _check_count("target", "k", k)
-    return f"t{k}"
-
-
-def error_term(k: int) -> str:
-    """The name of output k's error e_k = t_k − a_k.
-
-    >>> error_term(0)
-    'e0'
-    """
-    _check_count("error_term", "k", k)
-    return f"e{k}"
-
-
-def squared_error(k: int) -> str:
-    """The name of output k's squared error e_k².
-
-    >>> squared_error(0)
-    'e0^2'
-    """
-    _check_count("squared_error", "k", k)
-    return f"e{k}^2"
-
-
-def error_share(k: int) -> str:
-    """The name of output k's share of the error, E_k = ½ e_k².
-
-    >>> error_share(1)
-    'E1'
-    """
-    _check_count("error_share", "k", k)
-    return f"E{k}"
+    if not isinstance(role, Role) or not role.in_error:
+        raise ValueError(f"error_node: role must be one of the error's roles, got {role!r}")
+    return str(Name(role, index=k))
 
 
 def _neuron(neuron: object, operation: str) -> str:

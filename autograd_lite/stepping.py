@@ -22,8 +22,8 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from autograd_lite import names
 from autograd_lite.engine import Value, sum_values, topological_order
+from autograd_lite.names import Role, error_node
 from autograd_lite.narrate import describe_forward
 from autograd_lite.nn import MLP
 
@@ -134,15 +134,15 @@ def labelled_error(outputs: Value | Sequence[Value], targets: float | Sequence[f
             raise TypeError(f"labelled_error: outputs must be Values, got {type(a).__name__}")
     shares = []
     for k, (a, t) in enumerate(zip(outputs, targets)):
-        e = Value(t, names.target(k)) - a
-        e.label = names.error_term(k)
+        e = Value(t, error_node(Role.TARGET, k)) - a
+        e.label = error_node(Role.ERROR_TERM, k)
         square = e**2
-        square.label = names.squared_error(k)
+        square.label = error_node(Role.SQUARED_ERROR, k)
         share = 0.5 * square
-        share.label = names.error_share(k)
+        share.label = error_node(Role.ERROR_SHARE, k)
         shares.append(share)
     error = sum_values(shares)
-    error.label = names.ERROR
+    error.label = error_node(Role.ERROR)
     return error
 
 

@@ -68,6 +68,10 @@ def test_builders_refuse_what_no_name_can_hold():
         names.bias("")
     with pytest.raises(TypeError, match="parse: a label is a str, got NoneType"):
         parse(None)
+    with pytest.raises(ValueError, match="error_node: role must be one of the error's roles"):
+        names.error_node(Role.WEIGHT, 0)
+    with pytest.raises(ValueError, match="a target t needs index"):
+        names.error_node(Role.TARGET)
 
 
 def test_a_name_record_refuses_missing_or_extra_numbers():

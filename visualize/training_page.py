@@ -2,15 +2,8 @@
 
 ``export_training_html(model, inputs, targets, path)`` trains a small model for a few
 epochs and writes a page with a slider over the epochs: the network diagram, every weight
-and its gradient as bars, the loss curve and the predictions.
-
->>> import tempfile
->>> from autograd_lite.nn import MLP, data
->>> points, labels = data.xor()
->>> model = MLP(2, [3, 1], seed=0)
->>> page = export_training_html(model, points, labels, tempfile.mkdtemp() + "/xor", epochs=5)
->>> page.name
-'xor.html'
+and its gradient as bars, the loss curve and the predictions. The picture and the
+file come from ``visualize.svg`` and ``visualize.page_file``, as for the step page.
 """
 
 from __future__ import annotations
