@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from autograd_lite.chains import BlameGraph, Chain, Link, blame_graph, network_name
-from autograd_lite.engine import Value, topological_order
+from autograd_lite.engine import Value
 from autograd_lite.names import weighted_sum_parts
 from autograd_lite.notation import ERROR, factor, namer, names_in_order, number, partial, to_ascii
 
@@ -134,7 +134,7 @@ def explain(
     """
     blame, parameters = blame_graph(loss, parameters)
     network = blame.network
-    writer = _Writer(names_in_order(topological_order(loss)), digits)
+    writer = _Writer(names_in_order(blame.order), digits)  # what node_names(loss) gives
     named = f" = {loss.label}" if loss.label and loss.label != ERROR else ""
     lines = [f"{ERROR}{named} = {writer.number(loss.data)}"]
     if legend or (legend is None and network):
