@@ -128,6 +128,11 @@ def test_every_drawn_node_shows_its_grad_and_data_where_the_page_finds_them(tmp_
     text = export_html(error, tmp_path / "small", collapse_neurons=False).read_text()
     drawn = len(re.findall(r'<g id="node\d+" class="node"', text))
     assert drawn == len(re.findall(r'class="grad"', text)) == len(re.findall(r'class="data"', text))
+    assert 'href="#"' not in text  # the row ids come with links in the SVG; none is left
+    # each grad text sits in its own node's row, centred, after the words "grad "
+    rows = re.findall(r'<g id="a_(node\d+)_grad"><text text-anchor="middle"[^>]*class="grad" '
+                      r'data-prefix="grad "', text)  # fmt: skip
+    assert len(rows) == drawn and len(set(rows)) == drawn
     assert drawn == len(graph_ids(error)) - 0  # nothing collapsed, nothing hidden
 
 
