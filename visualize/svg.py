@@ -104,8 +104,9 @@ def _mark_rows(group: ElementTree.Element, node_id: str) -> None:
         if text is None or " " not in (text.text or ""):
             continue
         text.set("class", field)
-        # every number row is "words number": "grad 0.5", "3 params, grad norm 0.2"
-        text.set("data-prefix", text.text[: text.text.rindex(" ") + 1])
+        # every number row is "words number": "grad 0.5", "3 params, grad norm 0.2"; a
+        # number format may pad the number with spaces of its own (" .4g")
+        text.set("data-prefix", text.text[: text.text.rindex(" ")].rstrip() + " ")
         text.set("text-anchor", "middle")  # new numbers stay centred in the box
         text.set("x", f"{(min(xs) + max(xs)) / 2:.2f}")
 
