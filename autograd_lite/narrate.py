@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from autograd_lite.chains import Chain, Link, chains
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
-from autograd_lite.names import Role, parse, weighted_sum_parts
+from autograd_lite.names import Role, WeightedSumParts, parse, weighted_sum_parts
 from autograd_lite.notation import (
     describe_step,
     factor,
@@ -109,7 +109,7 @@ _FORMULAS: dict[str, Callable[[Sequence[str]], str]] = {
 }
 
 
-def _weighted_sum_formula(parts) -> str:  # noqa: ANN001 (WeightedSumParts of str)
+def _weighted_sum_formula(parts: WeightedSumParts[str]) -> str:
     products = [f"{w}×{a}" for w, a in zip(parts.weights, parts.activations)]
     return " + ".join([*products, parts.bias])
 

@@ -29,6 +29,13 @@ def html_path(path: object, operation: str) -> Path:
 
 
 def check_title(title: object, operation: str) -> None:
+    """Refuse a page title that is not a str (None: the page makes its own).
+
+    >>> check_title(7, "export_html")
+    Traceback (most recent call last):
+    ...
+    TypeError: export_html: title must be a str or None, got 7
+    """
     if title is not None and not isinstance(title, str):
         raise TypeError(f"{operation}: title must be a str or None, got {title!r}")
 
@@ -45,7 +52,16 @@ def _asset(name: str) -> str:
 
 def write_page(target: Path, mode: str, title: str, parts: dict[str, str], data: dict) -> Path:
     """Put the body (``page/{mode}.html`` filled with ``parts``), the data, the script and
-    the style into one file."""
+    the style into one file; returns ``target``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> page = write_page(Path(tempfile.mkdtemp()) / "p.html", "training", "A title",
+    ...                   dict.fromkeys(["subtitle", "network", "chart", "parameters",
+    ...                                  "samples", "rule"], ""), {"epochs": []})
+    >>> "<title>A title</title>" in page.read_text(encoding="utf-8")
+    True
+    """
     # "<" escaped: no text in the data can close the <script> element that holds it
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     body = _fill(_asset(f"{mode}.html"), {**parts, "title": html.escape(title)})
