@@ -50,6 +50,7 @@ __all__ = [
     "describe_forward",
     "describe_step",
     "explain",
+    "formula",
     "in_derivative",
     "name_of",
     "node_names",
@@ -114,7 +115,14 @@ def _weighted_sum_formula(parts: WeightedSumParts[str]) -> str:
     return " + ".join([*products, parts.bias])
 
 
-def _formula(op: str, operands: Sequence[str]) -> str:
+def formula(op: str, operands: Sequence[str]) -> str:
+    """How the notes write the operation ``op`` on its operands (names or numbers).
+
+    >>> formula("*", ["w", "x"]), formula("weighted_sum", ["w0", "w1", "x0", "x1", "b"])
+    ('w × x', 'w0×x0 + w1×x1 + b')
+    >>> formula("tanh", ["z"])
+    'tanh(z)'
+    """
     if op in _FORMULAS:
         return _FORMULAS[op](operands)
     return f"{op}({', '.join(operands)})"
@@ -149,10 +157,10 @@ def describe_forward(
     else:
         in_names = [in_derivative(name(v)) if v.op else name(v) for v in node.inputs]
         in_numbers = [factor(v.data, digits) for v in node.inputs]
-        formula = _formula(node.op, in_names)
-        in_words = "" if formula == name(node) else f" = {formula}"  # a label like 'e0^2'
+        in_symbols = formula(node.op, in_names)
+        in_words = "" if in_symbols == name(node) else f" = {in_symbols}"  # a label like 'e0^2'
         text = (
-            f"{name(node)}{in_words} = {_formula(node.op, in_numbers)} = "
+            f"{name(node)}{in_words} = {formula(node.op, in_numbers)} = "
             f"{number(node.data, digits)}"
         )
     return to_ascii(text) if ascii else text

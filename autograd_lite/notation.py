@@ -85,12 +85,12 @@ def to_ascii(text: str) -> str:
 
 
 def number(x: float, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits.
+    """A number with ``digits`` significant digits; zero is 0, never -0.
 
-    >>> number(0.123456), number(3.0), number(-2e-7, 2)
-    ('0.1235', '3', '-2e-07')
+    >>> number(0.123456), number(3.0), number(-2e-7, 2), number(-0.0)
+    ('0.1235', '3', '-2e-07', '0')
     """
-    return f"{x:.{digits}g}"
+    return f"{x + 0.0:.{digits}g}"  # + 0.0 turns -0.0 (say 0 × a negative) into 0.0
 
 
 def factor(x: float, digits: int = 4) -> str:
