@@ -310,6 +310,10 @@ def test_bad_arguments_raise_clear_errors_and_change_nothing():
         draw_graph(error, explode_threshold=-1)
     with pytest.raises(TypeError, match=r"draw_graph: dead_threshold must be a number"):
         draw_graph(error, dead_threshold="tiny")
+    with pytest.raises(TypeError, match=r"draw_graph: grads must be a mapping .* got list"):
+        draw_graph(error, grads=[1.0])
+    with pytest.raises(TypeError, match=r"draw_graph: row_ids must be True or False, got 'y'"):
+        draw_graph(error, row_ids="y")
     draw_graph(error, collapse_neurons=True, hide_constants=True)
     assert [(v.data, v.grad) for v in graph_ids(error)] == before
 

@@ -125,6 +125,13 @@ def draw_graph(
     style.check_positive(explode_threshold, "explode_threshold", "draw_graph")
     style.check_number(dead_threshold, "dead_threshold", "draw_graph")
 
+    if grads is not None and not isinstance(grads, Mapping):
+        raise TypeError(
+            f"draw_graph: grads must be a mapping from Value to gradient, or None, "
+            f"got {type(grads).__name__} {grads!r:.60}"
+        )
+    if not isinstance(row_ids, bool):
+        raise TypeError(f"draw_graph: row_ids must be True or False, got {row_ids!r}")
     grad_of = _grad_reader(grads)
     order = topological_order(root)
     index = {value: i for i, value in enumerate(order)}
