@@ -151,6 +151,28 @@ def test_a_16_16_network_gives_a_collapsed_page_under_2_mb(tmp_path):
     assert len(steps_into_weights) == 16 * 3 + 16 * 17 + 17
 
 
+@needs_dot
+def test_each_box_is_drawn_as_wide_as_its_widest_recorded_number(tmp_path):
+    model = MLP(2, [4, 4, 1], seed=0)
+    page = export_html(model([0.5, -1.0]), tmp_path / "b", collapse_neurons=True)
+    text, record = page.read_text(), page_data(page)
+    widest: dict[tuple[str, int], str] = {}
+    for step in record["backward"]:
+        for field, node in (("grad", step["input"]), ("params", step["node"])):
+            if field in step and len(step[field]) > len(widest.get((field, node), "")):
+                widest[field, node] = step[field]
+    drawn = {
+        (field, int(node)): number
+        for node, field, number in re.findall(
+            r'<g id="a_node(\d+)_(grad|params)"><text[^>]*>[^<]* ([^< ]+)</text>', text
+        )
+    }
+    assert sum(field == "params" for field, _ in drawn) == 4 + 4 + 1
+    for key, number in drawn.items():
+        if key in widest:  # the root is drawn with 0 and the page seeds it
+            assert number == widest[key], key
+
+
 def test_without_graphviz_the_page_lists_the_nodes(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot to be found
     page = export_html(neuron_graph()["E"], tmp_path / "plain")

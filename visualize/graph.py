@@ -216,6 +216,26 @@ def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[
     return hidden
 
 
+def folded_parameters(root: Value) -> dict[Value, list[Value]]:
+    """The weights and biases ``collapse_neurons=True`` draws inside each node's box (the
+    leaves used only as a weighted sum's weights or bias), by node.
+
+    >>> from autograd_lite import Value, weighted_sum
+    >>> w, x, b = Value(0.5, "w"), Value(2.0, "x"), Value(0.1, "b")
+    >>> z = weighted_sum([w], [x], b)
+    >>> [[p.label for p in params] for params in folded_parameters(z).values()]
+    [['w', 'b']]
+    """
+    _check_root(root, "folded_parameters")
+    order = topological_order(root)
+    hidden = _hidden_nodes(order, True, True)
+    return {node: folded for node in order if (folded := _folded(node, hidden))}
+
+
+def _folded(node: Value, hidden: set[Value]) -> list[Value]:
+    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not _is_constant(v)]
+
+
 def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
     """The ``max_nodes`` drawable nodes nearest ``root`` (breadth first, inputs in order)."""
     drawn = {root}
@@ -292,7 +312,7 @@ def _node(
         style.row(f"data {looks.fmt(value.data)}", id=ids("data")),
         style.row(f"grad {looks.fmt(grad)}", id=ids("grad")),
     ]
-    parameters = [v for v in dict.fromkeys(value.inputs) if v in hidden and not _is_constant(v)]
+    parameters = _folded(value, hidden)
     if parameters:  # collapsed weights and bias: say how much gradient they got
         norm = looks.fmt(style.norm(grad_of(p) for p in parameters))
         rows.append(style.row(f"{len(parameters)} params, grad norm {norm}", id=ids("params")))

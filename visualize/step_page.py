@@ -27,12 +27,11 @@ import graphviz
 
 from autograd_lite import BackwardStep, Value, topological_order
 from autograd_lite.engine import _contributions
-from autograd_lite.names import weighted_sum_parts
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
 from visualize import style
-from visualize.graph import draw_graph, edge_ids, graph_ids
+from visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
 from visualize.page_file import check_title, html_path, write_page
 from visualize.svg import prepare_svg, svg_of
 
@@ -100,10 +99,11 @@ def export_html(
             node.op == "weighted_sum" for node in order
         )
 
-    record, widest = _record_passes(root, order, float(seed), number_format)
-    # Each box is drawn with its widest recorded grad, so every step's number fits; the
-    # root with 0, so that draw_graph judges no gradient and draws every node and edge
-    # plain (the page paints them step by step).
+    folded = folded_parameters(root) if collapse_neurons else {}
+    record, widest = _record_passes(root, order, float(seed), number_format, folded)
+    # Each box is drawn with its widest recorded grad (and norm of folded parameters), so
+    # every step's number fits; the root with 0, so that draw_graph judges no gradient and
+    # draws every node and edge plain (the page paints them step by step).
     widest[root] = 0.0
     digraph = draw_graph(
         root,
@@ -152,10 +152,18 @@ def _chain_rule_steps(root: Value, seed: float) -> Iterator[tuple[BackwardStep, 
 
 
 def _record_passes(
-    root: Value, order: list[Value], seed: float, number_format: str
+    root: Value,
+    order: list[Value],
+    seed: float,
+    number_format: str,
+    folded: dict[Value, list[Value]],
 ) -> tuple[dict[str, object], dict[Value, float]]:
     """The page data: every node, each forward step, the seed and each backward step; and
-    per node the recorded grad with the longest text.
+    per node the recorded grad with the longest text (for a parameter folded into a box,
+    its grad when the box's norm had the longest text).
+
+    ``folded`` maps a box to the parameters drawn inside it: each step into one of them
+    records the new norm of their gradients.
 
     Numbers are written as text here, so the page shows exactly the engine's values.
     """
@@ -188,12 +196,14 @@ def _record_passes(
         for step in forward_steps(root)
     ]
     widest = dict.fromkeys(order, 0.0)  # per node, the grad with the longest text
+    widest_norm = dict.fromkeys(folded, "")  # per box, the longest text of its norm
+    inside = {p for parameters in folded.values() for p in parameters}  # drawn in a box
     flows: dict[str, float] = {}  # edge -> gradient it has carried back so far
     backward, new_grads, grads = [], [], {root: seed}
     for step, grads in _chain_rule_steps(root, seed):
         edge = edges[step.input, step.node]
         flows[edge] = flows.get(edge, 0.0) + step.contribution
-        if len(fmt(step.input_grad)) > len(fmt(widest[step.input])):
+        if step.input not in inside and len(fmt(step.input_grad)) > len(fmt(widest[step.input])):
             widest[step.input] = step.input_grad
         backward.append(
             {
@@ -205,9 +215,13 @@ def _record_passes(
                 "flow": style.sign(flows[edge]),
             }
         )
-        parameters = _parameters(step.node)
+        parameters = folded.get(step.node, ())
         if step.input in parameters:  # the collapsed box of step.node shows their norm
-            backward[-1]["params"] = fmt(style.norm(grads.get(p, 0.0) for p in parameters))
+            now = {p: grads.get(p, 0.0) for p in parameters}
+            backward[-1]["params"] = text = fmt(style.norm(now.values()))
+            if len(text) > len(widest_norm[step.node]):
+                widest_norm[step.node] = text
+                widest.update(now)  # drawn with these, the box shows this very text
         new_grads.append(step.input_grad)
     top = style.largest(grads.values())  # fills on the scale of the final grads
     for step, grad in zip(backward, new_grads):
@@ -227,14 +241,6 @@ def _record_passes(
         "backward": backward,
     }
     return record, widest
-
-
-def _parameters(node: Value) -> set[Value]:
-    """The weights and bias of a weighted sum (labelled leaves; constants left out)."""
-    if node.op != "weighted_sum":
-        return set()
-    parts = weighted_sum_parts(node.inputs)
-    return {v for v in (*parts.weights, parts.bias) if v.label and not v.inputs}
 
 
 def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:
