@@ -160,7 +160,6 @@ def describe_forward(
         in_symbols = formula(node.op, in_names)
         in_words = "" if in_symbols == name(node) else f" = {in_symbols}"  # a label like 'e0^2'
         text = (
-            f"{name(node)}{in_words} = {formula(node.op, in_numbers)} = "
-            f"{number(node.data, digits)}"
+            f"{name(node)}{in_words} = {formula(node.op, in_numbers)} = {number(node.data, digits)}"
         )
     return to_ascii(text) if ascii else text
