@@ -134,4 +134,3 @@ def _to_stdout(text: str) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush stays quiet
     return 0
-

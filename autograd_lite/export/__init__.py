@@ -106,7 +106,7 @@ def export_graph(
 
     >>> w, x = Value(0.5, "w"), Value(2.0, "x")
     >>> source = export_graph((w * x).tanh(), [w], "javascript")
-    >>> "dE_dw += x * dE_dv2;" in source
+    >>> "dE_dw = x * dE_dv2;" in source
     True
     """
     language = check_language(language)

@@ -149,7 +149,7 @@ def loop_file(
     layers = model.layers
     acts = [_activation_op(layer.activation) for layer in layers]
     sizes = [model.nin, *(len(layer.neurons) for layer in layers)]
-    outs = ["x"] + [f"L{l}_{'z' if act is None else 'a'}" for l, act in enumerate(acts)]
+    outs = ["x"] + [f"L{l}_{'z' if act is None else 'a'}" for l, act in enumerate(acts)]  # noqa: E741
     last = len(layers) - 1
     stand_ins = {i: f"{outs[-1]}[{k}]" for k, i in enumerate(program.inputs)}
     stand_in_grads = {i: f"{gradient_name(outs[-1])}[{k}]" for k, i in enumerate(program.inputs)}
@@ -163,7 +163,9 @@ def loop_file(
             f"L{l}_w", rows,
             f"L{l}_w[j][i]: weight w of neuron j of layer {l} for its input i (L{l}.nj.wi)",
         )  # fmt: skip
-        body.array(f"L{l}_b", [n.b.data for n in layer.neurons], f"bias b of each neuron (L{l}.nj.b)")
+        body.array(
+            f"L{l}_b", [n.b.data for n in layer.neurons], f"bias b of each neuron (L{l}.nj.b)"
+        )
     body.blank()
     body.comment("--- the sample: its inputs x, and the constants of the error (targets t)")
     body.array("x", list(map(float, inputs)), f"x[i]: input x{'i'} of the network")
@@ -241,14 +243,16 @@ def loop_file(
                         add_scaled(body, da, local_a, dz, "∂E/∂a_in += ∂z/∂a_in × ∂E/∂z")
 
     with body.function("sgd_step"):
-        body.comment("w_new = w_old − lr × ∂E/∂w, for every weight and bias")
+        body.comment("gradient descent: every weight and bias takes a step against its gradient")
         for l in range(len(layers)):  # noqa: E741
             with body.loop("j", sizes[l + 1]):
                 with body.loop("i", sizes[l]):
                     w = f"L{l}_w[j][i]"
-                    body.assign(w, f"{w} - lr * {gradient_name(f'L{l}_w')}[j][i]")
+                    dw = f"{gradient_name(f'L{l}_w')}[j][i]"
+                    body.assign(w, f"{w} - lr * {dw}", "w_new = w_old − lr × ∂E/∂w")
                 b = f"L{l}_b[j]"
-                body.assign(b, f"{b} - lr * {gradient_name(f'L{l}_b')}[j]")
+                db = f"{gradient_name(f'L{l}_b')}[j]"
+                body.assign(b, f"{b} - lr * {db}", "b_new = b_old − lr × ∂E/∂b")
 
     def print_gradients() -> None:
         for l in range(len(layers)):  # noqa: E741

@@ -148,12 +148,18 @@ class StraightLine:
             w.assign(names[i], expression, f"{self.symbols[i]} = {notation}")
 
     def write_backward(self, w: Writer) -> None:
+        """The chain rule, node by node from E back: a gradient is set by its first
+        contribution and then adds the others (one per path)."""
         program, names, grads = self.program, self.names, self.gradients
-        w.comment("start from zero: gradients add up over every path")
+        contributed = {program.loss} | {a for i in range(len(program)) if self.needs[i]
+                                        and program.ops[i] for a in program.args[i]}  # fmt: skip
         for i in sorted(grads):
-            if i != program.loss:
-                w.assign(grads[i], "0.0")
+            if i not in contributed:  # nothing flows into it: its gradient is 0
+                w.assign(
+                    grads[i], "0.0", f"{partial(ROOT, self.symbols[i])} = 0: E does not use it"
+                )
         w.assign(grads[program.loss], "1.0", f"∂{ROOT}/∂{ROOT} = 1")
+        started = set()
         for i in range(len(program) - 1, -1, -1):
             op, args = program.ops[i], program.args[i]
             if not op or not self.needs[i]:
@@ -165,8 +171,13 @@ class StraightLine:
                     continue
                 local = self.ops.derivative(op, k, inputs, names[i])
                 node, arg = self.symbols[i], self.symbols[a]
-                comment = f"{partial(ROOT, arg)} += {partial(node, arg)} × {partial(ROOT, node)}"
-                add_scaled(w, grads[a], local, upstream, comment)
+                first = a not in started
+                started.add(a)
+                sign = "=" if first else "+="
+                comment = (
+                    f"{partial(ROOT, arg)} {sign} {partial(node, arg)} × {partial(ROOT, node)}"
+                )
+                add_scaled(w, grads[a], local, upstream, comment, first=first)
 
     def forward_scalars(self) -> list[str]:
         """Plain variables the forward pass assigns (Python functions declare them global)."""
