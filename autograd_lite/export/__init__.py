@@ -91,8 +91,7 @@ def export_model(
     model.check_input(list(inputs))
     if model.op_by_op:  # same math, one weighted-sum node per neuron: the loop form's shape
         model = MLP.from_dict({**model.to_dict(), "op_by_op": False})
-    title = f"One step of gradient descent for {model!r}, written out by autograd-lite."
-    return loop_file(model, inputs, targets, loss, language, lr, title)
+    return loop_file(model, inputs, targets, loss, language, lr)
 
 
 def export_graph(

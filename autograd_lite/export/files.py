@@ -75,9 +75,11 @@ def straight_line_file(program: Program, language: str, lr: float, title: str) -
         body.scalar(name, value, what)
     body.scalar("lr", lr, "learning rate")
     body.blank()
-    body.comment("--- what the passes compute: each node's value, and its gradient dE_d...")
-    for name in lines.computed():
-        body.scalar(name, 0.0)
+    body.declare_many(
+        lines.computed(),
+        "--- what the passes compute: each node's value (forward), and its gradient dE_d... "
+        "(backward)",
+    )
     with body.function("forward", lines.forward_scalars()):
         lines.write_forward(body)
     with body.function("backward", lines.backward_scalars()):
@@ -85,7 +87,8 @@ def straight_line_file(program: Program, language: str, lr: float, title: str) -
     parameters = lines.parameter_names()
     with body.function("sgd_step", [name for name, _ in parameters]):
         for name, grad in parameters:
-            body.assign(name, f"{name} - lr * {grad}", "w_new = w_old − lr × ∂E/∂w")
+            step = f"{name}_new = {name}_old − lr × ∂E/∂{name}"
+            body.assign(name, f"{name} - lr * {grad}", step)
 
     def print_gradients() -> None:
         for name, grad in parameters:
@@ -141,7 +144,6 @@ def loop_file(
     loss: Callable[..., Value],
     language: str,
     lr: float,
-    title: str,
 ) -> str:
     """The loop form of ``model``: one loop per layer over its neurons and their inputs."""
     program, outputs = _loss_program(model, inputs, targets, loss)
@@ -168,7 +170,7 @@ def loop_file(
         )
     body.blank()
     body.comment("--- the sample: its inputs x, and the constants of the error (targets t)")
-    body.array("x", list(map(float, inputs)), f"x[i]: input x{'i'} of the network")
+    body.array("x", list(map(float, inputs)), "x[i]: input i of the network (x0, x1, ...)")
     for name, value, _ in loss_lines.leaves():
         body.scalar(name, value, "a constant of the error")
     body.scalar("lr", lr, "learning rate")
@@ -178,9 +180,11 @@ def loop_file(
         body.zeros(f"L{l}_z", [sizes[l + 1]], "weighted input z of each neuron")
         if act is not None:
             body.zeros(f"L{l}_a", [sizes[l + 1]], f"activation a = {act[0]}(z)")
-    for name in loss_lines.computed():
-        if not name.startswith(gradient_name("")):
-            body.scalar(name, 0.0)
+    computed = loss_lines.computed()
+    body.declare_many(
+        [name for name in computed if not name.startswith(gradient_name(""))],
+        f"the nodes of the error, from the outputs {outs[-1]} to {ROOT} (set by forward)",
+    )
     for l, act in enumerate(acts):  # noqa: E741
         n, m = sizes[l + 1], sizes[l]
         body.zeros(gradient_name(f"L{l}_w"), [n, m], "∂E/∂w")
@@ -188,9 +192,10 @@ def loop_file(
         body.zeros(gradient_name(f"L{l}_z"), [n], "∂E/∂z")
         if act is not None:
             body.zeros(gradient_name(f"L{l}_a"), [n], "∂E/∂a")
-    for name in loss_lines.computed():
-        if name.startswith(gradient_name("")):
-            body.scalar(name, 0.0)
+    body.declare_many(
+        [name for name in computed if name.startswith(gradient_name(""))],
+        "and their gradients (set by backward)",
+    )
 
     with body.function("forward", loss_lines.forward_scalars()):
         for l, act in enumerate(acts):  # noqa: E741
@@ -264,6 +269,10 @@ def loop_file(
                 body.print_number([f"d{ROOT}/dL{l}_n", "j", "_b"], f"{gradient_name(f'L{l}_b')}[j]")
 
     _main(body, print_gradients)
+    title = (
+        f"One step of gradient descent for MLP({model.nin}, {model.nouts}), written out by "
+        "autograd-lite."
+    )
     shape = ", ".join(f"{len(layer.neurons)} {layer.activation}" for layer in layers)
     description = (
         f"Loop form: {model.nin} inputs, then layers of {shape} neurons; one loop per layer "

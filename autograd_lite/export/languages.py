@@ -137,6 +137,17 @@ class Writer:
     def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
         raise NotImplementedError
 
+    def declare_many(self, names: Sequence[str], comment: str) -> None:
+        """Number variables that the passes set before any use (C and JavaScript declare
+        them; Python makes them when a function assigns them)."""
+        if not names:
+            return
+        self.comment(comment)
+        keyword = {"c": "static double", "javascript": "let"}[self.language]
+        width = WIDTH - len(keyword) - 2
+        for part in textwrap.wrap(", ".join(names), width):
+            self.line(f"{keyword} {part.rstrip(',')}{self.end}")
+
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
         raise NotImplementedError
@@ -192,6 +203,10 @@ class PythonWriter(Writer):
 
     def scalar(self, name: str, value: float, comment: str = "") -> None:
         self.assign(name, number(value), comment)
+
+    def declare_many(self, names: Sequence[str], comment: str) -> None:
+        if names:  # Python makes a variable when a function assigns it (``global``)
+            self.comment(comment)
 
     def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
         rows = self._rows(values, "[", "]")

@@ -84,7 +84,7 @@ class StraightLine:
         }
         labels = program.labels
         self.symbols = [
-            labels[i] or (self.names[i] if program.ops[i] else number(program.values[i]))
+            labels[i] or (self.names[i] if program.ops[i] else f"{program.values[i]:g}")
             for i in range(len(program))
         ]
         self.symbols[program.loss] = ROOT
