@@ -17,11 +17,11 @@ Only the standard library is imported here; the NumPy backend imports NumPy when
 
 from autograd_lite.program.backends import (
     BACKENDS,
-    BackendUnavailable,
+    BackendUnavailableError,
     Replay,
     Result,
     replay,
 )
 from autograd_lite.program.trace import Program, trace
 
-__all__ = ["BACKENDS", "BackendUnavailable", "Program", "Replay", "Result", "replay", "trace"]
+__all__ = ["BACKENDS", "BackendUnavailableError", "Program", "Replay", "Result", "replay", "trace"]

@@ -4,7 +4,7 @@
 program's inputs (and, optionally, new parameter values), runs the forward pass and the
 backward pass, and returns a ``Result``: the loss and d(loss)/d(parameter) for each
 parameter, in the order given to ``trace``. A backend that cannot run here (NumPy missing,
-no C compiler) raises ``BackendUnavailable`` with a one-line reason.
+no C compiler) raises ``BackendUnavailableError`` with a one-line reason.
 
 The backends share one flat layout of the program (``Layout``): an op code per node, and the
 inputs of all nodes in one list, node ``i``'s at ``flat[starts[i]:starts[i + 1]]``. The local
@@ -35,7 +35,7 @@ from autograd_lite.program.trace import Program
 
 __all__ = [
     "BACKENDS",
-    "BackendUnavailable",
+    "BackendUnavailableError",
     "Layout",
     "Replay",
     "ReplayError",
@@ -48,7 +48,7 @@ LEAF = -1  # op code of a leaf
 CODES = {op: code for code, op in enumerate(OPS)}
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailableError(RuntimeError):
     """This backend cannot run here; the message says why and what to install."""
 
 
@@ -109,9 +109,7 @@ class Replay:
         self.program = program
         self.params = [program.values[i] for i in program.parameters]
 
-    def run(
-        self, inputs: Sequence[float] = (), params: Sequence[float] | None = None
-    ) -> Result:
+    def run(self, inputs: Sequence[float] = (), params: Sequence[float] | None = None) -> Result:
         """Forward and backward pass with these ``inputs`` (one number per traced input).
 
         Gives the same loss and gradients as the engine's ``backward()`` on a graph built

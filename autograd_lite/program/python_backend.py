@@ -127,4 +127,3 @@ class PythonReplay(Replay):
             for k in range(first, end):
                 grads[flat[k]] += local[k] * upstream
         return Result(values[program.loss], [grads[i] for i in program.parameters])
-
