@@ -115,9 +115,9 @@ class Replay:
         Gives the same loss and gradients as the engine's ``backward()`` on a graph built
         from the same numbers.
         """
-        inputs = _numbers("inputs", inputs, len(self.program.inputs))
+        inputs = self._numbers("inputs", inputs, len(self.program.inputs))
         if params is not None:
-            self.params = _numbers("params", params, len(self.program.parameters))
+            self.params = self._numbers("params", params, len(self.program.parameters))
         return self._run(inputs, self.params)
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
@@ -125,6 +125,11 @@ class Replay:
 
     def __repr__(self) -> str:
         return f"<{self.name} replay of {self.program!r}>"
+
+    @staticmethod
+    def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
+        """``values`` as floats, checked: ``count`` finite numbers."""
+        return _numbers(role, values, count)
 
 
 def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
