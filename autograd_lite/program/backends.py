@@ -16,7 +16,7 @@ the backward pass is one loop over that list.
 >>> w = Value(3.0, label="w")
 >>> program = trace(w * w, params=[w])
 >>> replay(program, "python").run()
-Result(loss=9.0, gradients=[6.0])
+Result(loss=9.0, gradients=[6.0], outputs=[])
 >>> replay(program, "fortran")
 Traceback (most recent call last):
 ...
@@ -57,10 +57,12 @@ class ReplayError(ValueError):
 
 
 class Result(NamedTuple):
-    """What one replay gives: the loss and d(loss)/d(parameter), in ``params`` order."""
+    """What one replay gives: the loss, d(loss)/d(parameter) in ``params`` order, and the
+    values of the program's ``outputs`` (empty unless traced with some)."""
 
     loss: float
     gradients: list[float]
+    outputs: list[float] = []
 
 
 @dataclass(frozen=True)

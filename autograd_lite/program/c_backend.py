@@ -270,4 +270,8 @@ class CReplay(Replay):
                                       self._locals, grads, program.loss)  # fmt: skip
         if failed >= 0:
             raise refused(program, failed, values)
-        return Result(values[program.loss], [grads[i] for i in program.parameters])
+        return Result(
+            values[program.loss],
+            [grads[i] for i in program.parameters],
+            [values[i] for i in program.outputs],
+        )

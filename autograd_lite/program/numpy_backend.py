@@ -250,6 +250,7 @@ class NumpyReplay(Replay):
         self._values = np.array(program.values, dtype=np.float64)
         self._inputs = np.array(program.inputs, dtype=np.int64)
         self._parameters = np.array(program.parameters, dtype=np.int64)
+        self._outputs = np.array(program.outputs, dtype=np.int64)
 
     @staticmethod
     def _numbers(role: str, values: Sequence[float], count: int):
@@ -276,4 +277,8 @@ class NumpyReplay(Replay):
             for level in reversed(self._levels):
                 for group in level:
                     group.run_backward(grads)
-        return Result(float(values[self.program.loss]), grads[self._parameters].tolist())
+        return Result(
+            float(values[self.program.loss]),
+            grads[self._parameters].tolist(),
+            values[self._outputs].tolist(),
+        )

@@ -9,7 +9,7 @@ same float operations, so its results equal ``backward()``'s bit for bit.
 >>> from autograd_lite.program import trace
 >>> a = Value(0.5, label="a")
 >>> PythonReplay(trace(a.sigmoid() * a, params=[a])).run(params=[0.0])
-Result(loss=0.0, gradients=[0.5])
+Result(loss=0.0, gradients=[0.5], outputs=[])
 """
 
 from __future__ import annotations
@@ -126,4 +126,8 @@ class PythonReplay(Replay):
             upstream = grads[node]
             for k in range(first, end):
                 grads[flat[k]] += local[k] * upstream
-        return Result(values[program.loss], [grads[i] for i in program.parameters])
+        return Result(
+            values[program.loss],
+            [grads[i] for i in program.parameters],
+            [values[i] for i in program.outputs],
+        )

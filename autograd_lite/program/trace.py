@@ -47,6 +47,7 @@ class Program:
     parameters: tuple[int, ...]
     inputs: tuple[int, ...]
     loss: int
+    outputs: tuple[int, ...] = ()  # nodes whose values a replay reports (model outputs)
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -69,12 +70,20 @@ class Program:
         )
 
 
-def trace(loss: Value, *, params: Sequence[Value], inputs: Sequence[Value] = ()) -> Program:
+def trace(
+    loss: Value,
+    *,
+    params: Sequence[Value],
+    inputs: Sequence[Value] = (),
+    outputs: Sequence[Value] = (),
+) -> Program:
     """Record the graph of ``loss`` as a ``Program``.
 
     ``params`` and ``inputs`` are leaves (``Value``s without an op). One that the loss does
     not depend on is still recorded (a leaf of its own), so its gradient is 0 as in the
-    engine. The loss's graph is read once, through ``topological_order``.
+    engine. ``outputs`` are nodes of the graph whose values each replay reports too (for
+    example the model's outputs, to measure an accuracy). The loss's graph is read once,
+    through ``topological_order``.
 
     >>> from autograd_lite import Value
     >>> a = Value(3.0, label="a")
@@ -102,6 +111,10 @@ def trace(loss: Value, *, params: Sequence[Value], inputs: Sequence[Value] = ())
     unreached = list({id(v): v for v in unreached}.values())
     order = unreached + order
     index = {id(node): i for i, node in enumerate(order)}
+    outputs = list(outputs)
+    for v in outputs:
+        if not isinstance(v, Value) or id(v) not in index:
+            raise ValueError(f"trace(outputs): each must be a node of the loss's graph, got {v!r}")
     for node in order:
         if node.op and node.op not in FORMULAS and node.op not in NARY:
             raise ValueError(f"trace: op {node.op!r} has no replay formula")
@@ -113,6 +126,7 @@ def trace(loss: Value, *, params: Sequence[Value], inputs: Sequence[Value] = ())
         parameters=tuple(index[id(v)] for v in params),
         inputs=tuple(index[id(v)] for v in inputs),
         loss=len(order) - 1,
+        outputs=tuple(index[id(v)] for v in outputs),
     )
 
 
