@@ -33,6 +33,18 @@ LOSSES: dict[str, tuple[Callable, str]] = {
 }
 
 
+def _sample_number(text: str) -> float:
+    """A finite number; a file name here was swallowed by --inputs/--targets: say so."""
+    try:
+        return finite_number()(text)
+    except argparse.ArgumentTypeError as error:
+        if text.endswith(".json"):
+            raise argparse.ArgumentTypeError(
+                f"{error}; write MODEL.json before --inputs and --targets"
+            ) from None
+        raise
+
+
 def register(subcommands: argparse._SubParsersAction) -> None:
     from autograd_lite.export import LANGUAGES
 
@@ -53,11 +65,11 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     sample = parser.add_argument_group("the sample and the error (default: the worked example)")
     sample.add_argument(
-        "--inputs", nargs="+", type=finite_number(), metavar="X",
+        "--inputs", nargs="+", type=_sample_number, metavar="X",
         help="input values (default: 0.05 0.10)",
     )  # fmt: skip
     sample.add_argument(
-        "--targets", nargs="+", type=finite_number(), metavar="T",
+        "--targets", nargs="+", type=_sample_number, metavar="T",
         help="targets: one per output, or the class for softmax-ce (default: 0.01 0.99)",
     )  # fmt: skip
     sample.add_argument(
