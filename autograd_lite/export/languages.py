@@ -206,7 +206,7 @@ class PythonWriter(Writer):
 
     def declare_many(self, names: Sequence[str], comment: str) -> None:
         if names:  # Python makes a variable when a function assigns it (``global``)
-            self.comment(comment)
+            self.comment(f"{comment}: {', '.join(names)}")
 
     def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
         rows = self._rows(values, "[", "]")
