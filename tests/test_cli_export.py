@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from test_export import parse, run_c
 
 from autograd_lite.cli import main
 from autograd_lite.export import export_example, export_model
 from autograd_lite.nn import MLP, mean_squared_error
-from test_export import parse, run_c
 
 COMMAND = [sys.executable, "-m", "autograd_lite", "export"]
 

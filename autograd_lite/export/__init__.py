@@ -24,7 +24,7 @@ def forward():
         for i in range(2):
             z += L0_w[j][i] * x[i]  # add w·a_in for input i
         L0_z[j] = z
-        L0_a[j] = sigmoid_forward(L0_z[j])  # a = sigmoid(z)
+        L0_a[j] = sigmoid_forward(L0_z[j])  # a = σ(z)
 ...
 """
 
