@@ -14,6 +14,8 @@ import math
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,7 +69,8 @@ def run_c(source: str, tmp_path) -> str:
     path, program = tmp_path / "exported.c", tmp_path / "exported"
     path.write_text(source, encoding="utf-8")
     built = subprocess.run(
-        [compiler, "-std=c99", "-Wall", "-Wextra", "-o", str(program), str(path), "-lm"],
+        [compiler, "-std=c99", "-pedantic", "-Wall", "-Wextra", "-o", str(program), str(path),
+         "-lm"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
@@ -240,6 +243,41 @@ def test_an_arbitrary_graph_prints_the_engines_numbers(language, tmp_path):
     assert_same(printed, expected)
     helpers = ["sigmoid_forward", "relu_forward", "leaky_relu_forward", "abs_derivative"]
     assert all(f"{name}(" in source for name in helpers)
+
+
+def at_the_edges(p: Value, q: Value) -> Value:
+    """Every rule that special-cases a point, at that point: p = 0 is the kink of relu, abs
+    and leaky_relu, the base 0 of a power; q > 0 is a base whose exponent is learned."""
+    parts = [p.relu(), p.abs(), p.leaky_relu(0.1), p.sigmoid(), p.tanh(), p**2.0, q**p]
+    return sum_values([*parts, (q * q).sqrt()]) * 0.5
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_rules_at_their_edges_match_the_engine(language, tmp_path):
+    leaves = [Value(0.0, "p"), Value(1.5, "q")]
+    source = export_graph(at_the_edges(*leaves), leaves, language, LR)
+    printed = parse(RUN[language](source, tmp_path))
+    engine = [Value(0.0, "p"), Value(1.5, "q")]
+    expected = engine_numbers(at_the_edges(*engine), engine, lambda: at_the_edges(*engine))
+    assert_same(printed, expected)
+
+
+def test_an_exported_python_file_is_lint_clean(tmp_path):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (pip install ruff)")
+    leaves = many_ops_leaves()
+    for name, source in [
+        ("example.py", export_example("python")),
+        ("graph.py", export_graph(many_ops(*leaves), leaves, "python")),
+    ]:
+        (tmp_path / name).write_text(source, encoding="utf-8")
+    # pycodestyle and pyflakes, as a learner's editor would run them (long formulas allowed)
+    done = subprocess.run(
+        [ruff, "check", "--isolated", "--preview", "--select", "E,F,W", "--ignore", "E501",
+         str(tmp_path)], capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
 
 
 def test_a_large_arbitrary_graph_is_refused_with_the_way_out():

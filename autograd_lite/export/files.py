@@ -224,7 +224,8 @@ def loop_file(
         for l in range(last, -1, -1):  # noqa: E741
             n, m, act = sizes[l + 1], sizes[l], acts[l]
             body.blank()
-            body.comment(f"layer {l}: from ∂E/∂a of its neurons to its weights and its inputs")
+            given = "∂E/∂z" if act is None else "∂E/∂a"
+            body.comment(f"layer {l}: from {given} of its neurons to its weights and its inputs")
             if l > 0:
                 with body.loop("i", m):
                     body.assign(f"{gradient_name(outs[l])}[i]", "0.0", "sums over neurons")

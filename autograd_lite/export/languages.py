@@ -81,9 +81,17 @@ class Writer:
         for part in textwrap.wrap(text, width) or [""]:
             self.line(comment=part)
 
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
+    def blank(self, count: int = 1) -> None:
+        """End with ``count`` blank lines (no more are added if there are some already)."""
+        if not self.lines:
+            return
+        trailing = len(self.lines) - len("\n".join(self.lines).rstrip("\n").split("\n"))
+        self.lines.extend([""] * (count - trailing))
+
+    @property
+    def around_functions(self) -> int:
+        """Blank lines around a top-level function (Python's style asks for 2)."""
+        return 1
 
     def text(self) -> str:
         while self.lines and self.lines[-1] == "":
@@ -186,6 +194,10 @@ def _interleave(texts: Sequence[str], indices: Sequence[str], hole: str) -> str:
 class PythonWriter(Writer):
     language = "python"
 
+    @property
+    def around_functions(self) -> int:
+        return 2
+
     def header(self, title: str, description: str) -> None:
         first, *rest = textwrap.wrap(title, WIDTH - 3)
         self.line('"""' + first)
@@ -238,7 +250,7 @@ class PythonWriter(Writer):
 
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
-        self.blank()
+        self.blank(self.around_functions)
         self.line(f"def {name}():")
         self.depth += 1
         if globals_assigned:  # Python needs this to assign a module-level number
@@ -246,12 +258,12 @@ class PythonWriter(Writer):
                 self.line(f"global {part.rstrip(',')}")
         yield
         self.depth -= 1
-        self.blank()
+        self.blank(self.around_functions)
 
     def function_returning(
         self, name: str, parameters: Sequence[str], expression: str, doc: str
     ) -> None:
-        self.blank()
+        self.blank(self.around_functions)
         self.line(f"def {name}({', '.join(parameters)}):")
         lines = textwrap.wrap(doc, WIDTH - 7)
         if len(lines) == 1:
@@ -262,7 +274,7 @@ class PythonWriter(Writer):
                 self.line(f"    {part}")
             self.line('    """')
         self.line(f"    return {expression}")
-        self.blank()
+        self.blank(self.around_functions)
 
     @contextmanager
     def loop(self, index: str, count: int | str) -> Iterator[None]:
@@ -277,7 +289,7 @@ class PythonWriter(Writer):
         self.line(f'print(f"{spelled} = {{{expression}!r}}")')
 
     def entry_point(self) -> None:
-        self.blank()
+        self.blank(self.around_functions)
         self.line('if __name__ == "__main__":')
         self.line("    main()")
 
@@ -338,25 +350,25 @@ class CWriter(Writer):
 
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
-        self.blank()
+        self.blank(self.around_functions)
         signature = "int main(void)" if name == "main" else f"static void {name}(void)"
         self.line(f"{signature} {{")
         self.depth += 1
         yield
         self.depth -= 1
         self.line("}")
-        self.blank()
+        self.blank(self.around_functions)
 
     def function_returning(
         self, name: str, parameters: Sequence[str], expression: str, doc: str
     ) -> None:
-        self.blank()
+        self.blank(self.around_functions)
         self.comment(doc)
         arguments = ", ".join(f"double {p}" for p in parameters) or "void"
         self.line(f"static double {name}({arguments}) {{")
         self.line(f"    return {expression};")
         self.line("}")
-        self.blank()
+        self.blank(self.around_functions)
 
     @contextmanager
     def loop(self, index: str, count: int | str) -> Iterator[None]:
@@ -433,23 +445,23 @@ class JavaScriptWriter(Writer):
 
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
-        self.blank()
+        self.blank(self.around_functions)
         self.line(f"function {name}() {{")
         self.depth += 1
         yield
         self.depth -= 1
         self.line("}")
-        self.blank()
+        self.blank(self.around_functions)
 
     def function_returning(
         self, name: str, parameters: Sequence[str], expression: str, doc: str
     ) -> None:
-        self.blank()
+        self.blank(self.around_functions)
         self.comment(doc)
         self.line(f"function {name}({', '.join(parameters)}) {{")
         self.line(f"    return {expression};")
         self.line("}")
-        self.blank()
+        self.blank(self.around_functions)
 
     @contextmanager
     def loop(self, index: str, count: int | str) -> Iterator[None]:
