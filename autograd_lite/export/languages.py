@@ -129,21 +129,43 @@ class Writer:
         wrapped = textwrap.wrap(body, width - 4, break_on_hyphens=False)
         return [open_, *("    " + part for part in wrapped), close]
 
-    # language-specific
-    def header(self, title: str, description: str) -> None:
-        raise NotImplementedError
+    # --- declarations: the same shape in every language, spelled by a few hooks ----------
+
+    brackets = ("[", "]")  # around the numbers of an array literal
+    scalar_keyword = ""  # what declares a module-level number ("let", "static double")
+
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        """What stands left of ``=`` when an array of ``shape`` is declared."""
+        return name
 
     def scalar(self, name: str, value: float, comment: str = "") -> None:
-        raise NotImplementedError
+        self.assign(f"{self.scalar_keyword} {name}".strip(), number(value), comment)
 
     def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
-        raise NotImplementedError
+        open_, close = self.brackets
+        rows = self._rows(values, open_, close)
+        declared = self.array_declaration(name, [len(values)])
+        if len(rows) == 1:
+            self.assign(declared, rows[0], comment)
+            return
+        if comment:
+            self.comment(comment)
+        self.line(f"{declared} = {rows[0]}")
+        for row in rows[1:-1]:
+            self.line(row)
+        self.line(rows[-1] + self.end)
 
     def matrix(self, name: str, rows: Sequence[Sequence[float]], comment: str = "") -> None:
-        raise NotImplementedError
-
-    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
-        raise NotImplementedError
+        open_, close = self.brackets
+        if comment:
+            self.comment(comment)
+        self.line(f"{self.array_declaration(name, [len(rows), len(rows[0])])} = {open_}")
+        self.depth += 1
+        for row in rows:
+            for part in self._rows(row, open_, close + ","):
+                self.line(part)
+        self.depth -= 1
+        self.line(close + self.end)
 
     def declare_many(self, names: Sequence[str], comment: str) -> None:
         """Number variables that the passes set before any use (C and JavaScript declare
@@ -151,10 +173,17 @@ class Writer:
         if not names:
             return
         self.comment(comment)
-        keyword = {"c": "static double", "javascript": "let"}[self.language]
-        width = WIDTH - len(keyword) - 2
+        width = WIDTH - len(self.scalar_keyword) - 2
         for part in textwrap.wrap(", ".join(names), width):
-            self.line(f"{keyword} {part.rstrip(',')}{self.end}")
+            self.line(f"{self.scalar_keyword} {part.rstrip(',')}{self.end}")
+
+    # --- language-specific ----------------------------------------------------------------
+
+    def header(self, title: str, description: str) -> None:
+        raise NotImplementedError
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        raise NotImplementedError
 
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
@@ -213,34 +242,9 @@ class PythonWriter(Writer):
         self.line("import math")
         self.blank()
 
-    def scalar(self, name: str, value: float, comment: str = "") -> None:
-        self.assign(name, number(value), comment)
-
     def declare_many(self, names: Sequence[str], comment: str) -> None:
         if names:  # Python makes a variable when a function assigns it (``global``)
             self.comment(f"{comment}: {', '.join(names)}")
-
-    def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
-        rows = self._rows(values, "[", "]")
-        if len(rows) == 1:
-            self.assign(name, rows[0], comment)
-            return
-        if comment:
-            self.comment(comment)
-        self.line(f"{name} = {rows[0]}")
-        for row in rows[1:]:
-            self.line(row)
-
-    def matrix(self, name: str, rows: Sequence[Sequence[float]], comment: str = "") -> None:
-        if comment:
-            self.comment(comment)
-        self.line(f"{name} = [")
-        self.depth += 1
-        for row in rows:
-            for part in self._rows(row, "[", "],"):
-                self.line(part)
-        self.depth -= 1
-        self.line("]")
 
     def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
         if len(shape) == 1:
@@ -294,10 +298,13 @@ class PythonWriter(Writer):
         self.line("    main()")
 
 
-class CWriter(Writer):
-    language = "c"
+class BraceWriter(Writer):
+    """What C and JavaScript share: block comments, braces, ``for (...; i < n; i++)``."""
+
     comment_mark = "//"
     end = ";"
+    preamble: tuple[str, ...] = ()
+    index_keyword = ""  # "int" or "let"
 
     def header(self, title: str, description: str) -> None:
         first, *rest = textwrap.wrap(title, WIDTH - 3)
@@ -310,49 +317,20 @@ class CWriter(Writer):
                 self.line(" * " + part)
             self.line(" *")
         self.lines[-1] = " */"
-        self.line("#include <math.h>")
-        self.line("#include <stdio.h>")
+        for line in self.preamble:
+            self.line(line)
         self.blank()
 
-    def local(self, name: str, expression: str, comment: str = "") -> None:
-        self.assign(f"double {name}", expression, comment)
+    def signature(self, name: str) -> str:
+        raise NotImplementedError
 
-    def scalar(self, name: str, value: float, comment: str = "") -> None:
-        self.assign(f"static double {name}", number(value), comment)
-
-    def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
-        rows = self._rows(values, "{", "}")
-        declared = f"static double {name}[{len(values)}]"
-        if len(rows) == 1:
-            self.assign(declared, rows[0], comment)
-            return
-        if comment:
-            self.comment(comment)
-        self.line(f"{declared} = {rows[0]}")
-        for row in rows[1:-1]:
-            self.line(row)
-        self.line(rows[-1] + ";")
-
-    def matrix(self, name: str, rows: Sequence[Sequence[float]], comment: str = "") -> None:
-        if comment:
-            self.comment(comment)
-        self.line(f"static double {name}[{len(rows)}][{len(rows[0])}] = {{")
-        self.depth += 1
-        for row in rows:
-            for part in self._rows(row, "{", "},"):
-                self.line(part)
-        self.depth -= 1
-        self.line("};")
-
-    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
-        size = "".join(f"[{n}]" for n in shape)
-        self.line(f"static double {name}{size};", comment or "starts at 0")
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        raise NotImplementedError
 
     @contextmanager
     def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
         self.blank(self.around_functions)
-        signature = "int main(void)" if name == "main" else f"static void {name}(void)"
-        self.line(f"{signature} {{")
+        self.line(f"{self.signature(name)} {{")
         self.depth += 1
         yield
         self.depth -= 1
@@ -364,19 +342,42 @@ class CWriter(Writer):
     ) -> None:
         self.blank(self.around_functions)
         self.comment(doc)
-        arguments = ", ".join(f"double {p}" for p in parameters) or "void"
-        self.line(f"static double {name}({arguments}) {{")
+        self.line(f"{self.returning_signature(name, parameters)} {{")
         self.line(f"    return {expression};")
         self.line("}")
         self.blank(self.around_functions)
 
     @contextmanager
     def loop(self, index: str, count: int | str) -> Iterator[None]:
-        self.line(f"for (int {index} = 0; {index} < {count}; {index}++) {{")
+        self.line(f"for ({self.index_keyword} {index} = 0; {index} < {count}; {index}++) {{")
         self.depth += 1
         yield
         self.depth -= 1
         self.line("}")
+
+
+class CWriter(BraceWriter):
+    language = "c"
+    preamble = ("#include <math.h>", "#include <stdio.h>")
+    brackets = ("{", "}")
+    scalar_keyword = "static double"
+    index_keyword = "int"
+
+    def local(self, name: str, expression: str, comment: str = "") -> None:
+        self.assign(f"double {name}", expression, comment)
+
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        return f"static double {name}{''.join(f'[{n}]' for n in shape)}"
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        self.line(f"{self.array_declaration(name, shape)};", comment or "starts at 0")
+
+    def signature(self, name: str) -> str:
+        return "int main(void)" if name == "main" else f"static void {name}(void)"
+
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        arguments = ", ".join(f"double {p}" for p in parameters) or "void"
+        return f"static double {name}({arguments})"
 
     def print_number(self, parts: Sequence[str], expression: str) -> None:
         texts, indices = _spell(parts)
@@ -388,53 +389,17 @@ class CWriter(Writer):
         pass  # main() is the entry point by name
 
 
-class JavaScriptWriter(Writer):
+class JavaScriptWriter(BraceWriter):
     language = "javascript"
-    comment_mark = "//"
-    end = ";"
-
-    def header(self, title: str, description: str) -> None:
-        first, *rest = textwrap.wrap(title, WIDTH - 3)
-        self.line("/* " + first)
-        for part in rest:
-            self.line(" * " + part)
-        self.line(" *")
-        for paragraph in description.split("\n\n"):
-            for part in textwrap.wrap(paragraph, WIDTH - 3):
-                self.line(" * " + part)
-            self.line(" *")
-        self.lines[-1] = " */"
-        self.line('"use strict";')
-        self.blank()
+    preamble = ('"use strict";',)
+    scalar_keyword = "let"
+    index_keyword = "let"
 
     def local(self, name: str, expression: str, comment: str = "") -> None:
         self.assign(f"let {name}", expression, comment)
 
-    def scalar(self, name: str, value: float, comment: str = "") -> None:
-        self.assign(f"let {name}", number(value), comment)
-
-    def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
-        rows = self._rows(values, "[", "]")
-        if len(rows) == 1:
-            self.assign(f"const {name}", rows[0], comment)
-            return
-        if comment:
-            self.comment(comment)
-        self.line(f"const {name} = {rows[0]}")
-        for row in rows[1:-1]:
-            self.line(row)
-        self.line(rows[-1] + ";")
-
-    def matrix(self, name: str, rows: Sequence[Sequence[float]], comment: str = "") -> None:
-        if comment:
-            self.comment(comment)
-        self.line(f"const {name} = [")
-        self.depth += 1
-        for row in rows:
-            for part in self._rows(row, "[", "],"):
-                self.line(part)
-        self.depth -= 1
-        self.line("];")
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        return f"const {name}"
 
     def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
         if len(shape) == 1:
@@ -443,33 +408,11 @@ class JavaScriptWriter(Writer):
             value = f"Array.from({{ length: {shape[0]} }}, () => new Array({shape[1]}).fill(0))"
         self.assign(f"const {name}", value, comment)
 
-    @contextmanager
-    def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
-        self.blank(self.around_functions)
-        self.line(f"function {name}() {{")
-        self.depth += 1
-        yield
-        self.depth -= 1
-        self.line("}")
-        self.blank(self.around_functions)
+    def signature(self, name: str) -> str:
+        return f"function {name}()"
 
-    def function_returning(
-        self, name: str, parameters: Sequence[str], expression: str, doc: str
-    ) -> None:
-        self.blank(self.around_functions)
-        self.comment(doc)
-        self.line(f"function {name}({', '.join(parameters)}) {{")
-        self.line(f"    return {expression};")
-        self.line("}")
-        self.blank(self.around_functions)
-
-    @contextmanager
-    def loop(self, index: str, count: int | str) -> Iterator[None]:
-        self.line(f"for (let {index} = 0; {index} < {count}; {index}++) {{")
-        self.depth += 1
-        yield
-        self.depth -= 1
-        self.line("}")
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        return f"function {name}({', '.join(parameters)})"
 
     def print_number(self, parts: Sequence[str], expression: str) -> None:
         texts, indices = _spell(parts)
