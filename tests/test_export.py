@@ -280,6 +280,21 @@ def test_an_exported_python_file_is_lint_clean(tmp_path):
     assert done.returncode == 0, done.stdout
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_labels_that_clash_with_the_files_names_are_renamed(language, tmp_path):
+    def graph(leaves):
+        first, second, third = leaves
+        return (first * second + third).tanh()
+
+    labels = ["E", "lr", "int"]  # the loss's name, the learning rate's, a C keyword
+    leaves = [Value(v, label) for v, label in zip([0.3, -0.7, 0.2], labels)]
+    printed = parse(RUN[language](export_graph(graph(leaves), leaves, language), tmp_path))
+    engine = [Value(v) for v in [0.3, -0.7, 0.2]]
+    graph(engine).backward()
+    gradients = [value for name, value in printed.items() if name.startswith("dE/d")]
+    assert gradients == pytest.approx([p.grad for p in engine], rel=1e-12)
+
+
 def test_a_large_arbitrary_graph_is_refused_with_the_way_out():
     model = MLP(2, [16, 16, 1], seed=0)
     error = mean_squared_error(model([0.5, 0.5]), 1.0)

@@ -156,7 +156,11 @@ def loop_file(
     last = len(layers) - 1
     stand_ins = {i: f"{outs[-1]}[{k}]" for k, i in enumerate(program.inputs)}
     stand_in_grads = {i: f"{gradient_name(outs[-1])}[{k}]" for k, i in enumerate(program.inputs)}
-    loss_lines = StraightLine(program, ops, stand_ins, stand_in_grads, wanted=program.inputs)
+    arrays = [f"L{l}_{part}" for l in range(len(layers)) for part in "wbza"]  # noqa: E741
+    reserved = ["x", "z", "i", "j", *arrays, *map(gradient_name, arrays)]
+    loss_lines = StraightLine(
+        program, ops, stand_ins, stand_in_grads, wanted=program.inputs, reserved=reserved
+    )
 
     body = writer(language)
     body.comment("--- the network: weights and biases, what learning changes")

@@ -58,7 +58,8 @@ class StraightLine:
 
     ``names`` fixes the expression of some nodes (the loop form passes ``L1_a[0]`` for a
     model output the loss reads), ``gradients`` the expression of their gradient;
-    ``wanted`` are the leaves whose gradient is computed (by default the parameters).
+    ``wanted`` are the leaves whose gradient is computed (by default the parameters);
+    ``reserved`` are names the rest of the file uses.
     """
 
     def __init__(
@@ -68,10 +69,11 @@ class StraightLine:
         names: Mapping[int, str] | None = None,
         gradients: Mapping[int, str] | None = None,
         wanted: Iterable[int] | None = None,
+        reserved: Iterable[str] = (),
     ) -> None:
         self.program = program
         self.ops = ops
-        self.names = self._names(dict(names or {}))
+        self.names = self._names(dict(names or {}), reserved)
         wanted = set(program.parameters if wanted is None else wanted)
         needs = [False] * len(program)
         for i, (op, args) in enumerate(zip(program.ops, program.args)):
@@ -89,8 +91,10 @@ class StraightLine:
         ]
         self.symbols[program.loss] = ROOT
 
-    def _names(self, fixed: dict[int, str]) -> list[str]:
-        program, taken, names = self.program, set(RESERVED), []
+    def _names(self, fixed: dict[int, str], reserved: Iterable[str]) -> list[str]:
+        program, names = self.program, []
+        # E is the loss's, whatever it is labelled; the file's own names are not for nodes
+        taken = {*RESERVED, *reserved, ROOT, gradient_name(ROOT)}
         constants = set(program.constants)
         for i, label in enumerate(program.labels):
             if i in fixed:
@@ -99,8 +103,11 @@ class StraightLine:
             if i in constants and not label:  # a number written in the code
                 names.append(literal(program.values[i]))
                 continue
-            name = ROOT if i == program.loss else identifier(label) if label else f"v{i}"
-            if name in taken or gradient_name(name) in taken:
+            if i == program.loss:
+                names.append(ROOT)
+                continue
+            name = identifier(label) if label else f"v{i}"
+            while name in taken or gradient_name(name) in taken:
                 name = f"{name}_{i}"
             taken.update((name, gradient_name(name)))
             names.append(name)
