@@ -211,6 +211,17 @@ def test_the_notes_2_2_2_example_replays_to_the_walk_through(backend):
     assert all_agree(result.gradients, params, backend)
 
 
+RANDOM_OPS = [  # every op, on values where the engine accepts any input
+    lambda a, b, c: a + b, lambda a, b, c: a * b, lambda a, b, c: a - b,
+    lambda a, b, c: -a, lambda a, b, c: a.tanh(), lambda a, b, c: a.sigmoid(),
+    lambda a, b, c: a.relu(), lambda a, b, c: a.abs(), lambda a, b, c: a.leaky_relu(0.1),
+    lambda a, b, c: a / (b.sigmoid() + 0.5), lambda a, b, c: (a.abs() + 0.5).log(),
+    lambda a, b, c: (a.abs() + 0.25).sqrt(), lambda a, b, c: a.tanh().exp(),
+    lambda a, b, c: (a.abs() + 0.5) ** b.tanh(), lambda a, b, c: a.tanh() ** 2,
+    lambda a, b, c: sum_values([a, b, c]), lambda a, b, c: weighted_sum([a, b], [b, c], a),
+]  # fmt: skip
+
+
 def _random_graph(seed: int, input_values: list[float] | None = None):
     """A random graph over 3 parameters and 2 inputs, using every op on safe values.
 
@@ -225,15 +236,7 @@ def _random_graph(seed: int, input_values: list[float] | None = None):
     nodes = [*params, *inputs]
     for _ in range(40):
         a, b, c = (rng.choice(nodes) for _ in range(3))
-        make = rng.choice([
-            lambda: a + b, lambda: a * b, lambda: a - b, lambda: -a, lambda: a.tanh(),
-            lambda: a.sigmoid(), lambda: a.relu(), lambda: a.abs(), lambda: a.leaky_relu(0.1),
-            lambda: a / (b.sigmoid() + 0.5), lambda: (a.abs() + 0.5).log(),
-            lambda: (a.abs() + 0.25).sqrt(), lambda: a.tanh().exp(),
-            lambda: (a.abs() + 0.5) ** b.tanh(), lambda: a.tanh() ** 2,
-            lambda: sum_values([a, b, c]), lambda: weighted_sum([a, b], [b, c], a),
-        ])  # fmt: skip
-        nodes.append(make())
+        nodes.append(rng.choice(RANDOM_OPS)(a, b, c))
     return sum_values(nodes[-6:]), params, inputs
 
 
