@@ -10,7 +10,8 @@ back, each again one operation (a product of matrices for a layer).
 
 Weighted sums and gradients are added in NumPy's order, not the engine's, so results agree
 within 1e-12 relative (``sum`` nodes are rounded once, as the engine's ``math.fsum``).
-NumPy is imported here only: ``pip install "autograd-lite[numpy]"``.
+It takes and gives NumPy arrays (``Result.gradients`` and ``.outputs`` are arrays; lists
+work as inputs too). NumPy is imported here only: ``pip install "autograd-lite[numpy]"``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def needs_gradient(program: Program) -> list[bool]:
         needs[i] = True
     for i, args in enumerate(program.args):
         if args and not needs[i]:
-            needs[i] = any(needs[j] for j in args)
+            needs[i] = any(map(needs.__getitem__, args))
     return needs
 
 
@@ -281,7 +282,5 @@ class NumpyReplay(Replay):
                 for group in level:
                     group.run_backward(grads)
         return Result(
-            float(values[self.program.loss]),
-            grads[self._parameters].tolist(),
-            values[self._outputs].tolist(),
+            float(values[self.program.loss]), grads[self._parameters], values[self._outputs]
         )
