@@ -231,9 +231,9 @@ class _ReplayedLoss:
             feed += _flat(targets)
         result = self.programs[key].run(feed, [p.data for p in self.params])
         for p, g in zip(self.params, result.gradients):
-            p.grad = g
+            p.grad = float(g)
         width = self.model.nouts[-1]
-        outputs = result.outputs
+        outputs = [float(v) for v in result.outputs]
         if width > 1:
             outputs = [outputs[k : k + width] for k in range(0, len(outputs), width)]
         return result.loss, outputs

@@ -58,7 +58,8 @@ class ReplayError(ValueError):
 
 class Result(NamedTuple):
     """What one replay gives: the loss, d(loss)/d(parameter) in ``params`` order, and the
-    values of the program's ``outputs`` (empty unless traced with some)."""
+    values of the program's ``outputs`` (empty unless traced with some). Lists of floats;
+    NumPy arrays from the numpy backend."""
 
     loss: float
     gradients: list[float]
