@@ -336,3 +336,9 @@ def test_a_loss_that_reads_the_weights_is_refused():
             model, CLASSIC_INPUTS, CLASSIC_TARGETS,
             loss=lambda out, t: labelled_error(out, t) + l2_penalty(model.parameters(), 0.1),
         )  # fmt: skip
+
+
+def test_the_docs_show_the_file_as_it_is_written():
+    docs = (Path(__file__).parent.parent / "docs" / "export.md").read_text(encoding="utf-8")
+    shown = re.search(r"```python\n(def forward.*?)```", docs, re.S)[1]
+    assert shown in export_example("python")

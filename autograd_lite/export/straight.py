@@ -181,9 +181,11 @@ class StraightLine:
                 first = a not in started
                 started.add(a)
                 sign = "=" if first else "+="
-                comment = (
-                    f"{partial(ROOT, arg)} {sign} {partial(node, arg)} × {partial(ROOT, node)}"
-                )
+                local_name = partial(node, arg)
+                if i == program.loss:  # the same symbol twice: say which one is local
+                    local_name = f"(local {local_name})"
+                chain = f"{local_name} × {partial(ROOT, node)}"
+                comment = f"{partial(ROOT, arg)} {sign} {chain}"
                 add_scaled(w, grads[a], local, upstream, comment, first=first)
 
     def forward_scalars(self) -> list[str]:
