@@ -13,8 +13,14 @@ from collections.abc import Callable, Sequence
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.export.languages import Writer, writer
 from autograd_lite.export.ops import OpWriter
-from autograd_lite.export.straight import ROOT, StraightLine, add_scaled, gradient_name, literal
-from autograd_lite.narrate import _formula
+from autograd_lite.export.straight import (
+    ROOT,
+    StraightLine,
+    add_scaled,
+    formula,
+    gradient_name,
+    literal,
+)
 from autograd_lite.nn import ACTIVATIONS, MLP
 from autograd_lite.program import Program, trace
 
@@ -184,7 +190,7 @@ def loop_file(
     for l, act in enumerate(acts):  # noqa: E741
         body.zeros(f"L{l}_z", [sizes[l + 1]], "weighted input z of each neuron")
         if act is not None:
-            notation = _formula(act[0], ["z", *(f"{v:g}" for v in act[1])])
+            notation = formula(act[0], ["z", *(f"{v:g}" for v in act[1])])
             body.zeros(f"L{l}_a", [sizes[l + 1]], f"activation a = {notation}")
     computed = loss_lines.computed()
     body.declare_many(
@@ -217,7 +223,7 @@ def loop_file(
                 if act is not None:
                     op, extra = act
                     forward = ops.forward(op, [f"L{l}_z[j]", *map(literal, extra)])
-                    notation = _formula(op, ["z", *(f"{v:g}" for v in extra)])
+                    notation = formula(op, ["z", *(f"{v:g}" for v in extra)])
                     body.assign(f"L{l}_a[j]", forward, f"a = {notation}")
         body.comment(f"the error {ROOT}, from the outputs {outs[-1]}")
         loss_lines.write_forward(body)
