@@ -19,7 +19,10 @@ round so that a noisy neighbour slows all of them):
 4. memory per node: bytes a backend's compiled program holds, divided by the graph's nodes
    (tracemalloc), beside the engine's and micrograd's bytes per node of the graph itself.
 
-Timings are not tests: read the ratios, which hold better than the absolute figures.
+Timings are not tests: read the ratios, which hold better than the absolute figures. On a
+busy machine, multi-threaded libraries (PyTorch, NumPy's BLAS) can lose most of their time
+waiting for cores: PyTorch is shown on its default threads and on one; run with
+OPENBLAS_NUM_THREADS=1 to give NumPy one thread too (the machine line shows it).
 """
 
 from __future__ import annotations
@@ -246,6 +249,8 @@ def machine() -> str:
         f"numpy {numpy.__version__}" if numpy else "no numpy",
         f"torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "no torch",
         f"C compiler {find_compiler() or 'none'}",
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}",
+        f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "",
     ]
     return "; ".join(parts)
 

@@ -92,8 +92,10 @@ def refused(program: Program, node: int, values: Sequence[float]) -> ReplayError
     inputs = ", ".join(repr(float(values[j])) for j in program.args[node])
     label = f" ({program.labels[node]})" if program.labels[node] else ""
     return ReplayError(
-        f"replay: {program.ops[node]} at node {node}{label} refuses its inputs {inputs}, "
-        "as the engine would; check the data fed to run()"
+        f"replay: {program.ops[node]} at node {node}{label} refuses its inputs {inputs}, as "
+        "the engine does on this graph; check the data fed to run(), or trace again if the "
+        "graph holds a number computed from the traced data (softmax's shift by the largest "
+        "logit)"
     )
 
 

@@ -91,10 +91,15 @@ static double al_fsum(const double *V, const int *idx, int n) {
 """
 
 _RUN = r"""
-/* Forward then backward. Returns -1, or the index of the first node whose op refuses its
+/* Feed the inputs and parameters, run forward then backward, and gather the gradients
+   of the parameters. Returns -1, or the index of the first node whose op refuses its
    inputs (as the engine would raise there). G receives d(loss)/d(every node). */
 int al_run(int n, int count, const int *computed, const int *codes, const int *starts,
-           const int *flat, double *V, double *L, double *G, int loss) {
+           const int *flat, double *V, double *L, double *G, int loss,
+           int n_inputs, const int *input_at, const double *inputs,
+           int n_params, const int *param_at, const double *params, double *gradients) {
+    for (int k = 0; k < n_inputs; k++) V[input_at[k]] = inputs[k];
+    for (int k = 0; k < n_params; k++) V[param_at[k]] = params[k];
     for (int c = 0; c < count; c++) {
         int i = computed[c];
         int s = starts[i];
@@ -110,6 +115,7 @@ int al_run(int n, int count, const int *computed, const int *codes, const int *s
         double up = G[i];
         for (int k = starts[i]; k < starts[i + 1]; k++) G[flat[k]] += L[k] * up;
     }
+    for (int k = 0; k < n_params; k++) gradients[k] = G[param_at[k]];
     return -1;
 }
 """
@@ -198,7 +204,9 @@ def build_interpreter() -> ctypes.CDLL:
     pointer = ctypes.POINTER
     int_p, double_p = pointer(ctypes.c_int), pointer(ctypes.c_double)
     library.al_run.argtypes = [ctypes.c_int, ctypes.c_int, int_p, int_p, int_p, int_p,
-                               double_p, double_p, double_p, ctypes.c_int]  # fmt: skip
+                               double_p, double_p, double_p, ctypes.c_int,
+                               ctypes.c_int, int_p, double_p,
+                               ctypes.c_int, int_p, double_p, double_p]  # fmt: skip
     library.al_run.restype = ctypes.c_int
     _library = library
     return library
@@ -259,19 +267,22 @@ class CReplay(Replay):
         self._values = (ctypes.c_double * n)(*program.values)
         self._locals = (ctypes.c_double * max(len(shape.flat), 1))()
         self._grads = (ctypes.c_double * n)()
+        self._input_at, self._param_at = _ints(program.inputs), _ints(program.parameters)
+        self._input_type = ctypes.c_double * len(program.inputs)
+        self._param_type = ctypes.c_double * len(program.parameters)
+        self._gradients = (ctypes.c_double * max(len(program.parameters), 1))()
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
-        program, values, grads = self.program, self._values, self._grads
-        for i, v in zip(program.inputs, inputs):
-            values[i] = v
-        for i, v in zip(program.parameters, params):
-            values[i] = v
-        failed = self._library.al_run(len(program), self._count, *self._arrays, values,
-                                      self._locals, grads, program.loss)  # fmt: skip
+        program, values = self.program, self._values
+        failed = self._library.al_run(
+            len(program), self._count, *self._arrays, values, self._locals, self._grads,
+            program.loss, len(program.inputs), self._input_at, self._input_type(*inputs),
+            len(program.parameters), self._param_at, self._param_type(*params), self._gradients,
+        )  # fmt: skip
         if failed >= 0:
             raise refused(program, failed, values)
         return Result(
             values[program.loss],
-            [grads[i] for i in program.parameters],
+            self._gradients[: len(program.parameters)],
             [values[i] for i in program.outputs],
         )
