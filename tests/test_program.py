@@ -439,3 +439,14 @@ def test_softmax_replayed_far_from_the_traced_logits_is_right_or_refused(backend
     assert list(result.gradients) == pytest.approx([math.exp(-95.0), -1.0, 1.0], rel=1e-9)
     with pytest.raises(ReplayError, match="trace again"):
         program.run(params=[800.0, 0.0, 1.0])
+
+
+def test_a_zero_gradient_through_an_infinite_slope_is_nan_as_in_the_engine(backend):
+    """Replays skip a node whose gradient is 0, but never through an infinite slope:
+    sqrt's slope at 0 is infinite, and 0 * inf is NaN in the engine too."""
+    x = Value(0.0, "x")
+    loss = (-x.sqrt()).relu()  # relu's slope at 0 is 0: sqrt's node gets gradient 0
+    loss.backward()
+    assert math.isnan(x.grad)
+    gradient = replay(trace(loss, params=[x]), backend).run().gradients[0]
+    assert math.isnan(gradient)
