@@ -450,3 +450,18 @@ def test_a_zero_gradient_through_an_infinite_slope_is_nan_as_in_the_engine(backe
     assert math.isnan(x.grad)
     gradient = replay(trace(loss, params=[x]), backend).run().gradients[0]
     assert math.isnan(gradient)
+
+
+def test_demo_without_a_compiler_says_so_and_exits_1(monkeypatch, tmp_path, capsys):
+    from autograd_lite.cli import main
+    from autograd_lite.program import c_backend
+
+    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setenv("AUTOGRAD_LITE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(c_backend, "find_compiler", lambda: None)
+    code = main(["demo", "--backend", "c", "--steps", "2", "--no-progress",
+                 "--out", str(tmp_path / "out")])  # fmt: skip
+    error = capsys.readouterr().err.strip()
+    assert code == 1
+    assert error.startswith("autograd-lite demo: the c backend needs a C compiler")
+    assert "\n" not in error and "Traceback" not in error
