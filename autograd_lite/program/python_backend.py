@@ -109,12 +109,10 @@ class PythonReplay(Replay):
                 for k, derivative in enumerate(FORMULAS[op].derivatives):
                     if isinstance(derivative, float):
                         self._locals[start + k] = derivative
-        # the backward pass, node by node from the loss back: (node, first, end, may skip)
-        skippable = {op: finite_slopes(op) for op in set(program.ops) if op}
-        self._backward = [
-            (i, shape.starts[i], shape.starts[i + 1], skippable[program.ops[i]])
-            for i in self._computed[::-1]
-        ]
+        # the backward pass visits the computed nodes from the loss back
+        self._reversed = self._computed[::-1]
+        slopes = {op: finite_slopes(op) for op in set(program.ops) if op}
+        self._skippable = [bool(op) and slopes[op] for op in program.ops]
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
         program, values = self.program, self._values
@@ -128,17 +126,17 @@ class PythonReplay(Replay):
             raise refused(program, failed, values)
         grads = [0.0] * len(values)
         grads[program.loss] = 1.0
-        flat, local = self._flat, self._locals
+        flat, local, starts, skippable = self._flat, self._locals, self._starts, self._skippable
         # A node whose gradient is 0 would add 0 * (finite slope) = 0 to each input: skip it
         # (often half the graph: dead relus, samples beyond the margin). Only with finite
         # values and ops of finite slopes, where the engine's sums are unchanged by it (but
         # for the sign of a zero gradient).
         may_skip = all(map(isfinite, values))
-        for node, first, end, skippable in self._backward:
+        for node in self._reversed:
             upstream = grads[node]
-            if upstream == 0.0 and skippable and may_skip:
+            if upstream == 0.0 and may_skip and skippable[node]:
                 continue
-            for k in range(first, end):
+            for k in range(starts[node], starts[node + 1]):
                 grads[flat[k]] += local[k] * upstream
         return Result(
             values[program.loss],
