@@ -401,6 +401,22 @@ def test_fit_refuses_an_unknown_backend():
         fit(model, [[0.0, 1.0]], [1], backend="gpu", progress=False)
 
 
+def test_softmax_replayed_far_from_the_traced_logits_is_right_or_refused(backend):
+    """softmax's shift by the largest logit is a number recorded at trace time: the
+    replay stays exact (softmax does not depend on the shift) until exp would overflow,
+    and then it says so instead of returning a wrong number."""
+    from autograd_lite.nn.losses import softmax_cross_entropy
+
+    logits = [Value(v, f"z{i}") for i, v in enumerate([0.1, 2.0, -1.0])]
+    program = replay(trace(softmax_cross_entropy(logits, 1), params=logits), backend)
+    result = program.run(params=[5.0, -3.0, 100.0])
+    # by hand: loss = log(sum e^z) - z_1, d/dz_i = softmax_i - [i == 1]
+    assert result.loss == pytest.approx(103.0, rel=1e-12)
+    assert list(result.gradients) == pytest.approx([math.exp(-95.0), -1.0, 1.0], rel=1e-9)
+    with pytest.raises(ReplayError, match="trace again"):
+        program.run(params=[800.0, 0.0, 1.0])
+
+
 def _demo_lines(how: str, folder) -> tuple[str, str]:
     """The demo's 'final loss' and 'a step took' lines with this backend (30 steps)."""
     import contextlib
