@@ -6,7 +6,8 @@ indices) and runs the forward and the backward pass over arrays of doubles. It i
 with the system C compiler on first use and cached under the user's cache directory
 (``$AUTOGRAD_LITE_CACHE``, else ``$XDG_CACHE_HOME/autograd_lite``, else
 ``~/.cache/autograd_lite``), named by a hash of its source, so a changed table means a new
-build. Without a compiler, ``BackendUnavailableError`` says so in one line.
+build; the generated source is kept beside it (``replay-<hash>.c``), to read. Without a
+compiler, ``BackendUnavailableError`` says so in one line.
 
 Floating point: ``-ffp-contract=off`` keeps every ``a * b + c`` two roundings, as in
 Python; sums are added in the engine's order and ``sum`` nodes are rounded once, as
@@ -249,6 +250,7 @@ def _compile(source: str, target: Path) -> None:
             raise BackendUnavailableError(
                 f"the c backend failed to compile with {compiler}: {first}"
             )
+        os.replace(c_file, target.with_suffix(".c"))  # the source, beside it, to read
         os.replace(built, target)  # atomic: a concurrent build sees all or nothing
 
 
