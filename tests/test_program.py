@@ -374,14 +374,22 @@ def test_the_c_interpreter_is_built_once_into_the_cache(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("loss", "batch_size", "optimizer"),
-    [("hinge", None, SGD), ("bce_with_logits", 32, Adam), ("mse", 30, SGD)],
-)
+    [("hinge", None, SGD), ("bce_with_logits", 32, Adam), ("mse", 30, SGD),
+     ("softmax_cross_entropy", None, SGD)],
+)  # fmt: skip
 def test_fit_with_a_replay_trains_as_the_engine(loss, batch_size, optimizer, backend):
-    points, labels = data.moons(60, 0.1, 0)
-    targets = [max(t, 0) for t in labels] if loss == "bce_with_logits" else labels
+    """Same weights after training (softmax's recorded shift: within 1e-12, not bit for bit)."""
+    compared_as = backend  # bit for bit for python
+    if loss == "softmax_cross_entropy":
+        points, targets = data.spiral(20, 3, 0.2, 0)
+        compared_as = "within 1e-12"
+    else:
+        points, labels = data.moons(60, 0.1, 0)
+        targets = [max(t, 0) for t in labels] if loss == "bce_with_logits" else labels
+    outputs = 3 if loss == "softmax_cross_entropy" else 1
     trained = {}
     for how in ("engine", backend):
-        model = MLP(2, [8, 1], activation="relu", seed=0)
+        model = MLP(2, [8, outputs], activation="relu", seed=0)
         history = fit(
             model, points, targets, loss=loss, optimizer=optimizer(model.parameters(), lr=0.05),
             epochs=4, batch_size=batch_size, l2=1e-4, progress=False, backend=how,
@@ -391,8 +399,8 @@ def test_fit_with_a_replay_trains_as_the_engine(loss, batch_size, optimizer, bac
     assert len(history.seconds) == len(history) == len(engine_history)
     assert history.accuracy == engine_history.accuracy
     scale = max(map(abs, engine_weights))
-    assert all(agrees(w, e, backend, scale) for w, e in zip(weights, engine_weights))
-    assert all(agrees(a, b, backend) for a, b in zip(history.loss, engine_history.loss))
+    assert all(agrees(w, e, compared_as, scale) for w, e in zip(weights, engine_weights))
+    assert all(agrees(a, b, compared_as) for a, b in zip(history.loss, engine_history.loss))
 
 
 def test_fit_refuses_an_unknown_backend():
@@ -472,3 +480,24 @@ def test_demo_without_a_compiler_says_so_and_exits_1(monkeypatch, tmp_path, caps
     assert code == 1
     assert error.startswith("autograd-lite demo: the c backend needs a C compiler")
     assert "\n" not in error and "Traceback" not in error
+
+
+def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeypatch):
+    """A huge learning rate sends the logits far from those traced: exp would overflow with
+    the recorded shift, the replay refuses, and fit traces that batch again -- the same
+    losses as the engine's, never a wrong number."""
+    import autograd_lite.training as training
+
+    traces = []
+    monkeypatch.setattr(training, "trace", lambda *a, **k: traces.append(1) or trace(*a, **k))
+    points, targets = data.spiral(20, 3, 0.2, 0)
+    losses = {}
+    for how in ("engine", "python"):
+        model = MLP(2, [8, 3], activation="relu", seed=0)
+        optimizer = SGD(model.parameters(), lr=300.0)
+        history = fit(model, points, targets, loss="softmax_cross_entropy", optimizer=optimizer,
+                      epochs=6, progress=False, backend=how)  # fmt: skip
+        losses[how] = history.loss
+    assert len(traces) > 1  # traced again after the first step
+    assert max(losses["engine"]) > 1000  # the logits did go far
+    assert losses["python"] == pytest.approx(losses["engine"], rel=1e-12)
