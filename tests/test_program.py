@@ -494,10 +494,10 @@ def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeyp
     losses = {}
     for how in ("engine", "python"):
         model = MLP(2, [8, 3], activation="relu", seed=0)
-        optimizer = SGD(model.parameters(), lr=300.0)
+        optimizer = SGD(model.parameters(), lr=150.0)
         history = fit(model, points, targets, loss="softmax_cross_entropy", optimizer=optimizer,
                       epochs=6, progress=False, backend=how)  # fmt: skip
         losses[how] = history.loss
     assert len(traces) > 1  # traced again after the first step
-    assert max(losses["engine"]) > 1000  # the logits did go far
+    assert max(losses["engine"]) > 700  # the logits did go far (and below fit's divergence)
     assert losses["python"] == pytest.approx(losses["engine"], rel=1e-12)
