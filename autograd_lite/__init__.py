@@ -8,20 +8,16 @@
 7.0
 """
 
+from autograd_lite.debugging import AnomalyError, BackwardStep, detect_anomaly
 from autograd_lite.engine import (
-    AnomalyError,
-    BackwardStep,
-    GradcheckResult,
     Value,
-    detect_anomaly,
-    grad,
-    gradcheck,
     is_grad_enabled,
     no_grad,
     sum_values,
     topological_order,
     weighted_sum,
 )
+from autograd_lite.gradients import GradcheckResult, grad, gradcheck
 
 __all__ = [
     "AnomalyError",

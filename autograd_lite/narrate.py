@@ -33,7 +33,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from autograd_lite.engine import BackwardStep, Value, topological_order
+from autograd_lite.debugging import BackwardStep
+from autograd_lite.engine import Value, topological_order
 
 __all__ = [
     "Chain",
