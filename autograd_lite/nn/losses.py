@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from autograd_lite.checks import check_number, is_number
 from autograd_lite.engine import Value, sum_values
-from autograd_lite.nn._checks import check_number, is_number
 
 __all__ = [
     "binary_cross_entropy",

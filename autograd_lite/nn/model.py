@@ -25,8 +25,8 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autograd_lite.checks import check_count, is_number
 from autograd_lite.engine import Value, weighted_sum
-from autograd_lite.nn._checks import check_count, is_number
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
