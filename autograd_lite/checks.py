@@ -161,8 +161,5 @@ def check_format(operation: str, name: str, value: object) -> str:
     try:
         format(1.5, value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise _wrong_value(
-            operation, name, "a float format spec such as '.4g'", value
-        ) from None
+        raise _wrong_value(operation, name, "a float format spec such as '.4g'", value) from None
     return value  # type: ignore[return-value]
-

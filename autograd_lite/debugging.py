@@ -218,8 +218,7 @@ def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
     _origins[node] = _caller_line()
     if not math.isfinite(node.data):
         raise AnomalyError(
-            f"{op} gave {node.data!r} from inputs {_describe(inputs)} "
-            f"(created at {_origins[node]})"
+            f"{op} gave {node.data!r} from inputs {_describe(inputs)} (created at {_origins[node]})"
         )
 
 
