@@ -589,20 +589,16 @@ def weighted_sum(
             f"weighted_sum: needs as many weights as activations; "
             f"got {len(weights)} weights and {len(activations)} activations"
         )
-    # Numbers become constant leaves; anything else is refused with the op's name.
-    weights = [w if type(w) is Value else _operand(w, "weighted_sum") for w in weights]
-    activations = [a if type(a) is Value else _operand(a, "weighted_sum") for a in activations]
-    if type(bias) is not Value:
-        bias = _operand(bias, "weighted_sum")
-    w = [v.data for v in weights]
-    a = [v.data for v in activations]
-    out = sum(map(operator.mul, w, a), bias.data)
-    return _record(
-        out,
-        "weighted_sum",
-        (*weights, *activations, bias),
-        weighted_sum_rule(*w, *a, bias.data, out),
-    )
+    inputs = (*weights, *activations, bias)
+    if set(map(type, inputs)) != _ONLY_VALUES:  # numbers become constant leaves
+        inputs = tuple([_operand(v, "weighted_sum") for v in inputs])
+    data = [v.data for v in inputs]
+    n = len(weights)
+    out = sum(map(operator.mul, data[:n], data[n : 2 * n]), data[-1])
+    return _record(out, "weighted_sum", inputs, weighted_sum_rule(*data, out))
+
+
+_ONLY_VALUES = {Value}
 
 
 @derivative("weighted_sum")
@@ -630,25 +626,22 @@ def topological_order(
     ['a', '*', '+']
     """
     order: list[Value] = []
-    seen = set()
-    # The stack holds nodes to visit, and after each node being expanded a None that marks
-    # "its inputs are all placed": then the node below the None is placed.
-    stack: list[Value | None] = [root]
+    seen = {root}
+    stack = [(root, iter(root.inputs))]
     while stack:
-        node = stack.pop()
-        if node is None:
-            order.append(stack.pop())  # type: ignore[arg-type]
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        if not node.inputs or (stop is not None and stop(node)):
-            if leaves:
-                order.append(node)
-            continue
-        stack.append(node)
-        stack.append(None)
-        stack.extend(reversed(node.inputs))  # the first input is visited first
+        node, pending = stack[-1]
+        for child in pending:
+            if child not in seen:
+                seen.add(child)
+                if not child.inputs or (stop is not None and stop(child)):
+                    if leaves:  # a leaf (or a stop) has nothing to wait for: place it now
+                        order.append(child)
+                    continue
+                stack.append((child, iter(child.inputs)))
+                break
+        else:  # every input is placed: the node can follow them
+            stack.pop()
+            order.append(node)
     return order
 
 
