@@ -48,6 +48,7 @@ __all__ = [
     "sum_values",
     "topological_order",
     "weighted_sum",
+    "weighted_sums",
 ]
 
 Rule = Callable[..., tuple]
@@ -584,18 +585,46 @@ def weighted_sum(
     >>> z.data, z.local_grads
     (-1.75, (2.0, 3.0, 0.5, -1.0, 1.0))
     """
-    if len(weights) != len(activations):
+    return weighted_sums([weights], activations, [bias])[0]
+
+
+def weighted_sums(
+    weight_rows: Sequence[Sequence[Value | float]],
+    activations: Sequence[Value | float],
+    biases: Sequence[Value | float],
+) -> list[Value]:
+    """The weighted inputs of a row of neurons that see the same activations (a layer).
+
+    One ``weighted_sum`` node per row of weights; the activations are read once for all.
+
+    >>> [z.data for z in weighted_sums([[Value(1.0)], [Value(2.0)]], [3.0], [0.5, 0.0])]
+    [3.5, 6.0]
+    """
+    if len(weight_rows) != len(biases):
         raise ValueError(
-            f"weighted_sum: needs as many weights as activations; "
-            f"got {len(weights)} weights and {len(activations)} activations"
+            f"weighted_sum: needs one bias per row of weights; "
+            f"got {len(weight_rows)} rows and {len(biases)} biases"
         )
-    inputs = (*weights, *activations, bias)
-    if set(map(type, inputs)) != _ONLY_VALUES:  # numbers become constant leaves
-        inputs = tuple([_operand(v, "weighted_sum") for v in inputs])
-    data = [v.data for v in inputs]
-    n = len(weights)
-    out = sum(map(operator.mul, data[:n], data[n : 2 * n]), data[-1])
-    return _record(out, "weighted_sum", inputs, weighted_sum_rule(*data, out))
+    activations = tuple(activations)
+    if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
+        activations = tuple([_operand(a, "weighted_sum") for a in activations])
+    a = [v.data for v in activations]
+    nodes = []
+    for weights, bias in zip(weight_rows, biases):
+        if len(weights) != len(a):
+            raise ValueError(
+                f"weighted_sum: needs as many weights as activations; "
+                f"got {len(weights)} weights and {len(a)} activations"
+            )
+        parameters = (*weights, bias)
+        if set(map(type, parameters)) != _ONLY_VALUES:
+            parameters = tuple([_operand(v, "weighted_sum") for v in parameters])
+        w = [v.data for v in parameters]  # the weights, then the bias
+        b = w.pop()
+        out = sum(map(operator.mul, w, a), b)
+        inputs = (*parameters[:-1], *activations, parameters[-1])
+        nodes.append(_record(out, "weighted_sum", inputs, weighted_sum_rule(*w, *a, b, out)))
+    return nodes
 
 
 _ONLY_VALUES = {Value}
