@@ -195,7 +195,9 @@ def machine() -> str:
         model = names[0] if names else model
     except OSError:
         pass
-    load = ", load %.1f %.1f %.1f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = ", load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{model}, {os.cpu_count()} cores{load}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()} ({platform.python_implementation()})"
