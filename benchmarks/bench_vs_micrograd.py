@@ -262,8 +262,7 @@ def main() -> None:
     users = median_times(our_samples, their_samples, args.repeats, on, on)
     paused = median_times(our_samples, their_samples, args.repeats, off, off)
     target = (
-        f"{verdict(users[1] / users[0], 4)} (users), "
-        f"{verdict(paused[1] / paused[0], 1.8)} (paused)"
+        f"{verdict(users[1] / users[0], 4)} (users), {verdict(paused[1] / paused[0], 1.8)} (paused)"
     )
     rows.append(row(f"2. op by op, {ONE_BY_ONE} single samples", target, users, paused))
 
