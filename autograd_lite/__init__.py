@@ -9,15 +9,9 @@
 """
 
 from autograd_lite.debugging import AnomalyError, BackwardStep, detect_anomaly
-from autograd_lite.engine import (
-    Value,
-    is_grad_enabled,
-    no_grad,
-    sum_values,
-    topological_order,
-    weighted_sum,
-)
+from autograd_lite.engine import Value, is_grad_enabled, no_grad, topological_order
 from autograd_lite.gradients import GradcheckResult, grad, gradcheck
+from autograd_lite.sums import sum_values, weighted_sum
 
 __all__ = [
     "AnomalyError",

@@ -12,10 +12,14 @@ module: this module plugs itself into the engine when imported (``autograd_lite`
   inputs and the line that made the node.
 
 >>> from autograd_lite import Value
->>> x = Value(2.0, label="x")
->>> y = x * x
->>> [(s.node.op, s.input.label, s.contribution) for s in y.backward_steps()]
-[('*', 'x', 2.0), ('*', 'x', 2.0)]
+>>> a = Value(2.0, label="a")
+>>> b = (a * a).tanh()
+>>> [(s.node.op, s.input.label or s.input.op) for s in b.backward_steps()]
+[('tanh', '*'), ('*', 'a'), ('*', 'a')]
+>>> handle = a.register_hook(lambda v: print(v.label, v.grad))
+>>> (a * 3).backward()
+a 3.0
+>>> handle.remove()
 """
 
 from __future__ import annotations

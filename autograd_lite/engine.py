@@ -1,24 +1,21 @@
 """The engine: one scalar ``Value`` per node of a computation graph.
 
-Every operation on Values makes a new Value that remembers
+Every operation on Values makes a new Value that remembers ``op`` (the operation's name),
+``inputs`` (the Values it was computed from, in order) and ``local_grads`` (d(this node)/
+d(input) for each input, evaluated at the forward values). ``backward()`` walks the graph
+from the output back to the leaves and applies the chain rule: each input receives
+``local_grad * upstream``, where ``upstream`` is d(output)/d(node). The local derivatives
+are computed once, during the forward pass, so the backward pass only multiplies and adds.
 
-* ``op``          -- the name of the operation ("+", "*", "tanh", ...),
-* ``inputs``      -- the Values it was computed from, in order, and
-* ``local_grads`` -- d(this node)/d(input) for each input, evaluated at the forward values.
-
-``backward()`` walks the graph from the output back to the leaves and applies the chain
-rule: each input receives ``local_grad * upstream``, where ``upstream`` is d(output)/d(node).
-Local derivatives are computed once, during the forward pass, so the backward pass only
-multiplies and adds.
-
-Each operation is written as a method (its forward rule) followed by its derivative rule,
-a plain function registered under the operation's name in ``DERIVATIVES``. A rule takes the
-input values and the output value and returns one partial derivative per input. Rules use
-only arithmetic, so the same rule works on floats (the forward pass) and on Values
-(``grad(..., create_graph=True)``, which differentiates a gradient again).
+Each operation is a method (its forward rule) followed by its derivative rule, a plain
+function registered under the operation's name in ``DERIVATIVES``: it takes the input values
+and the output value and returns one partial derivative per input. Rules use only
+arithmetic, so they work on floats (the forward pass) and on Values (``grad(...,
+create_graph=True)`` differentiates a gradient again).
 
 Read this file top to bottom: the node, its operations, the graph walk, the chain rule.
-Debugging tools live in ``debugging.py``, ``grad``/``gradcheck`` in ``gradients.py``.
+Elsewhere: ``sums.py`` (ops with many inputs), ``debugging.py`` (steps, hooks, breakpoints,
+``detect_anomaly``), ``gradients.py`` (``grad``, ``gradcheck``), ``checks.py``.
 
 >>> a = Value(2.0, label="a")
 >>> b = Value(-3.0, label="b")
@@ -31,8 +28,7 @@ Debugging tools live in ``debugging.py``, ``grad``/``gradcheck`` in ``gradients.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
@@ -43,12 +39,12 @@ __all__ = [
     "DERIVATIVES",
     "Value",
     "backpropagate",
+    "derivative",
     "is_grad_enabled",
     "no_grad",
-    "sum_values",
+    "operand",
+    "record",
     "topological_order",
-    "weighted_sum",
-    "weighted_sums",
 ]
 
 Rule = Callable[..., tuple]
@@ -162,6 +158,10 @@ class Value:
     >>> z = w * 4.0
     >>> z.op, z.local_grads
     ('*', (4.0, 0.5))
+    >>> [round(f(Value(0.5)).data, 4) for f in (Value.exp, Value.log, Value.sqrt, Value.abs)]
+    [1.6487, -0.6931, 0.7071, 0.5]
+    >>> [f(Value(-2.0)).data for f in (Value.tanh, Value.sigmoid, Value.relu, Value.leaky_relu)]
+    [-0.9640275800758169, 0.11920292202211755, 0.0, -0.02]
     """
 
     __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
@@ -209,10 +209,10 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _operand(other, "+")
+            other = operand(other, "+")
         x, y = self.data, other.data
         out = x + y
-        return _record(out, "+", (self, other), Value.add_rule(x, y, out))
+        return record(out, "+", (self, other), Value.add_rule(x, y, out))
 
     @derivative("+")
     def add_rule(x: float, y: float, out: float) -> tuple:
@@ -221,10 +221,10 @@ class Value:
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _operand(other, "*")
+            other = operand(other, "*")
         x, y = self.data, other.data
         out = x * y
-        return _record(out, "*", (self, other), Value.mul_rule(x, y, out))
+        return record(out, "*", (self, other), Value.mul_rule(x, y, out))
 
     @derivative("*")
     def mul_rule(x: float, y: float, out: float) -> tuple:
@@ -233,10 +233,10 @@ class Value:
 
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _operand(other, "-")
+            other = operand(other, "-")
         x, y = self.data, other.data
         out = x - y
-        return _record(out, "-", (self, other), Value.sub_rule(x, y, out))
+        return record(out, "-", (self, other), Value.sub_rule(x, y, out))
 
     @derivative("-")
     def sub_rule(x: float, y: float, out: float) -> tuple:
@@ -244,12 +244,12 @@ class Value:
         return (1.0, -1.0)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _operand(other, "/")
+        other = operand(other, "/")
         if other.data == 0.0:
             raise _fail(ZeroDivisionError, "/", "division by zero", self, other)
         x, y = self.data, other.data
         out = x / y
-        return _record(out, "/", (self, other), Value.div_rule(x, y, out))
+        return record(out, "/", (self, other), Value.div_rule(x, y, out))
 
     @derivative("/")
     def div_rule(x: float, y: float, out: float) -> tuple:
@@ -257,7 +257,7 @@ class Value:
         return (1.0 / y, -out / y)
 
     def __pow__(self, other: Value | float) -> Value:
-        other = _operand(other, "**")
+        other = operand(other, "**")
         x, y = self.data, other.data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
@@ -267,7 +267,7 @@ class Value:
             out = x**y
         except OverflowError:
             raise _fail(OverflowError, "**", "result too large for a float", self, other) from None
-        return _record(out, "**", (self, other), Value.pow_rule(x, y, out))
+        return record(out, "**", (self, other), Value.pow_rule(x, y, out))
 
     @derivative("**")
     def pow_rule(x: float, y: float, out: float) -> tuple:
@@ -284,7 +284,7 @@ class Value:
 
     def __neg__(self) -> Value:
         out = -self.data
-        return _record(out, "neg", (self,), Value.neg_rule(self.data, out))
+        return record(out, "neg", (self,), Value.neg_rule(self.data, out))
 
     @derivative("neg")
     def neg_rule(x: float, out: float) -> tuple:
@@ -309,16 +309,12 @@ class Value:
     # --- functions ---------------------------------------------------------------------
 
     def exp(self) -> Value:
-        """e to the power of this value.
-
-        >>> round(Value(1.0).exp().data, 4)
-        2.7183
-        """
+        """e to the power of this value."""
         try:
             out = math.exp(self.data)
         except OverflowError:
             raise _fail(OverflowError, "exp", "result too large for a float", self) from None
-        return _record(out, "exp", (self,), Value.exp_rule(self.data, out))
+        return record(out, "exp", (self,), Value.exp_rule(self.data, out))
 
     @derivative("exp")
     def exp_rule(x: float, out: float) -> tuple:
@@ -326,15 +322,11 @@ class Value:
         return (out,)
 
     def log(self) -> Value:
-        """Natural logarithm; needs a positive value.
-
-        >>> Value(1.0).log().data
-        0.0
-        """
+        """Natural logarithm; needs a positive value."""
         if self.data <= 0.0:
             raise _fail(ValueError, "log", "needs x > 0", self)
         out = math.log(self.data)
-        return _record(out, "log", (self,), Value.log_rule(self.data, out))
+        return record(out, "log", (self,), Value.log_rule(self.data, out))
 
     @derivative("log")
     def log_rule(x: float, out: float) -> tuple:
@@ -342,15 +334,11 @@ class Value:
         return (1.0 / x,)
 
     def sqrt(self) -> Value:
-        """Square root; needs a value >= 0.
-
-        >>> Value(9.0).sqrt().data
-        3.0
-        """
+        """Square root; needs a value >= 0."""
         if self.data < 0.0:
             raise _fail(ValueError, "sqrt", "needs x >= 0", self)
         out = math.sqrt(self.data)
-        return _record(out, "sqrt", (self,), Value.sqrt_rule(self.data, out))
+        return record(out, "sqrt", (self,), Value.sqrt_rule(self.data, out))
 
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
@@ -358,13 +346,9 @@ class Value:
         return (0.5 / out if data_of(out) > 0.0 else math.inf,)
 
     def tanh(self) -> Value:
-        """Hyperbolic tangent, an activation with outputs in (-1, 1).
-
-        >>> Value(0.0).tanh().data
-        0.0
-        """
+        """Hyperbolic tangent, an activation with outputs in (-1, 1)."""
         out = math.tanh(self.data)
-        return _record(out, "tanh", (self,), Value.tanh_rule(self.data, out))
+        return record(out, "tanh", (self,), Value.tanh_rule(self.data, out))
 
     @derivative("tanh")
     def tanh_rule(x: float, out: float) -> tuple:
@@ -372,20 +356,14 @@ class Value:
         return (1.0 - out * out,)
 
     def sigmoid(self) -> Value:
-        """Logistic function 1 / (1 + e^-x), an activation with outputs in (0, 1).
-
-        Computed without overflow for any x.
-
-        >>> Value(0.0).sigmoid().data
-        0.5
-        """
+        """Logistic function 1 / (1 + e^-x), outputs in (0, 1); no overflow for any x."""
         x = self.data
         if x >= 0.0:
             out = 1.0 / (1.0 + math.exp(-x))
         else:  # e^-x would overflow for very negative x; this form cannot
             e = math.exp(x)
             out = e / (1.0 + e)
-        return _record(out, "sigmoid", (self,), Value.sigmoid_rule(x, out))
+        return record(out, "sigmoid", (self,), Value.sigmoid_rule(x, out))
 
     @derivative("sigmoid")
     def sigmoid_rule(x: float, out: float) -> tuple:
@@ -393,14 +371,10 @@ class Value:
         return (out * (1.0 - out),)
 
     def relu(self) -> Value:
-        """max(0, x).
-
-        >>> Value(-2.0).relu().data, Value(3.0).relu().data
-        (0.0, 3.0)
-        """
+        """max(0, x)."""
         x = self.data
         out = x if x > 0.0 else 0.0
-        return _record(out, "relu", (self,), Value.relu_rule(x, out))
+        return record(out, "relu", (self,), Value.relu_rule(x, out))
 
     @derivative("relu")
     def relu_rule(x: float, out: float) -> tuple:
@@ -408,15 +382,11 @@ class Value:
         return (1.0 if x > 0.0 else 0.0,)
 
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
-        """x for x > 0, else slope * x. The slope is an input too, so it can be learned.
-
-        >>> Value(-2.0).leaky_relu(0.1).data
-        -0.2
-        """
-        slope = _operand(slope, "leaky_relu")
+        """x for x > 0, else slope * x. The slope is an input too, so it can be learned."""
+        slope = operand(slope, "leaky_relu")
         x = self.data
         out = x if x > 0.0 else slope.data * x
-        return _record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope.data, out))
+        return record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope.data, out))
 
     @derivative("leaky_relu")
     def leaky_relu_rule(x: float, slope: float, out: float) -> tuple:
@@ -424,13 +394,9 @@ class Value:
         return (1.0, 0.0) if x > 0.0 else (slope, x)
 
     def abs(self) -> Value:
-        """|x|.
-
-        >>> Value(-2.5).abs().data
-        2.5
-        """
+        """|x|."""
         out = abs(self.data)
-        return _record(out, "abs", (self,), Value.abs_rule(self.data, out))
+        return record(out, "abs", (self,), Value.abs_rule(self.data, out))
 
     @derivative("abs")
     def abs_rule(x: float, out: float) -> tuple:
@@ -454,10 +420,9 @@ class Value:
         reset them (``v.grad = 0.0`` or an optimizer's ``zero_grad()``); gradients of
         intermediate nodes are overwritten, so they hold the latest call's.
 
-        ``break_on`` stops right before a chain-rule step is applied: give a Value (steps
-        into or out of it), a label (likewise), or a predicate on the ``BackwardStep``. By
-        default it opens ``pdb`` with the step in scope as ``step``; ``on_break`` is called
-        with the step instead when given. (See ``autograd_lite.debugging``.)
+        ``break_on`` stops right before a chain-rule step is applied: give a Value or a label
+        (steps into or out of it) or a predicate on the ``BackwardStep``. It opens ``pdb``
+        with the step in scope as ``step``, or calls ``on_break(step)`` when given.
 
         >>> x = Value(3.0, label="x")
         >>> y = x ** 3
@@ -478,12 +443,7 @@ class Value:
 
         Yields a ``BackwardStep`` per (node, input) edge, in the order ``backward()`` uses,
         after applying it. Stop early and the gradients are as accumulated so far; run to
-        the end and they are exactly what ``backward()`` leaves.
-
-        >>> a = Value(2.0, label="a")
-        >>> b = (a * a).tanh()
-        >>> [(s.node.op, s.input.label or s.input.op) for s in b.backward_steps()]
-        [('tanh', '*'), ('*', 'a'), ('*', 'a')]
+        the end and they are exactly what ``backward()`` leaves (``debugging.py``).
         """
         seed = check_number("backward_steps", "seed", seed, finite=False)
         return _debugger.backward_steps(self, seed)
@@ -493,13 +453,7 @@ class Value:
 
         Returns a handle whose ``remove()`` takes the hook away. A hook that raises stops
         the backward pass there, with the gradients accumulated so far (as when you stop
-        ``backward_steps()`` half-way).
-
-        >>> x = Value(2.0, label="x")
-        >>> handle = x.register_hook(lambda v: print(v.label, v.grad))
-        >>> (x * 3).backward()
-        x 3.0
-        >>> handle.remove()
+        ``backward_steps()`` half-way). See ``debugging.py``.
         """
         return _debugger.register_hook(self, hook)
 
@@ -515,8 +469,12 @@ class Value:
 _new_value = Value.__new__
 
 
-def _record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
-    """Make the node for ``op`` from its data, its inputs and its local derivatives."""
+def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
+    """The node for ``op``, from its data, its inputs and its local derivatives.
+
+    Every operation ends here (the ops of ``sums.py`` too); under ``no_grad()`` the node is
+    a leaf.
+    """
     node = _new_value(Value)  # every field is given: no checks needed
     node.data = data
     node.grad = 0.0
@@ -534,7 +492,7 @@ def _record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple)
     return node
 
 
-def _operand(other: object, op: str) -> Value:
+def operand(other: object, op: str) -> Value:
     """The other side of a binary operation, as a Value (numbers become constant leaves)."""
     if isinstance(other, Value):
         return other
@@ -547,95 +505,6 @@ def _operand(other: object, op: str) -> Value:
         f"{op}: unsupported operand {type(other).__name__} {other!r}; "
         "expected a Value or a real number"
     )
-
-
-# --- operations with many inputs ---------------------------------------------------------
-
-
-def sum_values(values: Iterable[Value | float]) -> Value:
-    """The sum of many values as one node (cheaper than a chain of ``+``).
-
-    >>> s = sum_values([Value(1.0), Value(2.0), 3.0])
-    >>> s.data, s.op, s.local_grads
-    (6.0, 'sum', (1.0, 1.0, 1.0))
-    """
-    inputs = tuple(_operand(v, "sum") for v in values)
-    if not inputs:
-        raise ValueError("sum_values: needs at least one value; got none")
-    out = math.fsum(v.data for v in inputs)
-    return _record(out, "sum", inputs, sum_rule(*(v.data for v in inputs), out))
-
-
-@derivative("sum")
-def sum_rule(*inputs_and_out: float) -> tuple:
-    """d(x1 + ... + xn)/dxi = 1"""
-    return (1.0,) * (len(inputs_and_out) - 1)
-
-
-def weighted_sum(
-    weights: Sequence[Value | float], activations: Sequence[Value | float], bias: Value | float
-) -> Value:
-    """A neuron's weighted input z = w1*a1 + ... + wn*an + b, as one node.
-
-    Inputs are ordered (w1..wn, a1..an, b); the local gradients are the activations (for the
-    weights), the weights (for the activations) and 1 (for the bias).
-
-    >>> w = [Value(0.5), Value(-1.0)]
-    >>> z = weighted_sum(w, [2.0, 3.0], Value(0.25))
-    >>> z.data, z.local_grads
-    (-1.75, (2.0, 3.0, 0.5, -1.0, 1.0))
-    """
-    return weighted_sums([weights], activations, [bias])[0]
-
-
-def weighted_sums(
-    weight_rows: Sequence[Sequence[Value | float]],
-    activations: Sequence[Value | float],
-    biases: Sequence[Value | float],
-) -> list[Value]:
-    """The weighted inputs of a row of neurons that see the same activations (a layer).
-
-    One ``weighted_sum`` node per row of weights; the activations are read once for all.
-
-    >>> [z.data for z in weighted_sums([[Value(1.0)], [Value(2.0)]], [3.0], [0.5, 0.0])]
-    [3.5, 6.0]
-    """
-    if len(weight_rows) != len(biases):
-        raise ValueError(
-            f"weighted_sum: needs one bias per row of weights; "
-            f"got {len(weight_rows)} rows and {len(biases)} biases"
-        )
-    activations = tuple(activations)
-    if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
-        activations = tuple([_operand(a, "weighted_sum") for a in activations])
-    a = [v.data for v in activations]
-    nodes = []
-    for weights, bias in zip(weight_rows, biases):
-        if len(weights) != len(a):
-            raise ValueError(
-                f"weighted_sum: needs as many weights as activations; "
-                f"got {len(weights)} weights and {len(a)} activations"
-            )
-        parameters = (*weights, bias)
-        if set(map(type, parameters)) != _ONLY_VALUES:
-            parameters = tuple([_operand(v, "weighted_sum") for v in parameters])
-        w = [v.data for v in parameters]  # the weights, then the bias
-        b = w.pop()
-        out = sum(map(operator.mul, w, a), b)
-        inputs = (*parameters[:-1], *activations, parameters[-1])
-        nodes.append(_record(out, "weighted_sum", inputs, weighted_sum_rule(*w, *a, b, out)))
-    return nodes
-
-
-_ONLY_VALUES = {Value}
-
-
-@derivative("weighted_sum")
-def weighted_sum_rule(*inputs_and_out: float) -> tuple:
-    """dz/dwi = ai, dz/dai = wi, dz/db = 1"""
-    n = (len(inputs_and_out) - 2) // 2
-    weights, activations = inputs_and_out[:n], inputs_and_out[n : 2 * n]
-    return (*activations, *weights, 1.0)
 
 
 # --- graph traversal ---------------------------------------------------------------------

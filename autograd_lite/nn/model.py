@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite.checks import check_count, is_number
-from autograd_lite.engine import Value, weighted_sum, weighted_sums
+from autograd_lite.engine import Value
+from autograd_lite.sums import weighted_sum, weighted_sums
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
