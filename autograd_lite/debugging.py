@@ -16,9 +16,10 @@ module: this module plugs itself into the engine when imported (``autograd_lite`
 >>> b = (a * a).tanh()
 >>> [(s.node.op, s.input.label or s.input.op) for s in b.backward_steps()]
 [('tanh', '*'), ('*', 'a'), ('*', 'a')]
->>> handle = a.register_hook(lambda v: print(v.label, v.grad))
->>> (a * 3).backward()
-a 3.0
+>>> x = Value(2.0, label="x")
+>>> handle = x.register_hook(lambda v: print(v.label, v.grad))
+>>> (x * 3).backward()
+x 3.0
 >>> handle.remove()
 """
 
