@@ -553,3 +553,24 @@ def test_every_way_through_the_chain_rule_leaves_no_reference_cycle():
         assert z_ref() is None
     finally:
         gc.enable()
+
+
+def test_skip_zeros_gives_the_same_gradients_except_where_nan_would_flow():
+    from autograd_lite.nn import MLP
+
+    def gradients(skip):
+        model = MLP(2, [8, 8, 1], activation="relu", seed=3)
+        loss = sum((model([x, -x]) - 1.0) ** 2 for x in (-2.0, -0.5, 0.5, 2.0))
+        loss.backward(skip_zeros=skip)
+        return [p.grad for p in model.parameters()]
+
+    plain, skipped = gradients(False), gradients(True)
+    assert plain == skipped  # bit for bit
+    assert any(g == 0.0 for g in plain)  # dead relus: there was something to skip
+    w = Value(0.0, "w")
+    y = (w * w).sqrt() * 0.0  # d sqrt/ds = inf at 0, reached by an upstream gradient of 0
+    y.backward()
+    assert math.isnan(w.grad)  # inf * 0: the honest answer
+    w.grad = 0.0
+    y.backward(skip_zeros=True)
+    assert w.grad == 0.0  # skipped: the documented difference
