@@ -34,6 +34,7 @@ __all__ = [
     "check_format",
     "check_instance",
     "check_number",
+    "check_seed",
     "is_number",
 ]
 
@@ -108,6 +109,21 @@ def check_count(operation: str, name: str, value: object, *, minimum: int = 1) -
         raise _wrong_kind(operation, name, "an int", value)
     if value < minimum:
         raise _wrong_value(operation, name, f">= {minimum}", value)
+    return value
+
+
+def check_seed(operation: str, name: str, value: object) -> int | None:
+    """``value`` if it is a random seed: None (a fresh one) or an int (not a bool).
+
+    >>> check_seed("MLP", "seed", None), check_seed("MLP", "seed", 7)
+    (None, 7)
+    >>> check_seed("MLP", "seed", 0.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: MLP: seed must be None or an int, got float 0.5
+    """
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _wrong_kind(operation, name, "None or an int", value)
     return value
 
 

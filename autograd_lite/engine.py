@@ -565,8 +565,8 @@ def backpropagate(
     ``for _ in backpropagate(root): pass``. With it, each edge calls ``make_step(number,
     node, input, index, local_grad, upstream, contribution, input_grad)`` right before the
     contribution is added; it returns a step record (such as a ``BackwardStep``) whose
-    ``input_grad`` is stored, and which is yielded once stored. ``ready(node)`` is called
-    when a node's gradient is complete, before it passes blame to its inputs.
+    ``input_grad`` is stored, and which is yielded once stored. With it too, ``ready(node)``
+    is called when a node's gradient is complete, before it passes blame to its inputs.
     ``skip_zeros`` (without ``make_step``) skips nodes whose gradient is 0, as ``backward``.
 
     >>> from autograd_lite.debugging import BackwardStep
