@@ -19,8 +19,9 @@ What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the
 Each timing is printed twice: as users run each library (micrograd with the cyclic garbage
 collector on, as always; autograd_lite's demo step the way ``fit()`` and the demo run it,
 with the collector paused for the step), and with the collector paused for both. Timings
-are medians of a few runs, the two libraries taking turns so that a noisy neighbour slows
-both; ratios are micrograd's time over ours. They are not tests: read the ratios. The
+are medians of a few runs of the CPU time of this process (the chain: wall time), the two
+libraries taking turns so that a noisy neighbour slows both; ratios are micrograd's time
+over ours. They are not tests: read the ratios. The
 profile of our demo step and of the op-by-op work follows the table.
 """
 
@@ -126,11 +127,12 @@ Pause = Callable[[], AbstractContextManager]
 
 
 def timed(run: Callable[[], object], pause: Pause) -> float:
+    """CPU seconds of this process: on a shared machine, other programs count less."""
     gc.collect()  # start clean: no garbage of the previous run to collect on our clock
     with pause():
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        return time.perf_counter() - start
+        return time.process_time() - start
 
 
 def median_times(
@@ -140,7 +142,7 @@ def median_times(
     our_pause: Pause,
     their_pause: Pause,
 ) -> tuple[float, float]:
-    """Median wall time of each, the two taking turns so that noise hits both."""
+    """Median CPU time of each, the two taking turns so that noise hits both."""
     our_times, their_times = [], []
     for _ in range(repeats):
         our_times.append(timed(ours, our_pause))
@@ -323,7 +325,7 @@ def main() -> None:
     print(f"autograd_lite {autograd_lite.__version__} vs micrograd 0.1.0, in one process")
     print(f"machine: {machine()}")
     print(
-        f"medians of {args.repeats} interleaved runs (chain: 1 run); "
+        f"CPU time, medians of {args.repeats} interleaved runs (chain: 1 run, wall time); "
         "each cell: autograd_lite vs micrograd: micrograd's time / ours"
     )
     print(
