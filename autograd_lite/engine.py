@@ -39,6 +39,7 @@ __all__ = [
     "DERIVATIVES",
     "Value",
     "backpropagate",
+    "data_of",
     "derivative",
     "is_grad_enabled",
     "no_grad",
