@@ -414,7 +414,6 @@ class Value:
         *,
         break_on: Value | str | Callable[[Any], bool] | None = None,
         on_break: Callable[[Any], object] | None = None,
-        skip_zeros: bool = False,
     ) -> None:
         """Fill ``grad`` of every node this value depends on with d(self)/d(node).
 
@@ -425,9 +424,6 @@ class Value:
         ``break_on`` stops right before a chain-rule step is applied: give a Value or a label
         (steps into or out of it) or a predicate on the ``BackwardStep``. It opens ``pdb``
         with the step in scope as ``step``, or calls ``on_break(step)`` when given.
-
-        ``skip_zeros=True`` is faster when many nodes get no gradient (dead relus): it skips
-        them, so an infinite or NaN local derivative there gives 0 instead of NaN.
 
         >>> x = Value(3.0, label="x")
         >>> y = x ** 3
@@ -440,7 +436,7 @@ class Value:
         if break_on is not None or on_break is not None or _debugger.watching():
             _debugger.backward(self, seed, break_on, on_break)
             return
-        for _ in backpropagate(self, seed, skip_zeros=skip_zeros):  # nobody watches: one go
+        for _ in backpropagate(self, seed):  # nobody watches the steps: it runs in one go
             pass
 
     def backward_steps(self, seed: float = 1.0) -> Iterator[Any]:
@@ -556,7 +552,6 @@ def backpropagate(
     seed: float = 1.0,
     make_step: Callable[..., Any] | None = None,
     ready: Callable[[Value], object] | None = None,
-    skip_zeros: bool = False,
 ) -> Iterator[Any]:
     """The chain rule, node by node from ``root`` back: ``input.grad += local_grad * upstream``.
 
@@ -568,7 +563,6 @@ def backpropagate(
     contribution is added; it returns a step record (such as a ``BackwardStep``) whose
     ``input_grad`` is stored, and which is yielded once stored. With it too, ``ready(node)``
     is called when a node's gradient is complete, before it passes blame to its inputs.
-    ``skip_zeros`` (without ``make_step``) skips nodes whose gradient is 0, as ``backward``.
 
     >>> from autograd_lite.debugging import BackwardStep
     >>> x = Value(3.0, label="x")
@@ -585,8 +579,8 @@ def backpropagate(
     for node in reversed(order):
         if make_step is None:  # nobody watches: the same rule, written out for speed
             upstream = node.grad
-            if skip_zeros and upstream == 0.0:
-                continue
+            if upstream == 0.0 and all(map(math.isfinite, node.local_grads)):
+                continue  # it would add only zeros (an inf or NaN slope gives NaN: not skipped)
             inputs = node.inputs
             if len(inputs) == 2:
                 first, second = inputs

@@ -7,8 +7,7 @@ What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the
 
 1. one training step of the demo: hinge loss + 1e-4 * L2, SGD update. Each library runs it
    its own natural way (autograd_lite: one ``weighted_sum`` node per neuron and n-ary sums;
-   micrograd: a node per ``*`` and ``+``), from the same weights. 1b: the same with the
-   opt-in ``backward(skip_zeros=True)``.
+   micrograd: a node per ``*`` and ``+``), from the same weights.
 2. op by op, one sample at a time: forward + backward of the same network on one sample,
    30 samples in a row. Both libraries run the very same Python code, so they build the
    same graph, node for node.
@@ -78,12 +77,10 @@ def plain_hinge_objective(model, inputs, targets) -> object:
     return data_loss + L2 * sum(p * p for p in model.parameters())
 
 
-def our_training_step(
-    model: MLP, optimizer: SGD, points, targets, skip_zeros: bool = False
-) -> float:
+def our_training_step(model: MLP, optimizer: SGD, points, targets) -> float:
     loss = hinge_loss([model(x) for x in points], targets) + l2_penalty(model.parameters(), L2)
     optimizer.zero_grad()
-    loss.backward(skip_zeros=skip_zeros)
+    loss.backward()
     optimizer.step()
     return loss.data
 
@@ -254,13 +251,6 @@ def main() -> None:
     paused = median_times(our_step, their_step, args.repeats, off, off)
     rows.append(row("1. demo training step", verdict(users[1] / users[0], 40) + " (users)",
                     users, paused))  # fmt: skip
-
-    def our_skipping_step() -> float:  # the opt-in: nodes with no gradient are skipped
-        return our_training_step(ours, optimizer, points, targets, skip_zeros=True)
-
-    users = median_times(our_skipping_step, their_step, args.repeats, off, on)
-    paused = median_times(our_skipping_step, their_step, args.repeats, off, off)
-    rows.append(row("1b. the same, backward(skip_zeros=True)", "(opt-in)", users, paused))
 
     # 2. op by op, one sample at a time: the same graph in both libraries
     our_net, their_net = twin_models(op_by_op=True)
