@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from autograd_lite.engine import Value, topological_order
+from autograd_lite.gradients import gradients
 from autograd_lite.names import Name, Role, parse
 
 __all__ = ["BlameGraph", "Chain", "Link", "blame_graph", "chains", "network_name"]
@@ -82,26 +83,12 @@ def network_name(node: Value) -> Name | None:
     return None
 
 
-def _gradients(root: Value, stop: Callable[[Value], bool] | None = None) -> dict[Value, float]:
-    """d(root)/d(node) for every node ``root`` reaches, in the order and arithmetic of
-    ``backward()``, from ``local_grads`` only (no ``.grad`` is read or written). A node for
-    which ``stop(node)`` is true receives its derivative but passes nothing further down.
-    """
-    derivatives = {root: 1.0}
-    for node in reversed(topological_order(root, stop=stop)):
-        if node is root or stop is None or not stop(node):
-            upstream = derivatives.get(node, 0.0)
-            for input_, local_grad in zip(node.inputs, node.local_grads):
-                derivatives[input_] = derivatives.get(input_, 0.0) + local_grad * upstream
-    return derivatives
-
-
 def _region_links(upper: Value, is_stop: Callable[[Value], bool]) -> list[Link]:
     """Links from ``upper`` to the named nodes right below it, through unnamed ones.
 
     A small backward pass seeded at ``upper`` that does not go past named nodes.
     """
-    derivatives = _gradients(upper, stop=is_stop)
+    derivatives = gradients(upper, stop=is_stop)
     return [Link(upper, node, d) for node, d in derivatives.items() if is_stop(node)]
 
 
@@ -128,7 +115,7 @@ class BlameGraph:
         self.root = root
         self.order = topological_order(root)
         self.position = {node: i for i, node in enumerate(self.order)}
-        self.grads = _gradients(root)
+        self.grads = gradients(root)
         self.above: dict[Value, list[Link]] = {}  # node -> links to the nodes it feeds
         for upper in self.order:
             if upper is root or self.is_stop(upper):

@@ -22,10 +22,11 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from autograd_lite.engine import Value, sum_values, topological_order
+from autograd_lite.engine import Value, topological_order
 from autograd_lite.names import Role, error_node
 from autograd_lite.narrate import describe_forward
 from autograd_lite.nn import MLP
+from autograd_lite.sums import sum_values
 
 __all__ = [
     "CLASSIC_INPUTS",

@@ -298,7 +298,7 @@ def test_node_limit_keeps_the_nearest_nodes_and_says_how_many_are_left_out():
 def test_bad_arguments_raise_clear_errors_and_change_nothing():
     error, values = exploding_graph()
     before = [(v.data, v.grad) for v in graph_ids(error)]
-    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int: 3"):
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int 3"):
         draw_graph(3)
     with pytest.raises(ValueError, match=r"draw_graph: rankdir .* got 'XY'"):
         draw_graph(error, rankdir="XY")
@@ -312,7 +312,7 @@ def test_bad_arguments_raise_clear_errors_and_change_nothing():
         draw_graph(error, dead_threshold="tiny")
     with pytest.raises(TypeError, match=r"draw_graph: grads must be a mapping .* got list"):
         draw_graph(error, grads=[1.0])
-    with pytest.raises(TypeError, match=r"draw_graph: row_ids must be True or False, got 'y'"):
+    with pytest.raises(TypeError, match=r"draw_graph: row_ids must be True or False, got str 'y'"):
         draw_graph(error, row_ids="y")
     draw_graph(error, collapse_neurons=True, hide_constants=True)
     assert [(v.data, v.grad) for v in graph_ids(error)] == before

@@ -34,6 +34,13 @@ from collections.abc import Callable, Mapping
 import graphviz
 
 from autograd_lite import Value, topological_order
+from autograd_lite.checks import (
+    check_choice,
+    check_count,
+    check_format,
+    check_instance,
+    check_number,
+)
 from autograd_lite.names import weighted_sum_parts
 from visualize import style
 from visualize.svg import row_id
@@ -51,7 +58,7 @@ def graph_ids(root: Value) -> dict[Value, str]:
     >>> [(v.label or v.op, i) for v, i in graph_ids(a + a).items()]
     [('a', 'node0'), ('+', 'node1')]
     """
-    _check_root(root, "graph_ids")
+    check_instance("graph_ids", "root", root, Value, "a Value")
     return {value: f"node{i}" for i, value in enumerate(topological_order(root))}
 
 
@@ -65,7 +72,7 @@ def edge_ids(root: Value) -> dict[tuple[Value, Value], str]:
     >>> list(edge_ids(a * 2).values())
     ['edge0_2', 'edge1_2']
     """
-    _check_root(root, "edge_ids")
+    check_instance("edge_ids", "root", root, Value, "a Value")
     index = {value: i for i, value in enumerate(topological_order(root))}
     return {
         (input_, node): f"edge{index[input_]}_{n}"
@@ -117,21 +124,16 @@ def draw_graph(
     >>> "dead" in draw_graph(z).source     # z < 0: relu passes no gradient back
     True
     """
-    _check_root(root, "draw_graph")
-    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_graph")
-    style.check_number_format(number_format, "draw_graph")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    style.check_positive(explode_threshold, "explode_threshold", "draw_graph")
-    style.check_number(dead_threshold, "dead_threshold", "draw_graph")
+    check_instance("draw_graph", "root", root, Value, "a Value")
+    check_choice("draw_graph", "rankdir", rankdir, RANKDIRS)
+    check_format("draw_graph", "number_format", number_format)
+    check_count("draw_graph", "max_nodes", max_nodes)
+    check_number("draw_graph", "explode_threshold", explode_threshold, above=0, finite=False)
+    check_number("draw_graph", "dead_threshold", dead_threshold, finite=False)
 
-    if grads is not None and not isinstance(grads, Mapping):
-        raise TypeError(
-            f"draw_graph: grads must be a mapping from Value to gradient, or None, "
-            f"got {type(grads).__name__} {grads!r:.60}"
-        )
-    if not isinstance(row_ids, bool):
-        raise TypeError(f"draw_graph: row_ids must be True or False, got {row_ids!r}")
+    if grads is not None:
+        check_instance("draw_graph", "grads", grads, Mapping, "a mapping from Value to gradient")
+    check_instance("draw_graph", "row_ids", row_ids, bool, "True or False")
     grad_of = _grad_reader(grads)
     order = topological_order(root)
     index = {value: i for i, value in enumerate(order)}
@@ -191,11 +193,6 @@ def draw_graph(
     return dot
 
 
-def _check_root(root: object, operation: str) -> None:
-    if not isinstance(root, Value):
-        raise TypeError(f"{operation}: root must be a Value, got {type(root).__name__}: {root!r}")
-
-
 def _is_constant(value: Value) -> bool:
     return not value.inputs and not value.label
 
@@ -226,7 +223,7 @@ def folded_parameters(root: Value) -> dict[Value, list[Value]]:
     >>> [[p.label for p in params] for params in folded_parameters(z).values()]
     [['w', 'b']]
     """
-    _check_root(root, "folded_parameters")
+    check_instance("folded_parameters", "root", root, Value, "a Value")
     order = topological_order(root)
     hidden = _hidden_nodes(order, True, True)
     return {node: folded for node in order if (folded := _folded(node, hidden))}

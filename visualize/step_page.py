@@ -25,8 +25,11 @@ from pathlib import Path
 
 import graphviz
 
-from autograd_lite import BackwardStep, Value, topological_order
-from autograd_lite.engine import _contributions
+from autograd_lite import Value, topological_order
+from autograd_lite.checks import check_format
+from autograd_lite.debugging import BackwardStep
+from autograd_lite.engine import backpropagate
+from autograd_lite.gradients import copy_graph
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
@@ -84,7 +87,7 @@ def export_html(
     check_title(title, "export_html")
     if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed):
         raise TypeError(f"export_html: seed must be a finite number, got {seed!r}")
-    style.check_number_format(number_format, "export_html")
+    check_format("export_html", "number_format", number_format)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"export_html: max_steps must be a positive int, got {max_steps!r}")
     order = topological_order(root)
@@ -133,22 +136,22 @@ def export_html(
     return write_page(target, "graph", heading, {"picture": picture}, record)
 
 
-def _chain_rule_steps(root: Value, seed: float) -> Iterator[tuple[BackwardStep, dict]]:
-    """Each step of a backward pass from zero gradients, with the gradients so far.
+def _chain_rule_steps(
+    root: Value, seed: float
+) -> tuple[Iterator[BackwardStep], Callable[[Value], float]]:
+    """The steps of a backward pass from zero gradients, and each node's gradient so far.
 
-    The engine's chain-rule loop, summing into a dict instead of the nodes' ``grad``.
+    The engine's chain-rule loop runs on a copy of the graph, so no ``grad`` of the graph
+    changes; the steps name the original nodes.
     """
-    grads: dict[Value, float] = {}
-    number, last_node, index = 0, None, 0
-    for node, input_, contribution in _contributions(root, seed, grads):
-        index = index + 1 if node is last_node else 0
-        last_node = node
-        step = BackwardStep(
-            number, node, input_, index, node.local_grads[index], grads[node], contribution,
-            grads[input_] + 0.0,  # + 0.0: a gradient starts at 0.0, so it is never -0.0
-        )  # fmt: skip
-        number += 1
-        yield step, grads
+    copies = copy_graph(root)
+    original = {copy: node for node, copy in copies.items()}
+
+    def step_of(number: int, node: Value, input_: Value, *numbers: float) -> BackwardStep:
+        return BackwardStep(number, original[node], original[input_], *numbers)
+
+    steps = backpropagate(copies[root], seed, make_step=step_of)
+    return steps, lambda node: copies[node].grad
 
 
 def _record_passes(
@@ -199,8 +202,9 @@ def _record_passes(
     widest_norm = dict.fromkeys(folded, "")  # per box, the longest text of its norm
     inside = {p for parameters in folded.values() for p in parameters}  # drawn in a box
     flows: dict[str, float] = {}  # edge -> gradient it has carried back so far
-    backward, new_grads, grads = [], [], {root: seed}
-    for step, grads in _chain_rule_steps(root, seed):
+    backward, new_grads = [], []
+    steps, grad_of = _chain_rule_steps(root, seed)
+    for step in steps:
         edge = edges[step.input, step.node]
         flows[edge] = flows.get(edge, 0.0) + step.contribution
         if step.input not in inside and len(fmt(step.input_grad)) > len(fmt(widest[step.input])):
@@ -217,13 +221,13 @@ def _record_passes(
         )
         parameters = folded.get(step.node, ())
         if step.input in parameters:  # the collapsed box of step.node shows their norm
-            now = {p: grads.get(p, 0.0) for p in parameters}
+            now = {p: grad_of(p) for p in parameters}
             backward[-1]["params"] = text = fmt(style.norm(now.values()))
             if len(text) > len(widest_norm[step.node]):
                 widest_norm[step.node] = text
                 widest.update(now)  # drawn with these, the box shows this very text
         new_grads.append(step.input_grad)
-    top = style.largest(grads.values())  # fills on the scale of the final grads
+    top = style.largest(map(grad_of, order))  # fills on the scale of the final grads
     for step, grad in zip(backward, new_grads):
         step["fill"] = style.fill_colour(grad, top)
     also = f" ({root.label})" if root.label not in ("", "E") else ""

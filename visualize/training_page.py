@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite import Value, no_grad
+from autograd_lite.checks import check_format
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.training import LOSSES, evaluate, fit
@@ -71,7 +72,7 @@ def export_training_html(
         raise ValueError(
             f"export_training_html: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"
         )
-    style.check_number_format(number_format, "export_training_html")
+    check_format("export_training_html", "number_format", number_format)
     if len(inputs) != len(targets) or not inputs:
         raise ValueError(
             f"export_training_html: needs as many inputs as targets (at least one); "
