@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from autograd_lite.checks import check_number, is_number
@@ -124,13 +125,13 @@ def data_of(x: Value | float) -> float:
     >>> data_of(Value(2.5)), data_of(3)
     (2.5, 3.0)
     """
-    return x.data if isinstance(x, Value) else float(x)
+    return x._data if isinstance(x, Value) else float(x)
 
 
 def _compared(other: object) -> float:
     """The number a Value is compared with; anything else is a TypeError naming it."""
     if isinstance(other, Value):
-        return other.data
+        return other._data
     if is_number(other):
         return other  # type: ignore[return-value]
     raise TypeError(f"cannot compare a Value with {type(other).__name__} {other!r}")
@@ -165,9 +166,11 @@ class Value:
     [-0.9640275800758169, 0.11920292202211755, 0.0, -0.02]
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
+    # ``data`` is a property over the slot ``_data`` so that assigning a non-number is refused
+    # where it happens; the engine's own code reads and writes ``_data`` (see _set_data).
+    __slots__ = ("_data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
 
-    data: float
+    _data: float
     grad: float
     label: str
     op: str
@@ -175,7 +178,7 @@ class Value:
     local_grads: tuple
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = check_number("Value", "data", data, finite=False)
+        self._data = check_number("Value", "data", data, finite=False)
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self.grad = 0.0
@@ -184,34 +187,44 @@ class Value:
         self.inputs = ()
         self.local_grads = ()
 
+    def _set_data(self, value: float) -> None:
+        if type(value) is not float:  # refused here, not later in some operation
+            where = f"Value {self.label!r}" if self.label else "Value"
+            value = check_number(f"{where}: setting .data", "the new data", value, finite=False)
+        self._data = value
+
+    # Reading goes straight to the slot (attrgetter is C); the check is on writes only.
+    # The engine itself reads and writes _data, so the operations pay nothing for it.
+    data = property(attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed).")
+
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
         op = f"op={self.op!r}, " if self.op else ""
-        return f"Value({name}{op}data={self.data:.6g}, grad={self.grad:.6g})"
+        return f"Value({name}{op}data={self._data:.6g}, grad={self.grad:.6g})"
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
 
     # Comparisons look at data and return bool. There is no __eq__: Values are graph nodes,
     # compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _compared(other)
+        return self._data < _compared(other)
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _compared(other)
+        return self._data <= _compared(other)
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _compared(other)
+        return self._data > _compared(other)
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _compared(other)
+        return self._data >= _compared(other)
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "+")
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         out = x + y
         return record(out, "+", (self, other), Value.add_rule(x, y, out))
 
@@ -223,7 +236,7 @@ class Value:
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "*")
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         out = x * y
         return record(out, "*", (self, other), Value.mul_rule(x, y, out))
 
@@ -235,7 +248,7 @@ class Value:
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "-")
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         out = x - y
         return record(out, "-", (self, other), Value.sub_rule(x, y, out))
 
@@ -246,9 +259,9 @@ class Value:
 
     def __truediv__(self, other: Value | float) -> Value:
         other = operand(other, "/")
-        if other.data == 0.0:
+        if other._data == 0.0:
             raise _fail(ZeroDivisionError, "/", "division by zero", self, other)
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         out = x / y
         return record(out, "/", (self, other), Value.div_rule(x, y, out))
 
@@ -259,7 +272,7 @@ class Value:
 
     def __pow__(self, other: Value | float) -> Value:
         other = operand(other, "**")
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
         if x < 0.0 and not y.is_integer():
@@ -284,8 +297,8 @@ class Value:
         return (dx, dy)
 
     def __neg__(self) -> Value:
-        out = -self.data
-        return record(out, "neg", (self,), Value.neg_rule(self.data, out))
+        out = -self._data
+        return record(out, "neg", (self,), Value.neg_rule(self._data, out))
 
     @derivative("neg")
     def neg_rule(x: float, out: float) -> tuple:
@@ -312,10 +325,10 @@ class Value:
     def exp(self) -> Value:
         """e to the power of this value."""
         try:
-            out = math.exp(self.data)
+            out = math.exp(self._data)
         except OverflowError:
             raise _fail(OverflowError, "exp", "result too large for a float", self) from None
-        return record(out, "exp", (self,), Value.exp_rule(self.data, out))
+        return record(out, "exp", (self,), Value.exp_rule(self._data, out))
 
     @derivative("exp")
     def exp_rule(x: float, out: float) -> tuple:
@@ -324,10 +337,10 @@ class Value:
 
     def log(self) -> Value:
         """Natural logarithm; needs a positive value."""
-        if self.data <= 0.0:
+        if self._data <= 0.0:
             raise _fail(ValueError, "log", "needs x > 0", self)
-        out = math.log(self.data)
-        return record(out, "log", (self,), Value.log_rule(self.data, out))
+        out = math.log(self._data)
+        return record(out, "log", (self,), Value.log_rule(self._data, out))
 
     @derivative("log")
     def log_rule(x: float, out: float) -> tuple:
@@ -336,10 +349,10 @@ class Value:
 
     def sqrt(self) -> Value:
         """Square root; needs a value >= 0."""
-        if self.data < 0.0:
+        if self._data < 0.0:
             raise _fail(ValueError, "sqrt", "needs x >= 0", self)
-        out = math.sqrt(self.data)
-        return record(out, "sqrt", (self,), Value.sqrt_rule(self.data, out))
+        out = math.sqrt(self._data)
+        return record(out, "sqrt", (self,), Value.sqrt_rule(self._data, out))
 
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
@@ -348,8 +361,8 @@ class Value:
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, an activation with outputs in (-1, 1)."""
-        out = math.tanh(self.data)
-        return record(out, "tanh", (self,), Value.tanh_rule(self.data, out))
+        out = math.tanh(self._data)
+        return record(out, "tanh", (self,), Value.tanh_rule(self._data, out))
 
     @derivative("tanh")
     def tanh_rule(x: float, out: float) -> tuple:
@@ -358,7 +371,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), outputs in (0, 1); no overflow for any x."""
-        x = self.data
+        x = self._data
         if x >= 0.0:
             out = 1.0 / (1.0 + math.exp(-x))
         else:  # e^-x would overflow for very negative x; this form cannot
@@ -373,7 +386,7 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, x)."""
-        x = self.data
+        x = self._data
         out = x if x > 0.0 else 0.0
         return record(out, "relu", (self,), Value.relu_rule(x, out))
 
@@ -385,9 +398,9 @@ class Value:
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
         """x for x > 0, else slope * x. The slope is an input too, so it can be learned."""
         slope = operand(slope, "leaky_relu")
-        x = self.data
-        out = x if x > 0.0 else slope.data * x
-        return record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope.data, out))
+        x = self._data
+        out = x if x > 0.0 else slope._data * x
+        return record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope._data, out))
 
     @derivative("leaky_relu")
     def leaky_relu_rule(x: float, slope: float, out: float) -> tuple:
@@ -396,8 +409,8 @@ class Value:
 
     def abs(self) -> Value:
         """|x|."""
-        out = abs(self.data)
-        return record(out, "abs", (self,), Value.abs_rule(self.data, out))
+        out = abs(self._data)
+        return record(out, "abs", (self,), Value.abs_rule(self._data, out))
 
     @derivative("abs")
     def abs_rule(x: float, out: float) -> tuple:
@@ -460,7 +473,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
     def zero_grad(self) -> None:
         """Set this node's grad to 0.0."""
@@ -477,7 +490,7 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     a leaf.
     """
     node = _new_value(Value)  # every field is given: no checks needed
-    node.data = data
+    node._data = data
     node.grad = 0.0
     node.label = ""
     node.op = op
@@ -499,7 +512,7 @@ def operand(other: object, op: str) -> Value:
         return other
     if is_number(other):
         leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
-        leaf.data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
+        leaf._data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
         leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
         return leaf
     raise TypeError(

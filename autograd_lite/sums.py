@@ -33,8 +33,8 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     inputs = tuple(operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
-    out = math.fsum(v.data for v in inputs)
-    return record(out, "sum", inputs, sum_rule(*(v.data for v in inputs), out))
+    out = math.fsum(v._data for v in inputs)
+    return record(out, "sum", inputs, sum_rule(*(v._data for v in inputs), out))
 
 
 @derivative("sum")
@@ -79,7 +79,7 @@ def weighted_sums(
     activations = tuple(activations)
     if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
         activations = tuple([operand(a, "weighted_sum") for a in activations])
-    a = [v.data for v in activations]
+    a = [v._data for v in activations]
     nodes = []
     for weights, bias in zip(weight_rows, biases):
         if len(weights) != len(a):
@@ -90,7 +90,7 @@ def weighted_sums(
         parameters = (*weights, bias)
         if set(map(type, parameters)) != _ONLY_VALUES:
             parameters = tuple([operand(v, "weighted_sum") for v in parameters])
-        w = [v.data for v in parameters]  # the weights, then the bias
+        w = [v._data for v in parameters]  # the weights, then the bias
         b = w.pop()
         out = sum(map(operator.mul, w, a), b)
         inputs = (*parameters[:-1], *activations, parameters[-1])
