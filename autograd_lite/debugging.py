@@ -103,15 +103,18 @@ def _run_hooks(node: Value) -> None:
 
 
 def _breakpoint_test(
+    root: Value,
     break_on: Value | str | Callable[[BackwardStep], bool] | None,
 ) -> Callable[[BackwardStep], bool] | None:
     if break_on is None:
         return None
+    if isinstance(break_on, (Value, str)):
+        if isinstance(break_on, str) and not break_on:  # "" would match every unlabelled node
+            raise ValueError("backward: break_on must be a non-empty label, got ''")
+        _check_in_graph(root, break_on)  # a breakpoint that can never stop is a mistake
     if isinstance(break_on, Value):
         return lambda step: step.node is break_on or step.input is break_on
     if isinstance(break_on, str):
-        if not break_on:  # "" would match every unlabelled node
-            raise ValueError("backward: break_on must be a non-empty label, got ''")
         return lambda step: break_on in (step.node.label, step.input.label)
     if callable(break_on):
         return break_on
@@ -119,6 +122,22 @@ def _breakpoint_test(
         f"backward: break_on must be a Value, a label or a predicate, "
         f"got {type(break_on).__name__} {break_on!r}"
     )
+
+
+def _check_in_graph(root: Value, break_on: Value | str) -> None:
+    """ValueError unless ``break_on`` (a node or a label) is in the graph of ``root``."""
+    order = engine.topological_order(root)
+    if isinstance(break_on, Value):
+        if break_on not in set(order):
+            raise ValueError(f"backward: break_on={break_on!r} is not in the graph of {root!r}")
+        return
+    labels = list(dict.fromkeys(node.label for node in order if node.label))
+    if break_on not in labels:
+        shown = ", ".join(labels[:10]) + (", ..." if len(labels) > 10 else "")
+        raise ValueError(
+            f"backward: break_on={break_on!r} is not a label in the graph; "
+            f"its labels are: {shown or 'none (no node has a label)'}"
+        )
 
 
 def _open_debugger(step: BackwardStep) -> None:
@@ -142,7 +161,7 @@ def backward(
         check_callable("backward", "on_break", on_break)
         if break_on is None:
             raise ValueError("backward: on_break needs break_on, which says where to stop")
-    should_break = _breakpoint_test(break_on)  # a bad break_on fails before any change
+    should_break = _breakpoint_test(root, break_on)  # a bad break_on fails before any change
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # raises before any gradient changes
     if should_break is None:
@@ -217,8 +236,16 @@ def _caller_line() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
+# The constant leaves that numbers became (``x ** 2``: the 2) under detect_anomaly(). Their
+# gradients are computed, never read: an inf there (the base of ``0.0 ** w``) is no anomaly.
+_constants: weakref.WeakSet[Value] = weakref.WeakSet()
+
+
 def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
     """Under detect_anomaly(): remember where ``node`` was made; refuse a NaN or inf."""
+    if not op:  # a number became a constant leaf (engine._other_side)
+        _constants.add(node)
+        return
     _origins[node] = _caller_line()
     if not math.isfinite(node.data):
         raise AnomalyError(
@@ -227,13 +254,18 @@ def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
 
 
 def _check_gradients(root: Value, seed: float) -> None:
-    """Find the first NaN/inf gradient, without changing any grad: runs on a copy."""
+    """Find the first NaN/inf gradient, without changing any grad: runs on a copy.
+
+    A constant's gradient is not checked (nobody reads it, and nothing flows on from a leaf).
+    """
+    if not math.isfinite(seed):
+        raise AnomalyError(f"backward: the seed is {seed!r} (d root/d root must be finite)")
     copies = copy_graph(root)
     original = {copy: node for node, copy in copies.items()}
 
     def check(*edge: object) -> BackwardStep:
         step = BackwardStep(*edge)  # type: ignore[arg-type]
-        if not math.isfinite(step.contribution):
+        if not math.isfinite(step.contribution) and original[step.input] not in _constants:
             node, input_ = original[step.node], original[step.input]
             where = _origins.get(node, "a place outside detect_anomaly()")
             raise AnomalyError(

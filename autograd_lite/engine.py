@@ -128,13 +128,14 @@ def data_of(x: Value | float) -> float:
     return x._data if isinstance(x, Value) else float(x)
 
 
-def _compared(other: object) -> float:
-    """The number a Value is compared with; anything else is a TypeError naming it."""
+def _compared(other: object) -> float | None:
+    """The number a Value is compared with; None for anything else (the comparison then
+    returns NotImplemented, so Python asks the other side or raises its TypeError)."""
     if isinstance(other, Value):
         return other._data
     if is_number(other):
         return other  # type: ignore[return-value]
-    raise TypeError(f"cannot compare a Value with {type(other).__name__} {other!r}")
+    return None
 
 
 def _log(x: Value | float) -> Value | float:
@@ -208,22 +209,28 @@ class Value:
     # Comparisons look at data and return bool. There is no __eq__: Values are graph nodes,
     # compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self._data < _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data < y
 
     def __le__(self, other: Value | float) -> bool:
-        return self._data <= _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data <= y
 
     def __gt__(self, other: Value | float) -> bool:
-        return self._data > _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data > y
 
     def __ge__(self, other: Value | float) -> bool:
-        return self._data >= _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data >= y
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "+")
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
         x, y = self._data, other._data
         out = x + y
         return record(out, "+", (self, other), Value.add_rule(x, y, out))
@@ -235,7 +242,9 @@ class Value:
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "*")
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
         x, y = self._data, other._data
         out = x * y
         return record(out, "*", (self, other), Value.mul_rule(x, y, out))
@@ -247,7 +256,9 @@ class Value:
 
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "-")
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
         x, y = self._data, other._data
         out = x - y
         return record(out, "-", (self, other), Value.sub_rule(x, y, out))
@@ -258,7 +269,9 @@ class Value:
         return (1.0, -1.0)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = operand(other, "/")
+        other = _other_side(other)
+        if other is None:
+            return NotImplemented
         if other._data == 0.0:
             raise _fail(ZeroDivisionError, "/", "division by zero", self, other)
         x, y = self._data, other._data
@@ -271,7 +284,9 @@ class Value:
         return (1.0 / y, -out / y)
 
     def __pow__(self, other: Value | float) -> Value:
-        other = operand(other, "**")
+        other = _other_side(other)
+        if other is None:
+            return NotImplemented
         x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
@@ -293,7 +308,8 @@ class Value:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the
         # exponent is an integer constant, whose gradient nobody reads.
-        dy = out * _log(x) if data_of(x) > 0.0 else 0.0
+        base = data_of(x)
+        dy = out * _log(x) if base > 0.0 else 0.0 if base <= 0.0 else math.nan  # NaN stays
         return (dx, dy)
 
     def __neg__(self) -> Value:
@@ -312,13 +328,13 @@ class Value:
         return self * other if is_number(other) else NotImplemented
 
     def __rsub__(self, other: float) -> Value:  # 2 - x
-        return Value(other) - self if is_number(other) else NotImplemented
+        return _other_side(other) - self if is_number(other) else NotImplemented
 
     def __rtruediv__(self, other: float) -> Value:  # 2 / x
-        return Value(other) / self if is_number(other) else NotImplemented
+        return _other_side(other) / self if is_number(other) else NotImplemented
 
     def __rpow__(self, other: float) -> Value:  # 2 ** x
-        return Value(other) ** self if is_number(other) else NotImplemented
+        return _other_side(other) ** self if is_number(other) else NotImplemented
 
     # --- functions ---------------------------------------------------------------------
 
@@ -356,8 +372,15 @@ class Value:
 
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
-        """d(sqrt x)/dx = 1/(2 sqrt x), vertical at 0"""
-        return (0.5 / out if data_of(out) > 0.0 else math.inf,)
+        """d(sqrt x)/dx = 1/(2 sqrt x), vertical (inf) at 0"""
+        if data_of(out) > 0.0:
+            return (0.5 / out,)
+        if isinstance(out, Value):  # grad(create_graph=True): keep d/dx (1/(2 sqrt x)) = -inf
+            # 0.5 / out, which "/" refuses at 0: the node 1/(2*0) = inf, and its slope
+            # d(0.5/out)/d out = -0.5/out^2 = -inf, so the chain gives -inf * inf = -inf.
+            half = operand(0.5, "sqrt")
+            return (record(math.inf, "/", (half, out), (math.inf, -math.inf)),)
+        return (math.inf,)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, an activation with outputs in (-1, 1)."""
@@ -387,13 +410,13 @@ class Value:
     def relu(self) -> Value:
         """max(0, x)."""
         x = self._data
-        out = x if x > 0.0 else 0.0
+        out = 0.0 if x <= 0.0 else x  # so NaN stays NaN (as in PyTorch)
         return record(out, "relu", (self,), Value.relu_rule(x, out))
 
     @derivative("relu")
     def relu_rule(x: float, out: float) -> tuple:
-        """1 where x > 0, else 0 (we take 0 at x = 0)"""
-        return (1.0 if x > 0.0 else 0.0,)
+        """1 where x > 0, 0 where x <= 0 (we take 0 at x = 0), NaN at NaN"""
+        return (1.0 if x > 0.0 else 0.0 if x <= 0.0 else math.nan,)
 
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
         """x for x > 0, else slope * x. The slope is an input too, so it can be learned."""
@@ -404,8 +427,8 @@ class Value:
 
     @derivative("leaky_relu")
     def leaky_relu_rule(x: float, slope: float, out: float) -> tuple:
-        """d/dx = 1 or slope; d/dslope = 0 or x"""
-        return (1.0, 0.0) if x > 0.0 else (slope, x)
+        """d/dx = 1 or slope; d/dslope = 0 or x (NaN at NaN)"""
+        return (1.0, 0.0) if x > 0.0 else (slope, x) if x <= 0.0 else (math.nan, math.nan)
 
     def abs(self) -> Value:
         """|x|."""
@@ -414,8 +437,8 @@ class Value:
 
     @derivative("abs")
     def abs_rule(x: float, out: float) -> tuple:
-        """d|x|/dx = sign of x (0 at 0)"""
-        return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
+        """d|x|/dx = sign of x (0 at 0, NaN at NaN)"""
+        return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x >= 0.0 else math.nan,)
 
     __abs__ = abs
 
@@ -507,18 +530,31 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
 
 
 def operand(other: object, op: str) -> Value:
-    """The other side of a binary operation, as a Value (numbers become constant leaves)."""
+    """An input of ``op`` as a Value (numbers become constant leaves); anything else is a
+    TypeError naming ``op`` and the value. (Operators use ``_other_side`` instead: they
+    return NotImplemented, as Python's data model asks.)"""
+    value = _other_side(other)
+    if value is None:
+        raise TypeError(
+            f"{op}: unsupported operand {type(other).__name__} {other!r}; "
+            "expected a Value or a real number"
+        )
+    return value
+
+
+def _other_side(other: object) -> Value | None:
+    """``other`` as a Value (a number becomes a constant leaf), or None if it is neither."""
     if isinstance(other, Value):
         return other
-    if is_number(other):
-        leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
-        leaf._data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
-        leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
-        return leaf
-    raise TypeError(
-        f"{op}: unsupported operand {type(other).__name__} {other!r}; "
-        "expected a Value or a real number"
-    )
+    if not is_number(other):
+        return None
+    leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
+    leaf._data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
+    leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
+    observe = _mode.get().observe
+    if observe is not None:  # detect_anomaly() learns which leaves are constants
+        observe(leaf, "", ())
+    return leaf
 
 
 # --- graph traversal ---------------------------------------------------------------------

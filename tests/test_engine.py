@@ -382,10 +382,65 @@ def test_error_messages_name_labels_and_values():
 
 @pytest.mark.parametrize("other", ["x", None, [1.0], 1j])
 def test_operands_must_be_numbers(other):
+    # Nobody handles Value op other: Python's TypeError names the operator and both types
+    # (for * with a str or list: "can't multiply sequence by non-int of type 'Value'").
     x = Value(1.0)
-    for op, apply in [("+", lambda: x + other), ("*", lambda: x * other), ("-", lambda: x - other)]:
-        with pytest.raises(TypeError, match=re_escape(op)):
+    for op, apply in [
+        ("+", lambda: x + other), ("*", lambda: x * other), ("-", lambda: x - other),
+        ("/", lambda: x / other), ("**", lambda: x**other), ("+", lambda: other + x),
+    ]:  # fmt: skip
+        with pytest.raises(TypeError, match="Value") as caught:
             apply()
+        message = str(caught.value)
+        assert op in message or "sequence" in message or "concatenate" in message, message
+
+
+def test_operators_return_not_implemented_so_the_other_operand_can_answer():
+    class Scaled:  # a type the engine does not know, which knows how to handle a Value
+        def __rmul__(self, other):
+            return ("rmul", other.data)
+
+        def __radd__(self, other):
+            return ("radd", other.data)
+
+        def __gt__(self, other):  # Value < Scaled is asked as Scaled > Value
+            return True
+
+    x = Value(2.0)
+    assert x * Scaled() == ("rmul", 2.0)
+    assert x + Scaled() == ("radd", 2.0)
+    assert (x < Scaled()) is True
+    for dunder in ("__add__", "__mul__", "__sub__", "__truediv__", "__pow__", "__lt__"):
+        assert getattr(x, dunder)("abc") is NotImplemented
+
+
+def test_value_times_numpy_array_works_like_the_reverse():
+    np = pytest.importorskip("numpy")
+    forward, reverse = Value(2.0) * np.array([1, 2]), np.array([1, 2]) * Value(2.0)
+    assert [v.data for v in forward] == [v.data for v in reverse] == [2.0, 4.0]
+    assert (Value(2.0) * np.float64(3.0)).data == 6.0  # a NumPy scalar is a number
+
+
+def test_operand_of_a_named_op_is_still_a_clear_type_error():
+    with pytest.raises(TypeError, match=r"leaky_relu: unsupported operand str 'x'"):
+        Value(1.0).leaky_relu("x")
+    with pytest.raises(TypeError, match=r"sum: unsupported operand NoneType None"):
+        sum_values([Value(1.0), None])
+
+
+def test_assigning_a_non_number_to_data_is_refused_where_it_happens():
+    w = Value(0.5, label="w")
+    for bad in ("abc", None, True, [1.0], 1j):
+        with pytest.raises(TypeError, match=r"Value 'w': setting \.data: the new data must be"):
+            w.data = bad
+        assert w.data == 0.5  # unchanged
+    w.data = 3  # an int becomes a float
+    assert w.data == 3.0 and type(w.data) is float
+    w.data = math.inf  # like Value(inf): allowed (detect_anomaly() catches its use)
+    assert w.data == math.inf
+    node = w * 2.0
+    node.data = 1.5  # any node, not only leaves
+    assert node.data == 1.5
 
 
 def re_escape(text):
@@ -494,7 +549,7 @@ def test_gradcheck_reports_the_worst_mismatch_by_label():
 
 def test_comparisons_look_at_data_and_refuse_non_numbers():
     assert Value(1.0) < 2 and Value(3.0) >= Value(3.0) and not Value(1.0) > Value(2.0)
-    with pytest.raises(TypeError, match="compare a Value with str"):
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'Value' and 'str'"):
         Value(1.0) < "a"  # noqa: B015 (the comparison is the test)
 
 
