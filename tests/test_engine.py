@@ -20,6 +20,7 @@ from autograd_lite import (
     topological_order,
     weighted_sum,
 )
+from autograd_lite.engine import data_of
 
 
 def numeric_derivative(f, xs, i, eps=1e-6):
@@ -632,3 +633,71 @@ def test_nodes_without_gradient_are_skipped_only_when_that_changes_nothing():
     y = (w * w).sqrt() * 0.0  # d sqrt/ds = inf at 0, reached by an upstream gradient of 0
     y.backward()
     assert math.isnan(w.grad)  # inf × 0 is NaN: an infinite slope is never skipped
+
+
+# --- NaN and infinities through every op (PyTorch float64 values, by hand; docs/engine.md) ---
+NAN, INF = math.nan, math.inf
+
+
+def same(a, b):
+    """Equal floats, NaN equal to NaN."""
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize(
+    "op, x, value, slope",
+    [
+        # NaN goes through every activation, and so does its slope: nothing downstream of a
+        # NaN looks healthy. (PyTorch's slopes at NaN: relu 1, abs 0, leaky_relu 0.01.)
+        ("relu", NAN, NAN, NAN), ("abs", NAN, NAN, NAN), ("leaky_relu", NAN, NAN, NAN),
+        ("sigmoid", NAN, NAN, NAN), ("tanh", NAN, NAN, NAN), ("exp", NAN, NAN, NAN),
+        # Infinities: the limits, as PyTorch.
+        ("relu", INF, INF, 1.0), ("relu", -INF, 0.0, 0.0), ("abs", INF, INF, 1.0),
+        ("abs", -INF, INF, -1.0), ("sigmoid", INF, 1.0, 0.0), ("sigmoid", -INF, 0.0, 0.0),
+        ("tanh", INF, 1.0, 0.0), ("tanh", -INF, -1.0, 0.0), ("exp", INF, INF, INF),
+        ("exp", -INF, 0.0, 0.0), ("log", INF, INF, 0.0), ("sqrt", INF, INF, 0.0),
+        ("leaky_relu", -INF, -INF, 0.01), ("leaky_relu", INF, INF, 1.0),
+        # The kinks, as PyTorch: slope 0 at 0.
+        ("relu", 0.0, 0.0, 0.0), ("abs", 0.0, 0.0, 0.0),
+    ],
+)  # fmt: skip
+def test_nan_and_inf_through_each_op(op, x, value, slope):
+    leaf = Value(x)
+    y = getattr(leaf, op)()
+    y.backward()
+    assert same(y.data, value) and same(leaf.grad, slope), (y.data, leaf.grad)
+
+
+def test_abs_and_relu_slopes_under_create_graph_are_right_at_zero():
+    # The rules get Values there: a comparison by identity (==) would give NaN at 0.
+    for op in ("abs", "relu"):
+        x = Value(0.0)
+        [first] = grad(getattr(x, op)(), [x], create_graph=True)
+        assert data_of(first) == 0.0
+
+
+def test_pow_gradient_of_the_exponent_keeps_nan_and_is_0_at_base_0():
+    # PyTorch float64: d(b^w)/dw = b^w ln b is 0 at b = 0 and NaN at b = NaN.
+    for base, expected in ((0.0, 0.0), (NAN, NAN)):
+        w = Value(0.5)
+        (base**w).backward()
+        assert same(w.grad, expected)
+
+
+def test_second_derivative_of_sqrt_at_0_is_minus_inf_as_pytorch():
+    x = Value(0.0, label="x")
+    [first] = grad(x.sqrt(), [x], create_graph=True)
+    assert data_of(first) == INF  # 1 / (2 sqrt 0)
+    [second] = grad(first, [x])
+    assert second == -INF  # d/dx 1/(2 sqrt x) = -1/(4 x^1.5) -> -inf (PyTorch: -inf)
+    x = Value(4.0)  # elsewhere the rule is unchanged: -1/(4 * 8)
+    [first] = grad(x.sqrt(), [x], create_graph=True)
+    assert grad(first, [x])[0] == pytest.approx(-1 / 32)
+
+
+def test_nan_and_inf_are_allowed_in_values_and_seeds_as_documented():
+    # Allowed, like PyTorch's tensors; detect_anomaly() catches their first use (test_anomaly).
+    assert math.isnan(Value(NAN).data) and Value(-INF).data == -INF
+    x = Value(2.0)
+    (x * 3.0).backward(seed=NAN)
+    assert math.isnan(x.grad)
