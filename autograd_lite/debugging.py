@@ -31,7 +31,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograd_lite import engine
 from autograd_lite.checks import check_callable
@@ -49,7 +49,9 @@ class BackwardStep:
     ``upstream`` is d(output)/d(node), complete when the step runs; ``local_grad`` is
     d(node)/d(input); ``contribution`` is their product; ``input_grad`` is the input's
     gradient after adding it. ``index`` is the position of ``input`` among the node's
-    inputs and ``number`` counts steps from 0.
+    inputs and ``number`` counts steps from 0. ``carried`` is the gradient a leaf already
+    held from earlier ``backward()`` calls (leaf gradients add up), given on the first step
+    into that leaf and 0.0 otherwise; the narration says so.
     """
 
     number: int
@@ -60,6 +62,7 @@ class BackwardStep:
     upstream: float
     contribution: float
     input_grad: float
+    carried: float = 0.0
 
     def __str__(self) -> str:
         return describe_step(self)
@@ -164,13 +167,12 @@ def backward(
     should_break = _breakpoint_test(root, break_on)  # a bad break_on fails before any change
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # raises before any gradient changes
-    if should_break is None:
-        make_step = BackwardStep
-    else:
-        stop = on_break or _open_debugger
+    make_step = _step_maker(root)
+    if should_break is not None:
+        stop, make = on_break or _open_debugger, make_step
 
         def make_step(*edge: object) -> BackwardStep:
-            step = BackwardStep(*edge)  # type: ignore[arg-type]
+            step = make(*edge)
             if should_break(step):
                 stop(step)
             return step
@@ -183,7 +185,27 @@ def backward_steps(root: Value, seed: float) -> Iterator[BackwardStep]:
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    return backpropagate(root, seed, BackwardStep, _run_hooks if _hooks else None)
+    return backpropagate(root, seed, _step_maker(root), _run_hooks if _hooks else None)
+
+
+def _step_maker(root: Value) -> Callable[..., BackwardStep]:
+    """``BackwardStep``, or, when leaves of ``root``'s graph already hold gradients (an
+    earlier ``backward()``), a maker that records that ``carried`` gradient on the first step
+    into each such leaf, so a narration does not present doubled gradients as this pass's."""
+    held = {
+        node: node.grad
+        for node in engine.topological_order(root)
+        if not node.inputs and node.grad != 0.0 and node is not root
+    }
+    if not held:
+        return BackwardStep
+
+    def make_step(*edge: object) -> BackwardStep:
+        step = BackwardStep(*edge)  # type: ignore[arg-type]
+        carried = held.pop(step.input, 0.0)
+        return replace(step, carried=carried) if carried else step
+
+    return make_step
 
 
 def watching() -> bool:
