@@ -17,6 +17,7 @@ import operator
 from collections.abc import Iterable, Sequence
 
 from autograd_lite.engine import Value, derivative, operand, record
+from autograd_lite.names import split_weighted_sum, weighted_sum_inputs
 
 __all__ = ["sum_values", "weighted_sum", "weighted_sums"]
 
@@ -93,14 +94,14 @@ def weighted_sums(
         w = [v._data for v in parameters]  # the weights, then the bias
         b = w.pop()
         out = sum(map(operator.mul, w, a), b)
-        inputs = (*parameters[:-1], *activations, parameters[-1])
-        nodes.append(record(out, "weighted_sum", inputs, weighted_sum_rule(*w, *a, b, out)))
+        inputs = weighted_sum_inputs(parameters[:-1], activations, parameters[-1])
+        rule_args = (*w, *a, b, out)  # the values, in the layout of the inputs
+        nodes.append(record(out, "weighted_sum", inputs, weighted_sum_rule(*rule_args)))
     return nodes
 
 
 @derivative("weighted_sum")
 def weighted_sum_rule(*inputs_and_out: float) -> tuple:
     """dz/dwi = ai, dz/dai = wi, dz/db = 1"""
-    n = (len(inputs_and_out) - 2) // 2
-    weights, activations = inputs_and_out[:n], inputs_and_out[n : 2 * n]
+    weights, activations, _ = split_weighted_sum(inputs_and_out)  # names.py owns the layout
     return (*activations, *weights, 1.0)
