@@ -290,7 +290,7 @@ class Value:
         x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
-        if x < 0.0 and not y.is_integer():
+        if x < 0.0 and math.isfinite(y) and not y.is_integer():  # (-2) ** nan is nan
             raise _fail(ValueError, "**", "negative base to a non-integer power", self, other)
         try:
             out = x**y
@@ -373,7 +373,7 @@ class Value:
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
         """d(sqrt x)/dx = 1/(2 sqrt x), vertical (inf) at 0"""
-        if data_of(out) > 0.0:
+        if not data_of(out) <= 0.0:  # out > 0, or NaN (whose slope 0.5 / NaN is NaN)
             return (0.5 / out,)
         if isinstance(out, Value):  # grad(create_graph=True): keep d/dx (1/(2 sqrt x)) = -inf
             # 0.5 / out, which "/" refuses at 0: the node 1/(2*0) = inf, and its slope

@@ -34,7 +34,10 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     inputs = tuple(operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
-    out = math.fsum(v._data for v in inputs)
+    try:
+        out = math.fsum(v._data for v in inputs)
+    except (ValueError, OverflowError):  # inf - inf, or past the largest float: as "+" does
+        out = sum(v._data for v in inputs)
     return record(out, "sum", inputs, sum_rule(*(v._data for v in inputs), out))
 
 

@@ -701,3 +701,28 @@ def test_nan_and_inf_are_allowed_in_values_and_seeds_as_documented():
     x = Value(2.0)
     (x * 3.0).backward(seed=NAN)
     assert math.isnan(x.grad)
+
+
+def test_sqrt_of_nan_has_a_nan_slope_not_inf():
+    x = Value(NAN)
+    y = x.sqrt()
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(x.grad)  # PyTorch: nan, nan
+
+
+def test_negative_base_to_a_nan_power_is_nan_not_a_misleading_refusal():
+    x = Value(-2.0)
+    y = x**NAN
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(x.grad)  # PyTorch: nan, nan
+    with pytest.raises(ValueError, match="negative base to a non-integer power"):
+        x**0.5  # still refused for a real non-integer exponent
+
+
+def test_sum_values_of_infinities_gives_what_a_chain_of_plus_gives():
+    # math.fsum raises for inf - inf and for overflow; the sum must not (as "+" and PyTorch).
+    a, b = Value(INF), Value(-INF)
+    s = sum_values([a, b])
+    s.backward()
+    assert math.isnan(s.data) and math.isnan((a + b).data) and a.grad == 1.0
+    assert sum_values([1e308, 1e308]).data == INF == (Value(1e308) + 1e308).data
