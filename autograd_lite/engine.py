@@ -157,6 +157,13 @@ class Value:
     * ``inputs``      -- the Values it was computed from, in order;
     * ``local_grads`` -- d(this)/d(input) for each input, in the same order.
 
+    ``data`` must be a real number: assigning anything else is a TypeError on the spot. NaN
+    and infinities are allowed (as in PyTorch), in ``Value(...)``, ``.data`` and
+    ``backward(seed=...)``; they flow through every operation (``relu(nan)`` is nan) and
+    ``detect_anomaly()`` names the first operation that meets one. Operators given something
+    that is neither a Value nor a number return ``NotImplemented``, so the other operand can
+    answer (``Value(2.0) * numpy.array([1, 2])``). See docs/engine.md for the table.
+
     >>> w = Value(0.5, label="w")
     >>> z = w * 4.0
     >>> z.op, z.local_grads
@@ -196,7 +203,9 @@ class Value:
 
     # Reading goes straight to the slot (attrgetter is C); the check is on writes only.
     # The engine itself reads and writes _data, so the operations pay nothing for it.
-    data = property(attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed).")
+    data = property(
+        attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed)."
+    )
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""

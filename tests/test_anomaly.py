@@ -90,7 +90,10 @@ def test_relu_of_nan_is_caught_not_hidden():
 
 def test_a_nan_leaf_is_caught_at_its_first_use():
     x = Value(math.nan, label="x")  # allowed (documented): the first op that uses it says so
-    with detect_anomaly(), pytest.raises(AnomalyError, match=r"\* gave nan from inputs x=nan, 2\.0"):
+    with (
+        detect_anomaly(),
+        pytest.raises(AnomalyError, match=r"\* gave nan from inputs x=nan, 2\.0"),
+    ):
         x * 2.0
 
 

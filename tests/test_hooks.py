@@ -209,6 +209,8 @@ def test_break_on_a_label_or_value_not_in_the_graph_is_an_error_before_any_chang
     with pytest.raises(ValueError, match=r"break_on='no-such-label' is not a label in the graph; "
                        r"its labels are: .*\bx\b"):  # fmt: skip
         y.backward(break_on="no-such-label", on_break=print)
-    with pytest.raises(ValueError, match=r"break_on=Value\(label='elsewhere'.* is not in the graph"):
+    with pytest.raises(
+        ValueError, match=r"break_on=Value\(label='elsewhere'.* is not in the graph"
+    ):
         y.backward(break_on=elsewhere, on_break=print)
     assert [v.grad for v in (x, h, hh, y)] == before  # nothing changed, not even x's
