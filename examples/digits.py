@@ -75,7 +75,8 @@ else:
         [test_points[k] for k in shown],
         [f"guess {guesses[k]} (true {test_targets[k]})" for k in shown],
         wrong=[guesses[k] != test_targets[k] for k in shown],
-        title=f"Held-out digits and the network's guesses ({len(mistakes)} mistakes framed)",
+        title=f"Held-out digits and the network's guesses: {len(shown) - len(mistakes)} "
+        f"right, then {len(mistakes)} of its {len(test_points) - right} mistakes (framed)",
     )
     written = render(picture, "digits_guesses", "png")
     confusion = draw_confusion(counts, title=f"Held-out digits: {right}/{len(test_targets)} right")
