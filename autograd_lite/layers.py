@@ -33,7 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograd_lite.engine import Value, grad, topological_order
+from autograd_lite import Value, grad, topological_order
 from autograd_lite.narrate import to_ascii, weighted_sum_parts
 
 __all__ = ["LayerGradients", "LayerView", "SamplePass", "describe_layers", "layer_view"]
