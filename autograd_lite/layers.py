@@ -461,6 +461,8 @@ def _layer_lines(
             lines.append(
                 f"    {name:<8} {_num(u, digits):>12} × {_num(sl, digits):>10} = {_num(d, digits)}"
             )
+        if k == 0 and l != last and len(view.layers[l + 1].weights) <= 4:
+            lines += _sum_lines(view.layers[l + 1], names, sample.upstream, digits)
     if len(layer.samples) > max_samples:
         lines.append(f"    ... and {len(layer.samples) - max_samples} more samples")
     if not small:
@@ -487,3 +489,26 @@ def _layer_lines(
     lines.append(f"    row j is ∂E/∂w of neuron L{l}.n{{j}}, columns {columns}:")
     lines += ["      " + row for row in _matrix(layer.weight_grads, names, digits)]
     return lines
+
+
+def _sum_lines(
+    above: LayerGradients, names: Sequence[str], upstream: Sequence[float], digits: int
+) -> list[str]:
+    """Entry j of (Wˡ⁺¹)ᵀ δˡ⁺¹ written as its sum: one term per path through an outgoing
+    weight, as the neuron view sums them."""
+    delta = above.samples[0].delta
+    lines = [
+        f"    where (W{_sup(above.index)})ᵀδ{_sup(above.index)} sums one term per outgoing weight:"
+    ]
+    for i, (name, total) in enumerate(zip(names, upstream)):
+        terms = " + ".join(
+            f"{_factor(row[i], digits)} × {_factor(d, digits)}"
+            for row, d in zip(above.weights, delta)
+        )
+        lines.append(f"      {name}: {terms} = {_num(total, digits)}")
+    return lines
+
+
+def _factor(x: float, digits: int) -> str:
+    text = _num(x, digits)
+    return f"({text})" if text.startswith("-") else text

@@ -119,6 +119,7 @@ def test_text_ties_rows_to_neuron_names():
         if line.strip().startswith("L1.n0 [") and "0.08217" in line
     )
     assert "0.08267" in row  # row 0 of ∂E/∂W¹ is L1.n0's ∂E/∂w0, ∂E/∂w1
+    assert "L0.n0: 0.4 × 0.1385 + 0.5 × (-0.0381) = 0.03635" in text  # the two paths, summed
     assert "largest difference" in text
     ascii_text = describe_layers(layer_view(loss), ascii=True)
     assert ascii_text.isascii(), [c for c in ascii_text if not c.isascii()]
