@@ -19,7 +19,7 @@ try:
     main(["demo", "--help"])
 except SystemExit:
     pass
-print(sorted(name for name in ("torch", "sklearn", "numpy") if name in sys.modules))
+print(sorted(name for name in ("torch", "sklearn") if name in sys.modules))
 """
 
 
