@@ -32,8 +32,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from autograd_lite.engine import BackwardStep, Value, topological_order
+from autograd_lite.engine import Value, topological_order
+
+if TYPE_CHECKING:  # BackwardStep.__str__ narrates itself with this module
+    from autograd_lite.debugging import BackwardStep
 
 __all__ = [
     "Chain",

@@ -22,8 +22,9 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from autograd_lite.engine import Value, sum_values, topological_order
+from autograd_lite.engine import Value, topological_order
 from autograd_lite.nn import MLP
+from autograd_lite.sums import sum_values
 
 __all__ = [
     "CLASSIC_INPUTS",

@@ -145,3 +145,45 @@ def test_bad_input_changes_no_weight(call, error, words):
     with pytest.raises(error, match=words):
         call(model)
     assert [(p.data, p.grad) for p in model.parameters()] == before
+
+
+# --- the cyclic garbage collector is paused for a step, and always restored ---------------
+
+
+def test_collector_paused_restores_the_collector_even_on_error():
+    import gc
+
+    from autograd_lite.training import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a step that fails")
+    assert gc.isenabled()
+    gc.disable()  # a caller who paused it already keeps it paused
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_fit_runs_each_step_with_the_collector_paused_and_restores_it_on_error():
+    import gc
+
+    states = []
+    model = MLP(2, [2, 1], seed=0)
+
+    def rate(step: int) -> float:  # called inside the step
+        states.append(gc.isenabled())
+        if step == 2:
+            raise ArithmeticError("schedule broke at step 2")
+        return 0.1
+
+    points, targets = data.xor(labels=(-1, 1))
+    with pytest.raises(ArithmeticError):
+        fit(model, points, targets, optimizer=SGD(model.parameters(), lr=rate), epochs=5,
+            progress=False)  # fmt: skip
+    assert states and not any(states)  # paused during every step
+    assert gc.isenabled()  # and back on after the failed one

@@ -282,7 +282,7 @@ def test_node_limit_keeps_the_nearest_nodes_and_says_how_many_are_left_out():
 def test_bad_arguments_raise_clear_errors_and_change_nothing():
     error, values = exploding_graph()
     before = [(v.data, v.grad) for v in graph_ids(error)]
-    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int: 3"):
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int 3"):
         draw_graph(3)
     with pytest.raises(ValueError, match=r"draw_graph: rankdir .* got 'XY'"):
         draw_graph(error, rankdir="XY")

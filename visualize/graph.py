@@ -33,6 +33,13 @@ from collections import deque
 import graphviz
 
 from autograd_lite import Value, topological_order
+from autograd_lite.checks import (
+    check_choice,
+    check_count,
+    check_format,
+    check_instance,
+    check_number,
+)
 from autograd_lite.narrate import weighted_sum_parts
 from visualize import style
 
@@ -49,7 +56,7 @@ def graph_ids(root: Value) -> dict[Value, str]:
     >>> [(v.label or v.op, i) for v, i in graph_ids(a + a).items()]
     [('a', 'node0'), ('+', 'node1')]
     """
-    _check_root(root, "graph_ids")
+    check_instance("graph_ids", "root", root, Value, "a Value")
     return {value: f"node{i}" for i, value in enumerate(topological_order(root))}
 
 
@@ -63,7 +70,7 @@ def edge_ids(root: Value) -> dict[tuple[Value, Value], str]:
     >>> list(edge_ids(a * 2).values())
     ['edge0_2', 'edge1_2']
     """
-    _check_root(root, "edge_ids")
+    check_instance("edge_ids", "root", root, Value, "a Value")
     index = {value: i for i, value in enumerate(topological_order(root))}
     return {
         (input_, node): f"edge{index[input_]}_{n}"
@@ -108,13 +115,12 @@ def draw_graph(
     >>> "dead" in draw_graph(z).source     # z < 0: relu passes no gradient back
     True
     """
-    _check_root(root, "draw_graph")
-    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_graph")
-    style.check_number_format(number_format, "draw_graph")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    style.check_positive(explode_threshold, "explode_threshold", "draw_graph")
-    style.check_number(dead_threshold, "dead_threshold", "draw_graph")
+    check_instance("draw_graph", "root", root, Value, "a Value")
+    check_choice("draw_graph", "rankdir", rankdir, RANKDIRS)
+    check_format("draw_graph", "number_format", number_format)
+    check_count("draw_graph", "max_nodes", max_nodes)
+    check_number("draw_graph", "explode_threshold", explode_threshold, above=0, finite=False)
+    check_number("draw_graph", "dead_threshold", dead_threshold, finite=False)
 
     order = topological_order(root)
     index = {value: i for i, value in enumerate(order)}
@@ -171,11 +177,6 @@ def draw_graph(
     if legend:
         _add_legend(dot, looks, top_flow)
     return dot
-
-
-def _check_root(root: object, operation: str) -> None:
-    if not isinstance(root, Value):
-        raise TypeError(f"{operation}: root must be a Value, got {type(root).__name__}: {root!r}")
 
 
 def _is_constant(value: Value) -> bool:

@@ -34,6 +34,7 @@ from pathlib import Path
 import graphviz
 
 from autograd_lite import Value, no_grad, topological_order
+from autograd_lite.checks import check_format
 from autograd_lite.narrate import (
     describe_forward,
     describe_step,
@@ -109,7 +110,7 @@ def export_html(
     _check_title(title, "export_html")
     if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed):
         raise TypeError(f"export_html: seed must be a finite number, got {seed!r}")
-    style.check_number_format(number_format, "export_html")
+    check_format("export_html", "number_format", number_format)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"export_html: max_steps must be a positive int, got {max_steps!r}")
     order = topological_order(root)
@@ -359,7 +360,7 @@ def export_training_html(
         raise ValueError(
             f"export_training_html: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"
         )
-    style.check_number_format(number_format, "export_training_html")
+    check_format("export_training_html", "number_format", number_format)
     if len(inputs) != len(targets) or not inputs:
         raise ValueError(
             f"export_training_html: needs as many inputs as targets (at least one); "

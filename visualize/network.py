@@ -26,6 +26,7 @@ import math
 import graphviz
 
 from autograd_lite import Value
+from autograd_lite.checks import check_choice, check_format, check_instance, check_number
 from autograd_lite.nn import MLP, Layer, Neuron
 from visualize import style
 from visualize.graph import RANKDIRS
@@ -56,15 +57,12 @@ def draw_network(
     >>> "∂E/∂z" in draw_network(model).source    # not called yet: names only
     False
     """
-    if not isinstance(model, MLP):
-        raise TypeError(
-            f"draw_network: model must be an MLP, got {type(model).__name__}: {model!r}"
-        )
-    style.check_choice(edge_thickness, EDGE_THICKNESS, "edge_thickness", "draw_network")
-    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_network")
-    style.check_number_format(number_format, "draw_network")
-    style.check_positive(explode_threshold, "explode_threshold", "draw_network")
-    style.check_number(dead_threshold, "dead_threshold", "draw_network")
+    check_instance("draw_network", "model", model, MLP, "an MLP")
+    check_choice("draw_network", "edge_thickness", edge_thickness, EDGE_THICKNESS)
+    check_choice("draw_network", "rankdir", rankdir, RANKDIRS)
+    check_format("draw_network", "number_format", number_format)
+    check_number("draw_network", "explode_threshold", explode_threshold, above=0, finite=False)
+    check_number("draw_network", "dead_threshold", dead_threshold, finite=False)
 
     neurons = [neuron for layer in model.layers for neuron in layer.neurons]
     weights = [w for neuron in neurons for w in neuron.w]

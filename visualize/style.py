@@ -55,42 +55,6 @@ def fmt(x: float, number_format: str) -> str:
     return format(x, number_format)
 
 
-def check_number_format(number_format: object, operation: str) -> None:
-    """Raise a clear error unless ``number_format`` is a format spec for floats."""
-    try:
-        format(1.5, number_format)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{operation}: number_format must be a float format spec such as '.4g', "
-            f"got {number_format!r}"
-        ) from None
-
-
-def check_choice(value: object, choices: tuple[str, ...], name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is one of ``choices``.
-
-    >>> check_choice("XY", ("LR", "TB"), "rankdir", "draw_graph")
-    Traceback (most recent call last):
-    ...
-    ValueError: draw_graph: rankdir must be one of LR, TB, got 'XY'
-    """
-    if value not in choices:
-        raise ValueError(f"{operation}: {name} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def check_number(value: object, name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is a real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{operation}: {name} must be a number, got {value!r}")
-
-
-def check_positive(value: object, name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is a positive real number."""
-    check_number(value, name, operation)
-    if not value > 0:
-        raise ValueError(f"{operation}: {name} must be > 0, got {value!r}")
-
-
 def largest(magnitudes: Iterable[float]) -> float:
     """The largest finite absolute value, 0.0 if there is none: the top of every scale.
 

@@ -15,7 +15,8 @@ import textwrap
 from collections.abc import Callable, Iterable
 
 from autograd_lite.cli.options import finite_number, positive_int
-from autograd_lite.engine import BackwardStep, Value, topological_order
+from autograd_lite.debugging import BackwardStep
+from autograd_lite.engine import Value, topological_order
 from autograd_lite.narrate import (
     describe_forward,
     describe_step,

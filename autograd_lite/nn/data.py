@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 
-from autograd_lite.nn._checks import check_count, check_number, is_number
+from autograd_lite.checks import check_count, check_number, is_number
 
 __all__ = ["circles", "digits", "moons", "sine", "spiral", "xor"]
 

@@ -25,8 +25,9 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograd_lite.engine import Value, weighted_sum
-from autograd_lite.nn._checks import check_count, is_number
+from autograd_lite.checks import check_count, is_number
+from autograd_lite.engine import Value
+from autograd_lite.sums import weighted_sum, weighted_sums
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -116,14 +117,22 @@ class Neuron(Module):
         self._z_label, self._a_label = f"{name}.z", f"{name}.a"
 
     def __call__(self, inputs: Sequence[Value | float]) -> Value:
-        if len(inputs) != len(self.w):
-            raise ValueError(f"{self.name}: expected {len(self.w)} inputs, got {len(inputs)}")
+        self.check_length(inputs)
         if self.op_by_op:  # every product and sum its own node: b + w0*a0 + w1*a1 + ...
             z = self.b
             for w, a in zip(self.w, inputs):
                 z = z + w * a
         else:
             z = weighted_sum(self.w, inputs, self.b)
+        return self.activate(z)
+
+    def check_length(self, inputs: Sequence[Value | float]) -> None:
+        """Raise unless there is one input per weight."""
+        if len(inputs) != len(self.w):
+            raise ValueError(f"{self.name}: expected {len(self.w)} inputs, got {len(inputs)}")
+
+    def activate(self, z: Value) -> Value:
+        """Name the weighted input ``z``, apply the activation, remember both (``.z``, ``.a``)."""
         z.label = self._z_label
         apply = ACTIVATIONS[self.activation]
         a = z if apply is None else apply(z)
@@ -170,7 +179,12 @@ class Layer(Module):
         ]
 
     def __call__(self, inputs: Sequence[Value | float]) -> list[Value]:
-        return [neuron(inputs) for neuron in self.neurons]
+        if self.neurons[0].op_by_op:
+            return [neuron(inputs) for neuron in self.neurons]
+        self.neurons[0].check_length(inputs)
+        # one weighted_sum node per neuron, reading the inputs once for all of them
+        zs = weighted_sums([n.w for n in self.neurons], inputs, [n.b for n in self.neurons])
+        return [neuron.activate(z) for neuron, z in zip(self.neurons, zs)]
 
     def parameters(self) -> list[Value]:
         return [p for neuron in self.neurons for p in neuron.parameters()]
