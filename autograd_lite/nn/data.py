@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 
-from autograd_lite.checks import check_count, check_number, is_number
+from autograd_lite.checks import check_count, check_number, check_seed, is_number
 
 __all__ = ["circles", "digits", "moons", "sine", "spiral", "xor"]
 
@@ -194,6 +194,7 @@ def digits(test_fraction: float = 0.25, seed: int | None = 0) -> tuple[Dataset, 
     (0.0, 1.0)
     """
     test_fraction = check_number("digits", "test_fraction", test_fraction)
+    seed = check_seed("digits", "seed", seed)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
     try:
