@@ -37,6 +37,7 @@ from autograd_lite import engine
 from autograd_lite.checks import check_callable
 from autograd_lite.engine import Value, _describe, _mode, backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.notation import describe_step
 
 __all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly"]
 
@@ -61,8 +62,6 @@ class BackwardStep:
     input_grad: float
 
     def __str__(self) -> str:
-        from autograd_lite.narrate import describe_step  # until notation.py lands on main
-
         return describe_step(self)
 
 

@@ -176,7 +176,10 @@ def test_node_records_op_inputs_and_local_grads():
     c = a * b
     assert (c.op, c.inputs, c.local_grads) == ("*", (a, b), (-3.0, 2.0))
     assert (a.op, a.inputs, a.local_grads, a.grad) == ("", (), (), 0.0)
-    assert "label='a'" in repr(a) and "op='*'" in repr(c) and "data=-6" in repr(c)
+    assert repr(a) == "Value(label='a', data=2, grad=0)"
+    c.grad = 0.25
+    assert repr(c) == "Value(op='*', data=-6, grad=0.25)"
+    assert repr(Value(2.0)) == "Value(data=2, grad=0)"
 
 
 # --- backward -----------------------------------------------------------------------------

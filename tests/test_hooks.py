@@ -1,5 +1,5 @@
 """Debugger tools: hooks, backward(break_on=...) with a function and with pdb, named derivative
-rules, repr. Each must fire where it should and nowhere else."""
+rules. Each must fire where it should and nowhere else."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ def test_break_on_opens_pdb_with_the_step_in_scope(tmp_path):
     assert child.exitstatus == 0
 
 
-# --- derivative rules and repr ---------------------------------------------------------------
+# --- derivative rules -----------------------------------------------------------------------
 
 
 def test_derivative_rules_are_named_functions_a_debugger_steps_into():
@@ -199,10 +199,3 @@ def test_derivative_rules_are_named_functions_a_debugger_steps_into():
     assert "mul_rule" in entered and "sigmoid_rule" in entered
     s = 1 / (1 + math.exp(-0.5))
     assert DERIVATIVES["sigmoid"](0.5, s) == pytest.approx((s * (1 - s),))  # σ(1 − σ)
-
-
-def test_repr_shows_label_op_data_and_grad():
-    x, h, hh, y = small_graph()
-    y.backward()
-    assert repr(h) == f"Value(label='h', op='tanh', data={h.data:.6g}, grad={h.grad:.6g})"
-    assert repr(Value(2.0)) == "Value(data=2, grad=0)"

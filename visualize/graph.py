@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import html
 from collections import deque
+from collections.abc import Callable, Mapping
 
 import graphviz
 
@@ -40,8 +41,9 @@ from autograd_lite.checks import (
     check_instance,
     check_number,
 )
-from autograd_lite.narrate import weighted_sum_parts
+from autograd_lite.names import weighted_sum_parts
 from visualize import style
+from visualize.svg import row_id
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
@@ -91,6 +93,8 @@ def draw_graph(
     dead_threshold: float = 1e-8,
     edge_labels: bool | None = None,
     legend: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    row_ids: bool = False,
 ) -> graphviz.Digraph:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
@@ -107,7 +111,12 @@ def draw_graph(
     * ``dead_threshold`` -- ``|grad|`` at most this times the largest in the picture (so 0
       too) marks a node dead; a negative value marks none;
     * ``edge_labels`` -- write each edge's gradient on it (default: for small graphs);
-    * ``legend`` -- add the box that explains the encodings.
+    * ``legend`` -- add the box that explains the encodings;
+    * ``grads`` -- the gradient to draw for a node instead of its ``grad`` (a page draws a
+      recorded state this way, without writing to the graph);
+    * ``row_ids`` -- give the number rows of node ``node{i}`` the ids ``node{i}_data``,
+      ``node{i}_grad`` and ``node{i}_params`` (``a_node{i}_grad`` in the SVG), for pages
+      that rewrite the numbers (see ``visualize.svg``).
 
     >>> from autograd_lite import Value
     >>> z = Value(-1.0, label="z").relu(); z.label = "a"
@@ -122,6 +131,10 @@ def draw_graph(
     check_number("draw_graph", "explode_threshold", explode_threshold, above=0, finite=False)
     check_number("draw_graph", "dead_threshold", dead_threshold, finite=False)
 
+    if grads is not None:
+        check_instance("draw_graph", "grads", grads, Mapping, "a mapping from Value to gradient")
+    check_instance("draw_graph", "row_ids", row_ids, bool, "True or False")
+    grad_of = _grad_reader(grads)
     order = topological_order(root)
     index = {value: i for i, value in enumerate(order)}
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
@@ -131,7 +144,7 @@ def draw_graph(
     flows = {  # (input, node) -> gradient it sends back, summed over the slots it fills
         (input_, node): flow
         for node in drawn
-        for input_, flow in _flows(node).items()
+        for input_, flow in _flows(node, grad_of(node)).items()
         if input_ in drawn
     }
     top_flow = style.largest(flows.values())
@@ -139,8 +152,8 @@ def draw_graph(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(v.grad for v in drawn if not _is_constant(v)),
-        known=root.grad != 0.0,  # before backward() every grad is 0: nothing to judge yet
+        top_grad=style.largest(grad_of(v) for v in drawn if not _is_constant(v)),
+        known=grad_of(root) != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
         edge_labels = len(drawn) <= AUTO_EDGE_LABELS
@@ -151,8 +164,9 @@ def draw_graph(
     dot.attr("edge", fontname=style.FONT, fontsize="9", arrowsize="0.6")
     for value in sorted(drawn, key=index.__getitem__):
         name = f"node{index[value]}"
-        label, attributes = _node(value, hidden, drawn, looks)
-        dot.node(name, label, id=name, tooltip=_node_tooltip(value), **attributes)
+        row_prefix = name if row_ids else None
+        label, attributes = _node(value, hidden, drawn, looks, grad_of, row_prefix)
+        dot.node(name, label, id=name, tooltip=_node_tooltip(value, grad_of(value)), **attributes)
     for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
         source, target = index[input_], index[node]
         if looks.known:
@@ -190,13 +204,33 @@ def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[
         in_a_sum, used_elsewhere = set(), set()
         for node in order:
             if node.op == "weighted_sum":
-                weights, activations, bias = weighted_sum_parts(node)
-                in_a_sum.update(weights, [bias])
-                used_elsewhere.update(activations)
+                parts = weighted_sum_parts(node.inputs)
+                in_a_sum.update(parts.weights, [parts.bias])
+                used_elsewhere.update(parts.activations)
             else:
                 used_elsewhere.update(node.inputs)
         hidden |= {v for v in in_a_sum - used_elsewhere if not v.inputs}
     return hidden
+
+
+def folded_parameters(root: Value) -> dict[Value, list[Value]]:
+    """The weights and biases ``collapse_neurons=True`` draws inside each node's box (the
+    leaves used only as a weighted sum's weights or bias), by node.
+
+    >>> from autograd_lite import Value, weighted_sum
+    >>> w, x, b = Value(0.5, "w"), Value(2.0, "x"), Value(0.1, "b")
+    >>> z = weighted_sum([w], [x], b)
+    >>> [[p.label for p in params] for params in folded_parameters(z).values()]
+    [['w', 'b']]
+    """
+    check_instance("folded_parameters", "root", root, Value, "a Value")
+    order = topological_order(root)
+    hidden = _hidden_nodes(order, True, True)
+    return {node: folded for node in order if (folded := _folded(node, hidden))}
+
+
+def _folded(node: Value, hidden: set[Value]) -> list[Value]:
+    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not _is_constant(v)]
 
 
 def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
@@ -213,11 +247,17 @@ def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
     return drawn
 
 
-def _flows(node: Value) -> dict[Value, float]:
-    """Gradient each input receives from ``node``: local_grad * node.grad, summed per input."""
+def _grad_reader(grads: Mapping[Value, float] | None) -> Callable[[Value], float]:
+    if grads is None:
+        return lambda value: value.grad
+    return lambda value: grads.get(value, value.grad)
+
+
+def _flows(node: Value, grad: float) -> dict[Value, float]:
+    """Gradient each input receives from ``node``: local_grad * grad, summed per input."""
     flows: dict[Value, float] = {}
     for input_, local_grad in zip(node.inputs, node.local_grads):
-        flows[input_] = flows.get(input_, 0.0) + local_grad * node.grad
+        flows[input_] = flows.get(input_, 0.0) + local_grad * grad
     return flows
 
 
@@ -247,30 +287,42 @@ def _header(value: Value, hidden: set[Value], looks: style.Encoding) -> str:
 
 
 def _node(
-    value: Value, hidden: set[Value], drawn: set[Value], looks: style.Encoding
+    value: Value,
+    hidden: set[Value],
+    drawn: set[Value],
+    looks: style.Encoding,
+    grad_of: Callable[[Value], float],
+    row_prefix: str | None,
 ) -> tuple[str, dict[str, str]]:
-    """A Value's label (operation, label, data, grad, marks) and its graphviz attributes."""
+    """A Value's label (operation, label, data, grad, marks) and its graphviz attributes.
+
+    With ``row_prefix`` (the node's id) each number row gets an id of its own."""
+
+    def ids(field: str) -> str | None:
+        return row_id(row_prefix, field) if row_prefix else None
+
+    grad = grad_of(value)
     # a constant's gradient teaches nothing: no fill, no marks
-    state = "unknown" if _is_constant(value) else looks.state(value.grad)
+    state = "unknown" if _is_constant(value) else looks.state(grad)
     rows = [
         _header(value, hidden, looks),
-        style.row(f"data {looks.fmt(value.data)}"),
-        style.row(f"grad {looks.fmt(value.grad)}"),
+        style.row(f"data {looks.fmt(value.data)}", id=ids("data")),
+        style.row(f"grad {looks.fmt(grad)}", id=ids("grad")),
     ]
-    parameters = [v for v in dict.fromkeys(value.inputs) if v in hidden and not _is_constant(v)]
+    parameters = _folded(value, hidden)
     if parameters:  # collapsed weights and bias: say how much gradient they got
-        norm = looks.fmt(style.grad_norm(parameters))
-        rows.append(style.row(f"{len(parameters)} params, grad norm {norm}"))
+        norm = looks.fmt(style.norm(grad_of(p) for p in parameters))
+        rows.append(style.row(f"{len(parameters)} params, grad norm {norm}", id=ids("params")))
     lost = sum(1 for v in set(value.inputs) if v not in hidden and v not in drawn)
     if lost:
         rows.append(style.row(f"… {lost} input{'s' * (lost > 1)} not drawn"))
-    rows.append(looks.mark_row(value.grad, state))
-    return style.table(rows), looks.node_attributes(value.grad, state)
+    rows.append(looks.mark_row(grad, state))
+    return style.table(rows), looks.node_attributes(grad, state)
 
 
-def _node_tooltip(value: Value) -> str:
+def _node_tooltip(value: Value, grad: float) -> str:
     what = f"{value.op} node" if value.op else "leaf"
-    return f"{_name(value)} ({what}): data {value.data!r}, grad {value.grad!r}"
+    return f"{_name(value)} ({what}): data {value.data!r}, grad {grad!r}"
 
 
 def _edge_tooltip(input_: Value, node: Value, flow: float, looks: style.Encoding) -> str:

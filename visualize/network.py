@@ -27,6 +27,7 @@ import graphviz
 
 from autograd_lite import Value
 from autograd_lite.checks import check_choice, check_format, check_instance, check_number
+from autograd_lite.names import input_name, weight
 from autograd_lite.nn import MLP, Layer, Neuron
 from visualize import style
 from visualize.graph import RANKDIRS
@@ -87,7 +88,7 @@ def draw_network(
     dot.attr("edge", arrowsize="0.4")
 
     inputs = [
-        (f"x{i}", _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
+        (input_name(i), _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
         for i, x in enumerate(_latest_inputs(model))
     ]
     _column(dot, "inputs", style.table([style.row("inputs")]), inputs)
@@ -97,7 +98,7 @@ def draw_network(
         _column(dot, f"layer{number}", title, [_neuron(n, looks) for n in layer.neurons])
         for neuron in layer.neurons:
             for i, (source, w) in enumerate(zip(sources, neuron.w)):
-                name = f"{neuron.name}.w{i}"
+                name = weight(neuron.name, i)
                 attributes = style.edge_attributes(w.grad if by_grad else w.data, top_edge, scale)
                 tooltip = f"{name} = {w.data:.6g}, ∂E/∂w = {w.grad:.6g}"
                 dot.edge(source, neuron.name, id=name, tooltip=tooltip, **attributes)
@@ -153,7 +154,7 @@ def _latest_inputs(model: MLP) -> list[Value | None]:
 
 
 def _input_label(i: int, x: Value | None, looks: style.Encoding) -> str:
-    rows = [style.row(f"x{i}", bold=True)]
+    rows = [style.row(input_name(i), bold=True)]
     if x is not None:
         rows.append(style.row(looks.fmt(x.data)))
     return style.table(rows)

@@ -74,7 +74,27 @@ def grad_norm(values: Iterable[Value]) -> float:
     >>> grad_norm([w, b])
     5.0
     """
-    return math.sqrt(sum(v.grad**2 for v in values))
+    return norm(v.grad for v in values)
+
+
+def norm(grads: Iterable[float]) -> float:
+    """sqrt(sum grad²) of some gradients (``grad_norm`` of Values reads their ``grad``).
+
+    >>> norm([3.0, -4.0])
+    5.0
+    """
+    return math.sqrt(sum(g**2 for g in grads))
+
+
+def sign(x: float) -> str:
+    """A number's colour class on the pages: 'pos', 'neg', 'zero', or 'exploding' (inf, nan).
+
+    >>> sign(0.5), sign(-0.0), sign(float("nan"))
+    ('pos', 'zero', 'exploding')
+    """
+    if not math.isfinite(x):
+        return "exploding"
+    return "pos" if x > 0 else "neg" if x < 0 else "zero"
 
 
 def strength(magnitude: float, top: float, scale: str = "log") -> float:
@@ -275,10 +295,17 @@ def table(rows: Iterable[str]) -> str:
     return f"<<TABLE {borderless}>{''.join(rows)}</TABLE>>"
 
 
-def row(text: str, bold: bool = False) -> str:
-    """One table row of plain text (escaped)."""
+def row(text: str, bold: bool = False, id: str | None = None) -> str:
+    """One table row of plain text (escaped); ``id`` names its cell in the SVG (``a_{id}``).
+
+    Graphviz keeps a cell's ID only when the cell is a link too, hence the ``HREF``.
+
+    >>> row("grad 0", id="node1_grad")
+    '<TR><TD ID="node1_grad" HREF="#">grad 0</TD></TR>'
+    """
     text = html.escape(text)
-    return f"<TR><TD>{'<B>' + text + '</B>' if bold else text}</TD></TR>"
+    cell = f'<TD ID="{html.escape(id)}" HREF="#">' if id else "<TD>"
+    return f"<TR>{cell}{'<B>' + text + '</B>' if bold else text}</TD></TR>"
 
 
 def add_legend(dot: graphviz.Digraph, label: str) -> None:

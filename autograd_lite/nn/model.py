@@ -25,6 +25,7 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autograd_lite import names
 from autograd_lite.checks import check_count, is_number
 from autograd_lite.engine import Value
 from autograd_lite.sums import weighted_sum, weighted_sums
@@ -110,11 +111,11 @@ class Neuron(Module):
         self.name = name
         self.activation = activation
         self.op_by_op = op_by_op
-        self.w = [Value(rng.uniform(-bound, bound), f"{name}.w{i}") for i in range(nin)]
-        self.b = Value(0.0, f"{name}.b")
+        self.w = [Value(rng.uniform(-bound, bound), names.weight(name, i)) for i in range(nin)]
+        self.b = Value(0.0, names.bias(name))
         self.z: Value | None = None  # weighted input of the latest call
         self.a: Value | None = None  # activation of the latest call
-        self._z_label, self._a_label = f"{name}.z", f"{name}.a"
+        self._z_label, self._a_label = names.weighted_input(name), names.activation(name)
 
     def __call__(self, inputs: Sequence[Value | float]) -> Value:
         self.check_length(inputs)
@@ -174,7 +175,14 @@ class Layer(Module):
         self.name = name
         self.activation = activation
         self.neurons = [
-            Neuron(nin, activation, rng=rng, bound=bound, name=f"{name}.n{j}", op_by_op=op_by_op)
+            Neuron(
+                nin,
+                activation,
+                rng=rng,
+                bound=bound,
+                name=names.neuron_name(name, j),
+                op_by_op=op_by_op,
+            )
             for j in range(nout)
         ]
 
@@ -239,12 +247,12 @@ class MLP(Module):
                 sizes[l + 1],
                 output_activation if l == last else activation,
                 rng=rng,
-                name=f"L{l}",
+                name=names.layer_name(l),
                 op_by_op=op_by_op,
             )  # fmt: skip
             for l in range(len(nouts))  # noqa: E741 (l for layer, as in the notes)
         ]
-        self._input_labels = [f"x{i}" for i in range(nin)]
+        self._input_labels = [names.input_name(i) for i in range(nin)]
 
     def check_input(self, inputs: Sequence[Value | float]) -> None:
         """Raise unless ``inputs`` is one sample for this model: ``nin`` numbers or Values.
