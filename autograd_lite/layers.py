@@ -29,28 +29,32 @@ True
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autograd_lite import Value, grad, topological_order
-from autograd_lite.narrate import to_ascii, weighted_sum_parts
+from autograd_lite.names import Role, neuron_name, parse, weighted_sum_parts
+from autograd_lite.notation import factor, number, superscript, to_ascii
 
 __all__ = ["LayerGradients", "LayerView", "SamplePass", "describe_layers", "layer_view"]
 
-# --- names: the one place this module reads the model's labels --------------------------
-
-_NEURON_PART = re.compile(r"L(\d+)\.n(\d+)\.([za])")
+# --- names -----------------------------------------------------------------------------------
 
 
 def _neuron_part(label: str) -> tuple[int, int, str] | None:
     """(layer, neuron, 'z' or 'a') for 'L1.n0.z' and 'L1.n0.a', else None."""
-    match = _NEURON_PART.fullmatch(label)
-    return (int(match[1]), int(match[2]), match[3]) if match else None
+    name = parse(label)
+    if name is None or name.role not in (Role.WEIGHTED_INPUT, Role.ACTIVATION):
+        return None
+    return name.layer, name.neuron, name.part
 
 
-def _neuron_name(layer: int, neuron: int) -> str:
-    return f"L{layer}.n{neuron}"
+def _weights(z: Value) -> tuple[Value, ...]:
+    return weighted_sum_parts(z.inputs).weights
+
+
+def _activations(z: Value) -> tuple[Value, ...]:
+    return weighted_sum_parts(z.inputs).activations
 
 
 # --- the numbers ----------------------------------------------------------------------------
@@ -104,7 +108,7 @@ class LayerGradients:
         >>> layer_view(sum_values(MLP(3, [2])([1.0, 2.0, 3.0]))).layers[0].neuron_names()
         ['L0.n0', 'L0.n1']
         """
-        return [_neuron_name(self.index, j) for j in range(len(self.weights))]
+        return [neuron_name(self.index, j) for j in range(len(self.weights))]
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def _neurons_by_sample(order: Sequence[Value]) -> list[list[list[_Neuron]]]:
     first_layer_samples: dict[tuple[Value, ...], int] = {}
     samples: list[dict[int, dict[int, _Neuron]]] = []
     for layer, neuron, z in sorted(zs, key=lambda item: item[0]):
-        _, inputs, _ = weighted_sum_parts(z)
+        inputs = _activations(z)
         if layer == 0:
             sample = first_layer_samples.setdefault(tuple(inputs), len(first_layer_samples))
         else:
@@ -200,7 +204,7 @@ def _checked_layers(by_layer: dict[int, dict[int, _Neuron]]) -> list[list[_Neuro
         raise ValueError("layer_view: the graph skips a layer of the model")
     for below, above in zip(layers, layers[1:]):
         for neuron in above:
-            _, inputs, _ = weighted_sum_parts(neuron.z)
+            inputs = _activations(neuron.z)
             if list(inputs) != [n.out for n in below]:
                 raise ValueError(
                     f"layer_view: {neuron.z.label} does not read layer "
@@ -212,9 +216,7 @@ def _checked_layers(by_layer: dict[int, dict[int, _Neuron]]) -> list[list[_Neuro
 def _check_parameters_only_in_network(order: Sequence[Value], zs: set[Value]) -> None:
     """The equations cover the paths through z; a weight used elsewhere (an L2 penalty) has
     more blame than they show."""
-    parameters = {
-        p for z in zs for part in (weighted_sum_parts(z)[0], (z.inputs[-1],)) for p in part
-    }
+    parameters = {p for z in zs for part in (_weights(z), (z.inputs[-1],)) for p in part}
     for node in order:
         if node in zs:
             continue
@@ -259,12 +261,12 @@ def layer_view(loss: Value) -> LayerView:
     all_z = {neuron.z for sample in samples for layer in sample for neuron in layer}
     _check_parameters_only_in_network(order, all_z)
     first = samples[0]
-    weights = [[weighted_sum_parts(n.z)[0] for n in layer] for layer in first]
+    weights = [[_weights(n.z) for n in layer] for layer in first]
     biases = [[n.z.inputs[-1] for n in layer] for layer in first]
     for sample in samples[1:]:  # every call must use the same weight leaves
         for l, layer in enumerate(sample):  # noqa: E741 (l for layer, as in the notes)
             for j, neuron in enumerate(layer):
-                if weighted_sum_parts(neuron.z)[0] != weights[l][j]:
+                if _weights(neuron.z) != weights[l][j]:
                     raise ValueError(
                         f"layer_view: {neuron.z.label} uses other weights in another call"
                     )
@@ -288,7 +290,7 @@ def layer_view(loss: Value) -> LayerView:
             layer = sample[l]
             slope = [1.0 if n.out is n.z else n.out.local_grads[0] for n in layer]
             delta = [u * s for u, s in zip(upstream, slope)]
-            inputs = [a.data for a in weighted_sum_parts(layer[0].z)[1]]
+            inputs = [a.data for a in _activations(layer[0].z)]
             passes[l].append(
                 SamplePass(
                     tuple(inputs),
@@ -343,33 +345,13 @@ def layer_view(loss: Value) -> LayerView:
 
 # --- writing it -----------------------------------------------------------------------------
 
-_SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
-_ASCII_EXTRA = {"⊙": "(.)", "ᵀ": "^T", "ᴸ": "^L", "ˡ": "^l", "δ": "delta"}
-_SUPERSCRIPT_DIGITS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
-
-
-def _sup(layer: int) -> str:
-    return str(layer).translate(_SUPERSCRIPT)
-
-
-def _ascii(text: str) -> str:
-    for symbol, spelled in _ASCII_EXTRA.items():
-        text = text.replace(symbol, spelled)
-    plain = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-    text = _SUPERSCRIPT_DIGITS.sub(lambda m: "^" + m[0].translate(plain), text)
-    return to_ascii(text)
-
-
-def _num(x: float, digits: int) -> str:
-    return f"{x:.{digits}g}"
-
 
 def _vector(values: Sequence[float], digits: int) -> str:
-    return "[" + ", ".join(_num(v, digits) for v in values) + "]"
+    return "[" + ", ".join(number(v, digits) for v in values) + "]"
 
 
 def _matrix(rows: Sequence[Sequence[float]], names: Sequence[str], digits: int) -> list[str]:
-    cells = [[_num(v, digits) for v in row] for row in rows]
+    cells = [[number(v, digits) for v in row] for row in rows]
     width = max(len(c) for row in cells for c in row)
     name_width = max(len(n) for n in names)
     return [
@@ -416,14 +398,14 @@ def describe_layers(
         f"entries of δ, ∂E/∂b and ∂E/∂W; largest difference {view.largest_difference:.2g}).",
     ]
     text = "\n".join(lines)
-    return _ascii(text) if ascii else text
+    return to_ascii(text) if ascii else text
 
 
 def _layer_lines(
     view: LayerView, layer: LayerGradients, last: int, digits: int, max_width: int, max_samples: int
 ) -> list[str]:
-    l, s = layer.index, _sup(layer.index)  # noqa: E741
-    below = "x" if l == 0 else f"a{_sup(l - 1)}"
+    l, s = layer.index, superscript(layer.index)  # noqa: E741
+    below = "x" if l == 0 else f"a{superscript(l - 1)}"
     neurons, fan_in = layer.shape
     where = "output layer" if l == last else "hidden layer"
     plural = "s" if neurons > 1 else ""
@@ -438,11 +420,11 @@ def _layer_lines(
         lines.append(f"  δ{s} = ∂E/∂a{s} ⊙ σ′(z{s})     (∂E/∂a{s} from the error)")
         upstream_name = f"∂E/∂a{s}"
     else:
-        lines.append(f"  δ{s} = (W{_sup(l + 1)})ᵀ δ{_sup(l + 1)} ⊙ σ′(z{s})")
-        upstream_name = f"(W{_sup(l + 1)})ᵀδ{_sup(l + 1)}"
+        lines.append(f"  δ{s} = (W{superscript(l + 1)})ᵀ δ{superscript(l + 1)} ⊙ σ′(z{s})")
+        upstream_name = f"(W{superscript(l + 1)})ᵀδ{superscript(l + 1)}"
         if small and len(view.layers[l + 1].weights) <= max_width:
             above = view.layers[l + 1]
-            lines.append(f"    W{_sup(l + 1)} =")
+            lines.append(f"    W{superscript(l + 1)} =")
             lines += [
                 "      " + row for row in _matrix(above.weights, above.neuron_names(), digits)
             ]
@@ -451,16 +433,15 @@ def _layer_lines(
         if not small:
             lines.append(
                 f"    δ{s}{tag}: {neurons} entries, largest |δ| "
-                f"{_num(max(abs(d) for d in sample.delta), digits)}"
+                f"{number(max(abs(d) for d in sample.delta), digits)}"
             )
             continue
         lines.append(
             f"    {'neuron':<8} {upstream_name:>12}   {slope + '(z)':>10}   δ = ∂E/∂z{tag}"
         )
         for name, u, sl, d in zip(names, sample.upstream, sample.slope, sample.delta):
-            lines.append(
-                f"    {name:<8} {_num(u, digits):>12} × {_num(sl, digits):>10} = {_num(d, digits)}"
-            )
+            u, sl, d = (number(x, digits) for x in (u, sl, d))
+            lines.append(f"    {name:<8} {u:>12} × {sl:>10} = {d}")
         if k == 0 and l != last and len(view.layers[l + 1].weights) <= 4:
             lines += _sum_lines(view.layers[l + 1], names, sample.upstream, digits)
     if len(layer.samples) > max_samples:
@@ -476,7 +457,7 @@ def _layer_lines(
     )
     lines.append(
         "    "
-        + ", ".join(f"∂E/∂{n}.b = {_num(g, digits)}" for n, g in zip(names, layer.bias_grads))
+        + ", ".join(f"∂E/∂{n}.b = {number(g, digits)}" for n, g in zip(names, layer.bias_grads))
     )
     several = len(layer.samples) > 1
     sources = ", ".join(
@@ -496,19 +477,12 @@ def _sum_lines(
 ) -> list[str]:
     """Entry j of (Wˡ⁺¹)ᵀ δˡ⁺¹ written as its sum: one term per path through an outgoing
     weight, as the neuron view sums them."""
-    delta = above.samples[0].delta
-    lines = [
-        f"    where (W{_sup(above.index)})ᵀδ{_sup(above.index)} sums one term per outgoing weight:"
-    ]
+    delta, up = above.samples[0].delta, superscript(above.index)
+    lines = [f"    where (W{up})ᵀδ{up} sums one term per outgoing weight:"]
     for i, (name, total) in enumerate(zip(names, upstream)):
         terms = " + ".join(
-            f"{_factor(row[i], digits)} × {_factor(d, digits)}"
+            f"{factor(row[i], digits)} × {factor(d, digits)}"
             for row, d in zip(above.weights, delta)
         )
-        lines.append(f"      {name}: {terms} = {_num(total, digits)}")
+        lines.append(f"      {name}: {terms} = {number(total, digits)}")
     return lines
-
-
-def _factor(x: float, digits: int) -> str:
-    text = _num(x, digits)
-    return f"({text})" if text.startswith("-") else text
