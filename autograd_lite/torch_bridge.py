@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_lite.names import bias, weight
+from autograd_lite import names
 from autograd_lite.nn.model import MLP
 
 if TYPE_CHECKING:  # only for the type hints: importing this module never imports torch
@@ -201,9 +201,9 @@ def torch_gradients(sequential: torch.nn.Sequential) -> dict[str, float]:
             raise ValueError(f"torch_gradients: layer {l} has no gradient yet; call backward()")
         for j, row in enumerate(linear.weight.grad.tolist()):
             for i, value in enumerate(row):
-                found[weight((l, j), i)] = value
+                found[names.weight((l, j), i)] = value
         for j, value in enumerate(linear.bias.grad.tolist()):
-            found[bias((l, j))] = value
+            found[names.bias((l, j))] = value
     return found
 
 
