@@ -32,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograd_lite import Value, grad, topological_order
+from autograd_lite.engine import Value, topological_order
+from autograd_lite.gradients import grad
 from autograd_lite.names import Role, neuron_name, parse, weighted_sum_parts
 from autograd_lite.notation import factor, number, superscript, to_ascii
 

@@ -11,6 +11,8 @@ import random
 import pytest
 
 from autograd_lite import Value
+from autograd_lite.cli import main
+from autograd_lite.explanation import explain
 from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.nn import (
     ACTIVATIONS,
@@ -146,3 +148,32 @@ def test_refusals():
     loss = half_sum_squared_error(model([1.0, 2.0]), 0.0) + l2_penalty(model.parameters(), 0.1)
     with pytest.raises(ValueError, match="L2 penalty"):
         layer_view(loss)
+
+
+# --- reachable from explain() and from `autograd-lite step` ------------------------------
+
+
+def test_explain_with_the_layer_view():
+    loss = backprop_example().error
+    text = explain(loss, layers=True)
+    assert text.startswith(explain(loss))  # the neuron view first, unchanged
+    assert text.endswith(describe_layers(layer_view(loss)))
+    assert "δ⁰ = (W¹)ᵀ δ¹ ⊙ σ′(z⁰)" in text
+    assert explain(loss, layers=True, ascii=True).isascii()
+
+
+def test_step_command_ends_with_the_layer_equations(capsys):
+    assert main(["step", "--no-pause", "--layer-view"]) == 0
+    out = capsys.readouterr().out
+    done = out.index("Done:")
+    equations = out.index("δ¹ = ∂E/∂a¹ ⊙ σ′(z¹)")
+    assert done < equations  # after the neuron steps
+    assert "L0.n0: 0.4 × 0.1385 + 0.5 × (-0.0381) = 0.03635" in out
+    assert "largest difference 0" in out
+
+
+def test_step_command_layer_view_refuses_op_by_op(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["step", "--no-pause", "--layer-view", "--op-by-op"])
+    assert stop.value.code == 2
+    assert "--layer-view" in capsys.readouterr().err
