@@ -313,6 +313,12 @@ class Value:
         # At x = 0, d/dx is flat for y = 0 and vertical for 0 < y < 1.
         if data_of(x) == 0.0 and data_of(y) < 1.0:
             dx = 0.0 if data_of(y) == 0.0 else math.inf
+            if dx and (isinstance(x, Value) or isinstance(y, Value)):  # create_graph=True
+                # y * x^(y-1), whose x^(y-1) = inf "**" refuses: its slopes are
+                # (y-1) x^(y-2) = -inf and x^(y-1) ln x = -inf, so the second derivatives
+                # come out as PyTorch's: d/dx = -inf, d/dy = inf - inf = NaN.
+                x, y = operand(x, "**"), operand(y, "**")
+                dx = y * record(math.inf, "**", (x, y - 1.0), (-math.inf, -math.inf))
         else:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the

@@ -726,3 +726,16 @@ def test_sum_values_of_infinities_gives_what_a_chain_of_plus_gives():
     s.backward()
     assert math.isnan(s.data) and math.isnan((a + b).data) and a.grad == 1.0
     assert sum_values([1e308, 1e308]).data == INF == (Value(1e308) + 1e308).data
+
+
+def test_second_derivatives_of_a_power_at_base_0_are_pytorchs():
+    # x ** y at x = 0, 0 < y < 1: d/dx = inf; d2/dx2 = y (y-1) x^(y-2) -> -inf; d2/dxdy = NaN
+    # (inf - inf). PyTorch float64 gives inf, -inf, nan.
+    x, y = Value(0.0), Value(0.5)
+    [first] = grad(x**y, [x], create_graph=True)
+    assert data_of(first) == INF
+    second_x, second_y = grad(first, [x, y])
+    assert second_x == -INF and math.isnan(second_y)
+    x = Value(0.0)
+    [first] = grad(x**0.5, [x], create_graph=True)  # a constant exponent
+    assert grad(first, [x]) == [-INF]
