@@ -19,7 +19,7 @@ of computing (``False`` when it never does): a replay reports such a node as an 
 >>> render(rule.forward, "c"), render(rule.derivatives[0], "c")
 ('tanh(x)', '(1.0 - (out * out))')
 >>> render(FORMULAS["relu"].derivatives[0], "javascript")
-'((x > 0.0) ? 1.0 : 0.0)'
+'((x > 0.0) ? 1.0 : ((x <= 0.0) ? 0.0 : x))'
 
 The two ops with any number of inputs are described by ``NARY`` instead (see there).
 """
