@@ -14,9 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograd_lite import no_grad
+from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, output_folder, positive_int
-from autograd_lite.nn import ACTIVATIONS, MLP, SGD, data
-from autograd_lite.training import decision_map, evaluate, fit, forward_pass
+from autograd_lite.nn import ACTIVATIONS, MLP, SGD, DivergenceError, data
+from autograd_lite.training import (
+    decision_map,
+    decision_map_legend,
+    evaluate,
+    fit,
+    forward_pass,
+)
 
 
 @dataclass(frozen=True)
@@ -167,21 +174,33 @@ def run(args: argparse.Namespace) -> int:
     print(f"Training {model!r}")
     print(f"  on {len(points)} {args.dataset} points ({about}), seed {args.seed}")
     print(f"  loss: {recipe.loss}{penalty}")
-    print(f"  SGD, lr {start_lr} falling to {start_lr / 10:.3g}; {schedule}")
-    fit(
-        model, points, targets, loss=recipe.loss, optimizer=optimizer, epochs=args.steps,
-        batch_size=args.batch_size, l2=args.l2, seed=args.seed,
-        progress=not args.no_progress, description=args.dataset,
-    )  # fmt: skip
+    print(f"  SGD, lr {start_lr:g} falling to {start_lr / 10:.3g}; {schedule}")
+    try:
+        fit(
+            model, points, targets, loss=recipe.loss, optimizer=optimizer, epochs=args.steps,
+            batch_size=args.batch_size, l2=args.l2, seed=args.seed,
+            progress=not args.no_progress, description=args.dataset,
+        )  # fmt: skip
+    except DivergenceError as error:
+        sys.stdout.flush()
+        print(f"autograd-lite demo: {error}", file=sys.stderr)
+        print(
+            f"  the learning rate {start_lr:g} is too large here: try a smaller --lr "
+            f"(the default for {args.dataset} is {recipe.lr:g}); nothing was saved",
+            file=sys.stderr,
+        )
+        return 1
     loss, accuracy = evaluate(model, points, targets, loss=recipe.loss, l2=args.l2)
-    result = f"final loss {loss:.4f}"
+    # the bar's loss= is the last step's, measured before its update; this one is after it
+    result = f"final loss {shown(loss, '.4f')} (after the last update)"
     if accuracy is not None:
         correct = round(accuracy * len(points))
         result += f", accuracy {accuracy:.0%} ({correct}/{len(points)} points right)"
     print(result)
     if len(points[0]) == 2:
-        print("\nWhat the network learned (region = its prediction, o/x/* = true class):")
+        print("\nWhat the network learned (the plane, each character a spot of it):")
         print(decision_map(model, points, targets))
+        print(decision_map_legend(targets))
     print()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -225,5 +244,5 @@ def _draw_network(model: MLP, out: Path, shown_point: list[float]) -> str:
         picture = visualize.render(visualize.draw_network(model), out / "network", format="svg")
     except ImportError as error:  # visualize (or graphviz, which it uses) is not installed
         return f"no picture: the visualize package cannot draw networks here ({error})"
-    point = ", ".join(f"{x:.3g}" for x in shown_point)
+    point = ", ".join(shown(x, ".3g") for x in shown_point)
     return f"saved the picture: {picture}  (activations and dE/dz at the hardest point, ({point}))"

@@ -29,3 +29,17 @@ def check_count(where: str, name: str, x: object, *, minimum: int = 1) -> int:
     if x < minimum:
         raise ValueError(f"{where}: {name} must be >= {minimum}, got {x!r}")
     return x
+
+
+def check_seed(where: str, seed: object) -> int | None:
+    """``seed`` if it is None or an int (not a bool), else a clear error: random.Random would
+    accept a string or a float and quietly make a different sequence from it.
+
+    >>> check_seed("MLP", "x")
+    Traceback (most recent call last):
+    ...
+    TypeError: MLP: seed must be an int or None, got str 'x'
+    """
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TypeError(f"{where}: seed must be an int or None, got {type(seed).__name__} {seed!r}")
+    return seed
