@@ -38,6 +38,12 @@ from visualize import style
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
+# a graph deeper than this many steps from the root is drawn as an overview: the steps
+# nearest the root, one box for the middle, the deepest steps (a chain of 400 boxes in a row
+# is an unreadable 40,000-pixel strip, and Graphviz refuses PNGs over 32,767 pixels)
+OVERVIEW_DEPTH = 30
+OVERVIEW_NEAR_ROOT = 16
+OVERVIEW_DEEPEST = 8
 
 
 def graph_ids(root: Value) -> dict[Value, str]:
@@ -95,7 +101,9 @@ def draw_graph(
       weight and bias leaves and all constants are left out (the node tells their gradient
       norm), so an ``MLP(2, [16, 16, 1])`` stays readable;
     * ``max_nodes`` -- draw at most this many nodes, the ones nearest ``root``; a note says
-      how many were left out;
+      how many were left out. A graph deeper than ``OVERVIEW_DEPTH`` steps is drawn as an
+      overview: the steps nearest ``root`` and the deepest ones, with one box in between
+      that counts the operations it stands for (id ``overview``);
     * ``explode_threshold`` -- ``|grad|`` above this (or inf, nan) marks a node exploding;
     * ``dead_threshold`` -- ``|grad|`` at most this times the largest in the picture (so 0
       too) marks a node dead; a negative value marks none;
@@ -121,31 +129,32 @@ def draw_graph(
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
     hidden.discard(root)
     drawn = _nearest(root, hidden, max_nodes)
+    shown, middle = _overview(root, drawn)
 
     flows = {  # (input, node) -> gradient it sends back, summed over the slots it fills
         (input_, node): flow
-        for node in drawn
+        for node in shown
         for input_, flow in _flows(node).items()
-        if input_ in drawn
+        if input_ in shown
     }
     top_flow = style.largest(flows.values())
     looks = style.Encoding(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(v.grad for v in drawn if not _is_constant(v)),
+        top_grad=style.largest(v.grad for v in shown if not _is_constant(v)),
         known=root.grad != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
-        edge_labels = len(drawn) <= AUTO_EDGE_LABELS
+        edge_labels = len(shown) <= AUTO_EDGE_LABELS
 
     dot = graphviz.Digraph("computation_graph")
     dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.25", ranksep="0.45")
     dot.attr("node", shape="box", fontname=style.FONT, fontsize="10", margin="0.08,0.04")
     dot.attr("edge", fontname=style.FONT, fontsize="9", arrowsize="0.6")
-    for value in sorted(drawn, key=index.__getitem__):
+    for value in sorted(shown, key=index.__getitem__):
         name = f"node{index[value]}"
-        label, attributes = _node(value, hidden, drawn, looks)
+        label, attributes = _node(value, hidden, shown, looks)
         dot.node(name, label, id=name, tooltip=_node_tooltip(value), **attributes)
     for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
         source, target = index[input_], index[node]
@@ -159,6 +168,8 @@ def draw_graph(
         name = f"edge{source}_{target}"
         dot.edge(f"node{source}", f"node{target}", id=name, tooltip=tooltip, **attributes)
 
+    if middle:
+        _add_middle_box(dot, middle, shown, index)
     left_out = len(order) - len(hidden) - len(drawn)
     if left_out:
         note = (
@@ -210,6 +221,59 @@ def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
                 if len(drawn) == max_nodes:
                     break
     return drawn
+
+
+def _overview(root: Value, drawn: set[Value]) -> tuple[set[Value], set[Value]]:
+    """Split ``drawn`` into the nodes to draw and the middle one box stands for: nothing in
+    the middle unless some node is more than ``OVERVIEW_DEPTH`` steps from ``root``.
+
+    >>> from autograd_lite import Value
+    >>> x = Value(0.5, label="x")
+    >>> y = x
+    >>> for _ in range(100):
+    ...     y = y.tanh()
+    >>> order = topological_order(y)
+    >>> shown, middle = _overview(y, set(order))
+    >>> len(shown), len(middle)       # y, the 16 steps nearest it, then the 8 deepest
+    (25, 76)
+    """
+    depth = {root: 0}  # steps from the root, breadth first (no recursion)
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        for input_ in node.inputs:
+            if input_ in drawn and input_ not in depth:
+                depth[input_] = depth[node] + 1
+                queue.append(input_)
+    deepest = max(depth.values())
+    if deepest <= OVERVIEW_DEPTH:
+        return drawn, set()
+    middle = {v for v, d in depth.items() if OVERVIEW_NEAR_ROOT < d <= deepest - OVERVIEW_DEEPEST}
+    return drawn - middle, middle
+
+
+def _add_middle_box(
+    dot: graphviz.Digraph, middle: set[Value], shown: set[Value], index: dict[Value, int]
+) -> None:
+    """One box for the middle of an overview, wired to the shown nodes it touches."""
+    counts: dict[str, int] = {}
+    for value in middle:
+        kind = value.op or ("leaf " + value.label if value.label else "constant")
+        counts[kind] = counts.get(kind, 0) + 1
+    common = sorted(counts.items(), key=lambda item: -item[1])
+    ops = ", ".join(f"{kind} ×{count}" for kind, count in common[:4])
+    if len(common) > 4:
+        ops += ", …"
+    label = (
+        f"⋯ {len(middle)} more nodes here ⋯\n{ops}\n(an overview: the graph is too deep to draw)"
+    )
+    dot.node("overview", label, id="overview", shape="box", style="dashed,rounded", color="#888888")
+    feeds = {node for node in shown for input_ in node.inputs if input_ in middle}
+    fed_by = {input_ for node in middle for input_ in node.inputs if input_ in shown}
+    for value in sorted(fed_by, key=index.__getitem__):
+        dot.edge(f"node{index[value]}", "overview", color="#888888", style="dashed")
+    for value in sorted(feeds, key=index.__getitem__):
+        dot.edge("overview", f"node{index[value]}", color="#888888", style="dashed")
 
 
 def _flows(node: Value) -> dict[Value, float]:

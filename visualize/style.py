@@ -257,11 +257,15 @@ class Encoding:
         thickness_lines: tuple[str, str],
         fill_line: str,
         notes: Iterable[tuple[str, str]] = (),
+        dead_line: str | None = None,
+        faint_line: str | None = None,
     ) -> str:
         """The legend: one HTML table that shows every encoding next to what it means.
 
         ``edge_lines`` explain a positive, a negative and a zero edge; ``thickness_lines``
-        the thickest and the thinnest; ``notes`` are extra (sample HTML, text) rows.
+        the thickest and the thinnest; ``notes`` are extra (sample HTML, text) rows;
+        ``dead_line`` replaces the meaning of the grey dashed swatch; ``faint_line`` adds a
+        faint edge sample.
         """
 
         def sample(text: str, colour: str = "black", size: int = 14) -> str:
@@ -284,6 +288,8 @@ class Encoding:
             sample(thickness_lines[0], size=20),
             sample(thickness_lines[1], size=6),
         ]
+        if faint_line:
+            rows.append(sample(faint_line, POSITIVE + "55"))
         if self.known:
             for fraction in (1.0, 1e-2, 10.0**-DECADES):
                 shown = self.fmt(self.top_grad * fraction)
@@ -293,7 +299,7 @@ class Encoding:
                 "no blame gets through here for this input"
             )
             rows += [
-                swatch(DEAD_FILL, f"{DEAD_MARK}: {dead}", DEAD_LINE),
+                swatch(DEAD_FILL, dead_line or f"{DEAD_MARK}: {dead}", DEAD_LINE),
                 swatch(
                     "white", f"{EXPLODING_MARK}: |grad| > {self.explode_threshold:g}", EXPLODING
                 ),
@@ -317,8 +323,8 @@ def row(text: str, bold: bool = False) -> str:
     return f"<TR><TD>{'<B>' + text + '</B>' if bold else text}</TD></TR>"
 
 
-def add_legend(dot: graphviz.Digraph, label: str) -> None:
+def add_legend(dot: graphviz.Digraph, label: str, fontsize: str = "9") -> None:
     """Put the legend ``label`` in a framed box of its own (DOT name and SVG id ``legend``)."""
     with dot.subgraph(name="cluster_legend") as box:
         box.attr(label="", color="#BBBBBB", style="rounded", id="legend_box")
-        box.node("legend", label, id="legend", shape="plain", fontsize="9")
+        box.node("legend", label, id="legend", shape="plain", fontsize=fontsize)
