@@ -66,6 +66,16 @@ def test_default_demo_draws_the_network_when_it_can(default_run):
         assert "saved the picture:" in out and "hardest point" in out
 
 
+def test_the_readme_shows_what_the_demo_prints(default_run):
+    from test_readme import DEMO_OUTPUT, FENCE, TEXT
+
+    folder, (_, out, _) = default_run
+    if "no picture" in out:  # without Graphviz the last line differs
+        pytest.skip("Graphviz's dot is missing")
+    expected = FENCE.search(TEXT.split(DEMO_OUTPUT)[1]).group(2)
+    assert out.replace(str(folder), "autograd-lite-out") == expected
+
+
 def test_decision_map_is_printed(default_run):
     _, (_, out, _) = default_run
     assert "What the network learned" in out
