@@ -39,7 +39,7 @@ def test_a_diverging_demo_says_so_in_two_lines_and_exits_1(tmp_path, options, st
     lines = err.strip().splitlines()
     assert len(lines) == 2 and "Traceback" not in err
     assert f"training diverged at {step}" in lines[0] and "loss" in lines[0]
-    assert "try a smaller --lr" in lines[1]
+    assert "try a smaller --lr" in lines[1] and "nothing was saved" in lines[1]
     assert "final loss" not in out and not (tmp_path / "model.json").exists()
 
 
@@ -112,3 +112,17 @@ def test_printed_numbers_never_show_minus_zero():
         # the stepper's own tables: name=value cells
         for cell in line.split():
             assert not cell.endswith("=-0"), line
+
+
+def test_a_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run("graph", "--out", str(blocker / "inside"))
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith("autograd-lite graph: cannot write:") and len(err.splitlines()) == 1
+
+
+def test_a_penalty_that_blows_up_is_named_as_a_cure(tmp_path):
+    code, _, err = run("demo", "--l2", "1e300", "--steps", "3", "--no-progress",
+                       "--out", str(tmp_path))  # fmt: skip
+    assert code == 1 and "training diverged at step" in err and "or a smaller --l2" in err

@@ -54,4 +54,3 @@ def test_the_demo_network_learns(executed):
     printed = text_of(executed[3])
     assert printed.startswith("final loss 0.0159, accuracy 100%")
     assert "region '.' predicts -1" in printed
-

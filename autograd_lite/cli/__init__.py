@@ -59,3 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # tools do; stdout goes to devnull so Python's own flush at exit has nowhere to fail
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE
+    except OSError as error:  # a folder that cannot be made, a full disk: one line, no traceback
+        print(f"autograd-lite {args.command}: cannot write: {error}", file=sys.stderr)
+        return 1

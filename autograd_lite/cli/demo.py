@@ -45,6 +45,7 @@ RECIPES = {
     "sine": Recipe("mse", 0.1, "tanh", 0.0, "regression of sin(x)"),
 }
 SPIRAL_CLASSES = 3
+DEFAULT_L2 = 1e-4
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -117,7 +118,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add(
         "--l2",
         type=finite_number(0.0, strict=False),
-        default=1e-4,
+        default=DEFAULT_L2,
         metavar="STRENGTH",
         help="L2 penalty added to the loss (default: 1e-4)",
     )
@@ -184,11 +185,10 @@ def run(args: argparse.Namespace) -> int:
     except DivergenceError as error:
         sys.stdout.flush()
         print(f"autograd-lite demo: {error}", file=sys.stderr)
-        print(
-            f"  the learning rate {start_lr:g} is too large here: try a smaller --lr "
-            f"(the default for {args.dataset} is {recipe.lr:g}); nothing was saved",
-            file=sys.stderr,
-        )
+        cure = f"try a smaller --lr (the default for {args.dataset} is {recipe.lr:g})"
+        if args.l2 > 1.0:  # a penalty this strong can blow up on its own
+            cure += f" or a smaller --l2 (the default is {DEFAULT_L2:g})"
+        print(f"  {cure}; nothing was saved", file=sys.stderr)
         return 1
     loss, accuracy = evaluate(model, points, targets, loss=recipe.loss, l2=args.l2)
     # the bar's loss= is the last step's, measured before its update; this one is after it

@@ -177,9 +177,12 @@ def run(args: argparse.Namespace) -> int:
     """Build the example the options ask for, then step through it (or write the page)."""
     try:
         example, origin = build_example(args)
-    except OverflowError as error:  # e.g. --inputs 1e200 1e200: E = (t - a)² is too large
+    except OverflowError as error:  # e.g. --inputs 1e200 1e200: E = ½ (t - a)² is too large
         print(f"autograd-lite step: the forward pass overflowed: {error}", file=sys.stderr)
-        print("  these numbers are too large for floats: try smaller --inputs", file=sys.stderr)
+        print(
+            "  these numbers are too large for floats: try smaller --inputs or --targets",
+            file=sys.stderr,
+        )
         return 1
     if args.html:
         return _export_html(args, example)
