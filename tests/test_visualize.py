@@ -548,3 +548,5 @@ def test_the_demo_network_reads_at_sixteen_neurons():
     small = draw_network(MLP(2, [2, 1], seed=0)).source
     assert "arrowhead=normal" in small
     assert re.search(r"legend .*fontsize=7", small) and re.search(r"legend .*fontsize=9", source)
+    # a small picture gets a compact legend: not larger than the network it explains
+    assert "thinnest" in source and "thinnest" not in small

@@ -264,5 +264,6 @@ def _add_legend(
         notes=[(_bar(7), "layer gradient norm √Σ(∂E/∂w)²: a block less per power of 10")],
         dead_line=f"inactive here: relu z ≤ 0, or sigmoid/tanh slope < {SATURATED_SLOPE:g}",
         faint_line=f"faint: under {STRONG:.0%} of the thickest, or from an inactive neuron",
+        compact=small,
     )
     style.add_legend(dot, label, fontsize="7" if small else "9")
