@@ -41,9 +41,9 @@ AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this man
 # a graph deeper than this many steps from the root is drawn as an overview: the steps
 # nearest the root, one box for the middle, the deepest steps (a chain of 400 boxes in a row
 # is an unreadable 40,000-pixel strip, and Graphviz refuses PNGs over 32,767 pixels)
-OVERVIEW_DEPTH = 30
-OVERVIEW_NEAR_ROOT = 16
-OVERVIEW_DEEPEST = 8
+OVERVIEW_DEPTH = 60
+OVERVIEW_NEAR_ROOT = 30
+OVERVIEW_DEEPEST = 12
 
 
 def graph_ids(root: Value) -> dict[Value, str]:
@@ -234,8 +234,8 @@ def _overview(root: Value, drawn: set[Value]) -> tuple[set[Value], set[Value]]:
     ...     y = y.tanh()
     >>> order = topological_order(y)
     >>> shown, middle = _overview(y, set(order))
-    >>> len(shown), len(middle)       # y, the 16 steps nearest it, then the 8 deepest
-    (25, 76)
+    >>> len(shown), len(middle)       # y, the 30 steps nearest it, then the 12 deepest
+    (43, 58)
     """
     depth = {root: 0}  # steps from the root, breadth first (no recursion)
     queue = deque([root])
