@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,6 +32,7 @@ from autograd_lite.nn import losses, metrics
 from autograd_lite.nn._checks import check_count, check_number, check_seed
 from autograd_lite.nn.model import MLP
 from autograd_lite.nn.optim import SGD, DivergenceError, Optimizer
+from autograd_lite.program import BACKENDS, Replay, replay, trace
 
 __all__ = [
     "DIVERGENCE_FACTOR",
@@ -63,7 +65,7 @@ LOSSES: dict[str, tuple[Callable[..., Value], Callable[..., float] | None]] = {
 @dataclass
 class History:
     """What happened at each optimizer step: the loss (with the L2 penalty), the accuracy on
-    that step's batch (None for regression) and the learning rate used.
+    that step's batch (None for regression), the learning rate used and how long the step took.
 
     >>> history = History(loss=[0.9, 0.4], accuracy=[0.5, 1.0], learning_rate=[0.1, 0.1])
     >>> len(history), history.loss[-1]
@@ -73,6 +75,7 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # wall time of each step
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -153,6 +156,7 @@ def fit(
     seed: int | None = 0,
     progress: bool = True,
     description: str = "training",
+    backend: str = "engine",
 ) -> History:
     """Train ``model`` on ``inputs`` / ``targets`` and return the ``History`` of every step.
 
@@ -162,7 +166,10 @@ def fit(
     * ``epochs`` -- passes over the data; ``batch_size`` -- samples per step (default: all
       of them, "full batch"); mini-batches are reshuffled every epoch with ``seed``;
     * ``l2`` -- strength of the L2 penalty added to the loss (0: none);
-    * ``progress=False`` runs silently; otherwise a bar shows the loss and the accuracy.
+    * ``progress=False`` runs silently; otherwise a bar shows the loss and the accuracy;
+    * ``backend`` -- "engine" builds the graph at every step; "python", "numpy" or "c"
+      trace it once per batch size and replay it (``autograd_lite.program``), with the same
+      gradients and so the same training (bit for bit for "python").
 
     Every sample is checked before the first step, so a bad input (a NaN, a wrong length)
     or target raises an error naming the sample and its index before any weight changes.
@@ -186,6 +193,11 @@ def fit(
     batch_size = len(inputs) if batch_size is None else check_count("fit", "batch_size", batch_size)
     l2 = check_number("fit", "l2", l2, minimum=0.0)
     _check_samples(model, inputs, targets, loss)
+    if backend not in ("engine", *BACKENDS):
+        raise ValueError(
+            f"fit: unknown backend {backend!r}; choose one of engine, {', '.join(BACKENDS)}"
+        )
+    replayed = None if backend == "engine" else _ReplayedLoss(model, loss, l2, backend)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
     rng = random.Random(check_seed("fit", seed))
@@ -201,37 +213,46 @@ def fit(
             if batch_size < len(inputs):
                 rng.shuffle(order)
             for start in range(0, len(order), batch_size):
+                began = time.perf_counter()
                 batch = order[start : start + batch_size]
                 batch_targets = [targets[i] for i in batch]
                 step = len(history)
+                batch_inputs = [inputs[i] for i in batch]
+                optimizer.zero_grad()
                 try:
-                    total, outputs = forward_pass(
-                        model, [inputs[i] for i in batch], batch_targets, loss=loss, l2=l2
-                    )
+                    if replayed is None:
+                        total, outputs = forward_pass(
+                            model, batch_inputs, batch_targets, loss=loss, l2=l2
+                        )
+                        value = total.data
+                    else:  # the replay leaves every parameter's gradient too
+                        value, outputs = replayed.run(batch_inputs, batch_targets)
                 except OverflowError as error:
                     _roll_back(parameters, sound)
                     raise DivergenceError(
                         f"training diverged at step {step}: the forward pass overflowed ({error})",
                         step=step,
                     ) from None
-                _check_loss(total.data, step, history, parameters, sound)
+                value = float(value)  # a replay may give a NumPy float
+                _check_loss(value, step, history, parameters, sound)
                 sound = [p.data for p in parameters]
                 history.learning_rate.append(optimizer.learning_rate())
-                optimizer.zero_grad()
                 try:
-                    total.backward()
+                    if replayed is None:
+                        total.backward()
                     optimizer.step()
                 except (OverflowError, DivergenceError) as error:
                     _roll_back(parameters, sound)
                     raise DivergenceError(
-                        f"training diverged at step {step} (loss {total.data:.4g}): {error}",
+                        f"training diverged at step {step} (loss {value:.4g}): {error}",
                         step=step,
-                        loss=total.data,
+                        loss=value,
                     ) from None
                 accuracy = accuracy_function(outputs, batch_targets) if accuracy_function else None
-                history.loss.append(total.data)
+                history.seconds.append(time.perf_counter() - began)
+                history.loss.append(value)
                 history.accuracy.append(accuracy)
-                bar.set_postfix(_postfix(total.data, accuracy), refresh=False)
+                bar.set_postfix(_postfix(value, accuracy), refresh=False)
                 bar.update()
     return history
 
@@ -255,6 +276,64 @@ def _check_loss(
         why = f"the loss became {value!r}"
     _roll_back(parameters, sound)
     raise DivergenceError(f"training diverged at step {step}: {why}", step=step, loss=value)
+
+
+class _ReplayedLoss:
+    """The loss and its gradients by replaying a traced program instead of the engine.
+
+    One program per batch size, traced from the very graph ``forward_pass`` builds, with
+    the samples and the targets as fed inputs (softmax cross-entropy's targets are class
+    numbers, which shape the graph: there one program per batch of targets). ``run`` leaves
+    each parameter's gradient in its ``grad``, as ``backward()`` would.
+    """
+
+    def __init__(self, model: MLP, loss: str, l2: float, backend: str) -> None:
+        self.model, self.loss, self.l2, self.backend = model, loss, l2, backend
+        self.params = model.parameters()
+        self.fed_targets = loss != "softmax_cross_entropy"
+        self.programs: dict[tuple, Replay] = {}
+
+    def run(self, inputs: Sequence[Sequence[float]], targets: Sequence) -> tuple[float, list]:
+        """(loss, outputs) of the model on this batch; fills every parameter's ``grad``."""
+        key = (len(inputs),) if self.fed_targets else (len(inputs), *targets)
+        if key not in self.programs:
+            self.programs[key] = self._trace(inputs, targets)
+        feed = [float(v) for x in inputs for v in x]
+        if self.fed_targets:
+            feed += _flat(targets)
+        result = self.programs[key].run(feed, [p.data for p in self.params])
+        for p, g in zip(self.params, result.gradients):
+            p.grad = float(g)
+        width = self.model.nouts[-1]
+        outputs = [float(v) for v in result.outputs]
+        if width > 1:
+            outputs = [outputs[k : k + width] for k in range(0, len(outputs), width)]
+        return result.loss, outputs
+
+    def _trace(self, inputs: Sequence[Sequence[float]], targets: Sequence) -> Replay:
+        samples = [[Value(float(v), f"x{i}") for i, v in enumerate(x)] for x in inputs]
+        fed = [Value(t) for t in _flat(targets)] if self.fed_targets else []
+        if self.fed_targets:  # the same nesting as the targets, made of the fed leaves
+            leaves = iter(fed)
+            targets = [[next(leaves) for _ in t] if isinstance(t, (list, tuple)) else next(leaves)
+                       for t in targets]  # fmt: skip
+        total, outputs = forward_pass(self.model, samples, targets, loss=self.loss, l2=self.l2)
+        outputs = [v for output in outputs for v in _as_values(output)]
+        program = trace(
+            total,
+            params=self.params,
+            inputs=[v for x in samples for v in x] + fed,
+            outputs=outputs,
+        )
+        return replay(program, self.backend)
+
+
+def _flat(targets: Sequence) -> list[float]:
+    return [float(v) for t in targets for v in (t if isinstance(t, (list, tuple)) else [t])]
+
+
+def _as_values(output: Value | list[Value]) -> list[Value]:
+    return output if isinstance(output, list) else [output]
 
 
 def _postfix(loss: float, accuracy: float | None) -> dict[str, str]:

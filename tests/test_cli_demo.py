@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,12 @@ def test_the_readme_shows_what_the_demo_prints(default_run):
     if "no picture" in out:  # without Graphviz the last line differs
         pytest.skip("Graphviz's dot is missing")
     expected = FENCE.search(TEXT.split(DEMO_OUTPUT)[1]).group(2)
-    assert out.replace(str(folder), "autograd-lite-out") == expected
+    printed = out.replace(str(folder), "autograd-lite-out")
+
+    def any_time(text: str) -> str:  # timings differ from run to run
+        return re.sub(r"a step took [\d.]+ ms", "a step took ... ms", text)
+
+    assert any_time(printed) == any_time(expected)
 
 
 def test_decision_map_is_printed(default_run):

@@ -2,7 +2,8 @@
 
 * ``demo``  -- train a network on a built-in dataset (the main job);
 * ``graph`` -- write example pictures of a computation graph and of a network;
-* ``step``  -- step through backpropagation one chain-rule application at a time.
+* ``step``  -- step through backpropagation one chain-rule application at a time;
+* ``export`` -- write a training step as a standalone Python, C or JavaScript file.
 
 Each module has ``register(subcommands)``, which adds its parser and sets ``run``.
 """
@@ -15,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from autograd_lite.cli import demo, graph, step
+from autograd_lite.cli import demo, export, graph, step
 
-COMMANDS = (demo, graph, step)
+COMMANDS = (demo, graph, step, export)
 BROKEN_PIPE = 128 + 13  # what a shell reports for a program ended by SIGPIPE, as `yes | head`
 
 

@@ -83,7 +83,15 @@ def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, flo
             pairs.append((output, target))
     if not pairs:
         raise ValueError(f"{loss}: needs at least one output; got none")
-    return [(_as_value(loss, o), check_number(loss, "each target", t)) for o, t in pairs]
+    return [(_as_value(loss, o), _target(loss, t)) for o, t in pairs]
+
+
+def _target(loss: str, t: object) -> float | Value:
+    """A target number, or a leaf Value kept as is (a replayed program feeds it anew)."""
+    if isinstance(t, Value) and not t.op:
+        check_number(loss, "each target", t.data)
+        return t
+    return check_number(loss, "each target", t)
 
 
 def _mean(terms: list[Value]) -> Value:
@@ -130,19 +138,20 @@ def binary_cross_entropy(probabilities: object, targets: object) -> Value:
         _check_probability_target(loss, y)
     terms = []
     for p, y in pairs:
-        term = []  # skip a term whose weight is 0: one log node less, and no log(0)
-        if y > 0.0:
+        term = []  # skip a term whose weight is 0 (a fed target keeps both: no branch)
+        if isinstance(y, Value) or y > 0.0:
             term.append(y * _clipped(p).log())
-        if y < 1.0:
+        if isinstance(y, Value) or y < 1.0:
             term.append((1.0 - y) * (1.0 - _clipped(p)).log())
         terms.append(-sum_values(term))
     return _mean(terms)
 
 
 def _clipped(p: Value) -> Value:
-    if EPSILON <= p.data <= 1.0 - EPSILON:
-        return p
-    return Value(min(max(p.data, EPSILON), 1.0 - EPSILON))  # a constant: no gradient
+    # min(max(p, EPSILON), 1 - EPSILON) with graph ops, not an `if` on p.data: a traced
+    # program replayed with other data must clip too. Inside the range it is exactly p
+    # (slope 1); outside, the relu terms cancel p's slope (no gradient).
+    return p - (p - (1.0 - EPSILON)).relu() + (EPSILON - p).relu()
 
 
 def _check_probability_target(loss: str, y: float) -> None:
@@ -170,17 +179,17 @@ def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
 
 
 def softplus(z: Value) -> Value:
-    """log(1 + e^z), written as z + log(1 + e^-z) for z >= 0 so that exp never overflows.
+    """log(1 + e^z), written as (z + |z|)/2 + log(1 + e^-|z|) so that exp never overflows.
 
-    (The one-line form max(z, 0) + log(1 + e^-|z|) has the same value but a wrong gradient
-    at exactly z = 0, where relu and abs have a kink.)
+    No `if` on z's value: the graph is the same for every z, so a traced program replayed
+    with other data stays right. (z + |z|)/2 is exactly max(z, 0) and its slope at z = 0 is
+    1/2, the true slope of softplus there; relu, whose slope at 0 is 0, would be wrong there.
 
     >>> round(softplus(Value(0.0)).data, 6), softplus(Value(1000.0)).data
     (0.693147, 1000.0)
     """
-    if z.data >= 0.0:
-        return z + ((-z).exp() + 1.0).log()
-    return (z.exp() + 1.0).log()
+    magnitude = z.abs()
+    return 0.5 * (z + magnitude) + ((-magnitude).exp() + 1.0).log()
 
 
 def hinge_loss(scores: object, targets: object) -> Value:
@@ -194,7 +203,7 @@ def hinge_loss(scores: object, targets: object) -> Value:
     """
     pairs = _pairs("hinge_loss", scores, targets)
     for _, y in pairs:
-        if y not in (-1.0, 1.0):
+        if float(y) not in (-1.0, 1.0):
             raise ValueError(
                 f"hinge_loss: targets must be -1 or +1, got {y!r} (datasets: labels=(-1, 1))"
             )

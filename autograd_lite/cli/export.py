@@ -1,0 +1,148 @@
+"""`autograd-lite export`: write a training step as a standalone Python, C or JavaScript file.
+
+By default the notes' 2-2-2 sigmoid network on its worked example; with ``MODEL.json`` (from
+``MLP.save``) that model, on the sample given by ``--inputs`` and ``--targets``. The file is
+written to standard output, or to ``-o FILE``. Running it does one step of gradient descent
+and prints the error, every gradient and the error after the step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from autograd_lite.cli.options import finite_number, output_file
+from autograd_lite.nn import (
+    MLP,
+    binary_cross_entropy_with_logits,
+    hinge_loss,
+    mean_squared_error,
+    softmax_cross_entropy,
+)
+from autograd_lite.stepping import CLASSIC_INPUTS, CLASSIC_TARGETS, labelled_error
+
+# --loss name -> (loss of (outputs, targets), what it is)
+LOSSES: dict[str, tuple[Callable, str]] = {
+    "E": (labelled_error, "the notes' error E = Σ ½ (t − a)², one target per output"),
+    "mse": (mean_squared_error, "mean squared error, one target per output"),
+    "bce-logits": (binary_cross_entropy_with_logits, "cross-entropy of σ(output), targets 0/1"),
+    "hinge": (hinge_loss, "max(0, 1 − t × output), targets −1/+1"),
+    "softmax-ce": (softmax_cross_entropy, "softmax cross-entropy; one target: the class number"),
+}
+
+
+def _sample_number(text: str) -> float:
+    """A finite number; a file name here was swallowed by --inputs/--targets: say so."""
+    try:
+        return finite_number()(text)
+    except argparse.ArgumentTypeError as error:
+        if text.endswith(".json"):
+            raise argparse.ArgumentTypeError(
+                f"{error}; write MODEL.json before --inputs and --targets"
+            ) from None
+        raise
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    from autograd_lite.export import LANGUAGES
+
+    parser = subcommands.add_parser(
+        "export",
+        help="write a training step as a standalone Python, C or JavaScript file",
+        description=(
+            "Write one step of training (forward, backward, one step of gradient descent) as "
+            "a standalone source file that prints the error and every gradient: for the "
+            "notes' 2-2-2 example, or for a model saved with MLP.save (loop form: one loop "
+            "per layer over its neurons and inputs)."
+        ),
+    )
+    parser.add_argument("model", nargs="?", metavar="MODEL.json", help="a model saved by MLP.save")
+    parser.add_argument("--lang", required=True, choices=LANGUAGES, help="language of the file")
+    parser.add_argument(
+        "-o", "--output", type=output_file, metavar="FILE", help="write here (default: stdout)"
+    )
+    sample = parser.add_argument_group("the sample and the error (default: the worked example)")
+    sample.add_argument(
+        "--inputs", nargs="+", type=_sample_number, metavar="X",
+        help="input values (default: 0.05 0.10)",
+    )  # fmt: skip
+    sample.add_argument(
+        "--targets", nargs="+", type=_sample_number, metavar="T",
+        help="targets: one per output, or the class for softmax-ce (default: 0.01 0.99)",
+    )  # fmt: skip
+    sample.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        default="E",
+        help="the error: " + "; ".join(f"{name}: {what}" for name, (_, what) in LOSSES.items()),
+    )
+    sample.add_argument(
+        "--lr", type=finite_number(0.0, strict=True), default=0.5, help="learning rate (0.5)"
+    )
+    parser.set_defaults(run=run, export_parser=parser)
+
+
+def _model(args: argparse.Namespace, fail: Callable[[str], None]) -> MLP:
+    from autograd_lite.stepping import classic_network
+
+    if args.model is None:
+        return classic_network()
+    try:
+        return MLP.load(args.model)
+    except OSError as error:
+        fail(f"cannot read {args.model}: {error.strerror or error}")
+    except ValueError as error:
+        fail(str(error))
+    raise AssertionError("unreachable: fail() exits")
+
+
+def _targets(args: argparse.Namespace, model: MLP, fail: Callable[[str], None]) -> object:
+    outputs = model.nouts[-1]
+    if args.loss == "softmax-ce":
+        if args.targets is None or len(args.targets) != 1 or not args.targets[0].is_integer():
+            fail(f"--targets: give the class number, 0 to {outputs - 1}, for softmax-ce")
+        return int(args.targets[0])
+    targets = args.targets
+    if targets is None:
+        if outputs != len(CLASSIC_TARGETS):
+            fail(f"--targets: give {outputs} number(s), one per output of the model")
+        targets = list(CLASSIC_TARGETS)
+    if len(targets) != outputs:
+        fail(f"--targets: got {len(targets)} numbers but the model has {outputs} outputs")
+    return targets
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograd_lite.export import export_model
+
+    fail = args.export_parser.error
+    model = _model(args, fail)
+    inputs = args.inputs
+    if inputs is None:
+        if model.nin != len(CLASSIC_INPUTS):
+            fail(f"--inputs: give {model.nin} numbers, one per input of the model")
+        inputs = list(CLASSIC_INPUTS)
+    if len(inputs) != model.nin:
+        fail(f"--inputs: got {len(inputs)} numbers but the model has {model.nin} inputs")
+    targets = _targets(args, model, fail)
+    try:
+        source = export_model(model, inputs, targets, args.lang, LOSSES[args.loss][0], args.lr)
+    except (ValueError, TypeError) as error:  # e.g. a target the loss refuses
+        fail(str(error))
+    if args.output is None:
+        return _to_stdout(source)
+    args.output.write_text(source, encoding="utf-8")
+    print(f"wrote {args.output} ({args.lang}, {source.count(chr(10))} lines)", file=sys.stderr)
+    return 0
+
+
+def _to_stdout(text: str) -> int:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` closed the pipe: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush stays quiet
+    return 0

@@ -1,0 +1,451 @@
+"""The syntax of each language an exported file is written in: Python, C and JavaScript.
+
+A ``Writer`` collects the lines of one file. The exporters say *what* to write (declare an
+array, open a loop, assign with a comment); the writer of each language says *how*. The math
+of each operation is not here: it comes from ``autograd_lite.program.formulas``.
+
+>>> w = writer("c")
+>>> w.array("L0_b", [0.35, 0.35], "biases of layer 0")
+>>> with w.function("forward"):
+...     with w.loop("j", 2):
+...         w.assign("L0_z[j]", "L0_b[j]", "z = b, to start")
+>>> print(w.text())
+static double L0_b[2] = {0.35, 0.35};  // biases of layer 0
+<BLANKLINE>
+static void forward(void) {
+    for (int j = 0; j < 2; j++) {
+        L0_z[j] = L0_b[j];  // z = b, to start
+    }
+}
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+LANGUAGES = ("python", "c", "javascript")
+EXTENSIONS = {"python": ".py", "c": ".c", "javascript": ".js"}
+WIDTH = 100  # wrap long rows of numbers at this width
+
+# Words a generated name must not be (it gets a suffix instead): keywords and the names
+# the files themselves use.
+RESERVED = frozenset(
+    """and as assert async await break case catch char class const continue def default del
+    delete do double elif else enum except extern false finally float for from function global
+    goto if import in int is lambda let long main math new nonlocal not null or pass print
+    printf raise register return short signed sizeof static struct switch this throw true try
+    typedef typeof undefined union unsigned var void volatile while with yield None True False
+    Math console exp log sqrt tanh fabs pow forward backward sgd_step lr""".split()
+)
+
+
+def number(x: float) -> str:
+    """A float as a literal every language reads back to the same double.
+
+    >>> number(0.1), number(2.0), number(-1e-12)
+    ('0.1', '2.0', '-1e-12')
+    """
+    if not math.isfinite(x):
+        raise ValueError(f"export: cannot write the non-finite number {x!r} into a source file")
+    return repr(float(x))
+
+
+class Writer:
+    """Lines of a source file, with indentation. Subclasses spell each statement."""
+
+    language = ""
+    comment_mark = "#"
+    end = ""  # statement terminator
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def line(self, code: str = "", comment: str = "") -> None:
+        indent = "    " * self.depth if code or comment else ""
+        if code and comment:
+            self.lines.append(f"{indent}{code}  {self.comment_mark} {comment}")
+        elif comment:
+            self.lines.append(f"{indent}{self.comment_mark} {comment}")
+        else:
+            self.lines.append(f"{indent}{code}")
+
+    def comment(self, text: str) -> None:
+        """A comment on lines of its own, wrapped."""
+        width = WIDTH - 4 * self.depth - len(self.comment_mark) - 1
+        for part in textwrap.wrap(text, width) or [""]:
+            self.line(comment=part)
+
+    def blank(self, count: int = 1) -> None:
+        """End with ``count`` blank lines (no more are added if there are some already)."""
+        if not self.lines:
+            return
+        trailing = len(self.lines) - len("\n".join(self.lines).rstrip("\n").split("\n"))
+        self.lines.extend([""] * (count - trailing))
+
+    @property
+    def around_functions(self) -> int:
+        """Blank lines around a top-level function (Python's style asks for 2)."""
+        return 1
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+    # --- statements --------------------------------------------------------------------
+
+    def assign(self, target: str, expression: str, comment: str = "") -> None:
+        self.line(f"{target} = {expression}{self.end}", comment)
+
+    def add_to(self, target: str, expression: str, comment: str = "") -> None:
+        self.line(f"{target} += {expression}{self.end}", comment)
+
+    def subtract_from(self, target: str, expression: str, comment: str = "") -> None:
+        self.line(f"{target} -= {expression}{self.end}", comment)
+
+    def local(self, name: str, expression: str, comment: str = "") -> None:
+        """A new variable local to the current block."""
+        self.assign(name, expression, comment)
+
+    def function_returning(
+        self, name: str, parameters: Sequence[str], expression: str, doc: str
+    ) -> None:
+        """A small function of numbers that returns ``expression``."""
+        raise NotImplementedError
+
+    def _rows(self, values: Sequence[float], open_: str, close: str) -> list[str]:
+        """``open_ a, b, c close`` wrapped to the width, continuation lines indented."""
+        numbers = [number(v) for v in values]
+        body = ", ".join(numbers)
+        width = WIDTH - 4 * (self.depth + 1)
+        if len(body) + len(open_) + len(close) <= width:
+            return [f"{open_}{body}{close}"]
+        wrapped = textwrap.wrap(body, width - 4, break_on_hyphens=False)
+        return [open_, *("    " + part for part in wrapped), close]
+
+    # --- declarations: the same shape in every language, spelled by a few hooks ----------
+
+    brackets = ("[", "]")  # around the numbers of an array literal
+    scalar_keyword = ""  # what declares a module-level number ("let", "static double")
+
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        """What stands left of ``=`` when an array of ``shape`` is declared."""
+        return name
+
+    def scalar(self, name: str, value: float, comment: str = "") -> None:
+        self.assign(f"{self.scalar_keyword} {name}".strip(), number(value), comment)
+
+    def array(self, name: str, values: Sequence[float], comment: str = "") -> None:
+        open_, close = self.brackets
+        rows = self._rows(values, open_, close)
+        declared = self.array_declaration(name, [len(values)])
+        if len(rows) == 1:
+            self.assign(declared, rows[0], comment)
+            return
+        if comment:
+            self.comment(comment)
+        self.line(f"{declared} = {rows[0]}")
+        for row in rows[1:-1]:
+            self.line(row)
+        self.line(rows[-1] + self.end)
+
+    def matrix(self, name: str, rows: Sequence[Sequence[float]], comment: str = "") -> None:
+        open_, close = self.brackets
+        if comment:
+            self.comment(comment)
+        self.line(f"{self.array_declaration(name, [len(rows), len(rows[0])])} = {open_}")
+        self.depth += 1
+        for row in rows:
+            for part in self._rows(row, open_, close + ","):
+                self.line(part)
+        self.depth -= 1
+        self.line(close + self.end)
+
+    def declare_many(self, names: Sequence[str], comment: str) -> None:
+        """Number variables that the passes set before any use (C and JavaScript declare
+        them; Python makes them when a function assigns them)."""
+        if not names:
+            return
+        self.comment(comment)
+        width = WIDTH - len(self.scalar_keyword) - 2
+        for part in textwrap.wrap(", ".join(names), width):
+            self.line(f"{self.scalar_keyword} {part.rstrip(',')}{self.end}")
+
+    # --- language-specific ----------------------------------------------------------------
+
+    def header(self, title: str, description: str) -> None:
+        raise NotImplementedError
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def loop(self, index: str, count: int | str) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    def call(self, name: str) -> None:
+        self.line(f"{name}(){self.end}")
+
+    def print_number(self, parts: Sequence[str], expression: str) -> None:
+        """Print ``text = value`` where ``parts`` alternates text and loop indices:
+        ``["dE/dL0_n", "j", "_w", "i"]`` prints ``dE/dL0_n1_w0 = ...``."""
+        raise NotImplementedError
+
+    def entry_point(self) -> None:
+        raise NotImplementedError
+
+
+def _spell(parts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(texts, indices) of ``[text, index, text, index, ...]``; one more text than indices."""
+    texts = [p for k, p in enumerate(parts) if k % 2 == 0]
+    indices = [p for k, p in enumerate(parts) if k % 2 == 1]
+    return texts + [""] * (len(indices) + 1 - len(texts)), indices
+
+
+def _interleave(texts: Sequence[str], indices: Sequence[str], hole: str) -> str:
+    """texts[0] hole(indices[0]) texts[1] ... ; ``hole`` is a format with ``{}``."""
+    return "".join(t + (hole.format(i) if k < len(indices) else "") for k, (t, i) in
+                   enumerate(zip(texts, [*indices, ""])))  # fmt: skip
+
+
+class PythonWriter(Writer):
+    language = "python"
+
+    @property
+    def around_functions(self) -> int:
+        return 2
+
+    def header(self, title: str, description: str) -> None:
+        first, *rest = textwrap.wrap(title, WIDTH - 3)
+        self.line('"""' + first)
+        for part in rest:
+            self.line(part)
+        self.line()
+        for paragraph in description.split("\n\n"):
+            for part in textwrap.wrap(paragraph, WIDTH):
+                self.line(part)
+            self.line()
+        self.lines[-1] = '"""'
+        self.line()
+        self.line("import math")
+        self.blank()
+
+    def declare_many(self, names: Sequence[str], comment: str) -> None:
+        if names:  # Python makes a variable when a function assigns it (``global``)
+            self.comment(f"{comment}: {', '.join(names)}")
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        if len(shape) == 1:
+            self.assign(name, f"[0.0] * {shape[0]}", comment)
+        else:
+            self.assign(name, f"[[0.0] * {shape[1]} for _ in range({shape[0]})]", comment)
+
+    @contextmanager
+    def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
+        self.blank(self.around_functions)
+        self.line(f"def {name}():")
+        self.depth += 1
+        if globals_assigned:  # Python needs this to assign a module-level number
+            for part in textwrap.wrap(", ".join(globals_assigned), WIDTH - 11):
+                self.line(f"global {part.rstrip(',')}")
+        yield
+        self.depth -= 1
+        self.blank(self.around_functions)
+
+    def function_returning(
+        self, name: str, parameters: Sequence[str], expression: str, doc: str
+    ) -> None:
+        self.blank(self.around_functions)
+        self.line(f"def {name}({', '.join(parameters)}):")
+        lines = textwrap.wrap(doc, WIDTH - 7)
+        if len(lines) == 1:
+            self.line(f'    """{doc}"""')
+        else:
+            self.line(f'    """{lines[0]}')
+            for part in lines[1:]:
+                self.line(f"    {part}")
+            self.line('    """')
+        self.line(f"    return {expression}")
+        self.blank(self.around_functions)
+
+    @contextmanager
+    def loop(self, index: str, count: int | str) -> Iterator[None]:
+        self.line(f"for {index} in range({count}):")
+        self.depth += 1
+        yield
+        self.depth -= 1
+
+    def print_number(self, parts: Sequence[str], expression: str) -> None:
+        texts, indices = _spell(parts)
+        spelled = _interleave(texts, indices, "{{{}}}")
+        self.line(f'print(f"{spelled} = {{{expression}!r}}")')
+
+    def entry_point(self) -> None:
+        self.blank(self.around_functions)
+        self.line('if __name__ == "__main__":')
+        self.line("    main()")
+
+
+class BraceWriter(Writer):
+    """What C and JavaScript share: block comments, braces, ``for (...; i < n; i++)``."""
+
+    comment_mark = "//"
+    end = ";"
+    preamble: tuple[str, ...] = ()
+    index_keyword = ""  # "int" or "let"
+
+    def header(self, title: str, description: str) -> None:
+        first, *rest = textwrap.wrap(title, WIDTH - 3)
+        self.line("/* " + first)
+        for part in rest:
+            self.line(" * " + part)
+        self.line(" *")
+        for paragraph in description.split("\n\n"):
+            for part in textwrap.wrap(paragraph, WIDTH - 3):
+                self.line(" * " + part)
+            self.line(" *")
+        self.lines[-1] = " */"
+        for line in self.preamble:
+            self.line(line)
+        self.blank()
+
+    def signature(self, name: str) -> str:
+        raise NotImplementedError
+
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    @contextmanager
+    def function(self, name: str, globals_assigned: Sequence[str] = ()) -> Iterator[None]:
+        self.blank(self.around_functions)
+        self.line(f"{self.signature(name)} {{")
+        self.depth += 1
+        yield
+        self.depth -= 1
+        self.line("}")
+        self.blank(self.around_functions)
+
+    def function_returning(
+        self, name: str, parameters: Sequence[str], expression: str, doc: str
+    ) -> None:
+        self.blank(self.around_functions)
+        self.comment(doc)
+        self.line(f"{self.returning_signature(name, parameters)} {{")
+        self.line(f"    return {expression};")
+        self.line("}")
+        self.blank(self.around_functions)
+
+    @contextmanager
+    def loop(self, index: str, count: int | str) -> Iterator[None]:
+        self.line(f"for ({self.index_keyword} {index} = 0; {index} < {count}; {index}++) {{")
+        self.depth += 1
+        yield
+        self.depth -= 1
+        self.line("}")
+
+
+class CWriter(BraceWriter):
+    language = "c"
+    preamble = ("#include <math.h>", "#include <stdio.h>")
+    brackets = ("{", "}")
+    scalar_keyword = "static double"
+    index_keyword = "int"
+
+    def local(self, name: str, expression: str, comment: str = "") -> None:
+        self.assign(f"double {name}", expression, comment)
+
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        return f"static double {name}{''.join(f'[{n}]' for n in shape)}"
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        self.line(f"{self.array_declaration(name, shape)};", comment or "starts at 0")
+
+    def signature(self, name: str) -> str:
+        return "int main(void)" if name == "main" else f"static void {name}(void)"
+
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        arguments = ", ".join(f"double {p}" for p in parameters) or "void"
+        return f"static double {name}({arguments})"
+
+    def print_number(self, parts: Sequence[str], expression: str) -> None:
+        texts, indices = _spell(parts)
+        spelled = "%d".join(texts)
+        arguments = "".join(f"{i}, " for i in indices)
+        self.line(f'printf("{spelled} = %.17g\\n", {arguments}{expression});')
+
+    def entry_point(self) -> None:
+        pass  # main() is the entry point by name
+
+
+class JavaScriptWriter(BraceWriter):
+    language = "javascript"
+    preamble = ('"use strict";',)
+    scalar_keyword = "let"
+    index_keyword = "let"
+
+    def local(self, name: str, expression: str, comment: str = "") -> None:
+        self.assign(f"let {name}", expression, comment)
+
+    def array_declaration(self, name: str, shape: Sequence[int]) -> str:
+        return f"const {name}"
+
+    def zeros(self, name: str, shape: Sequence[int], comment: str = "") -> None:
+        if len(shape) == 1:
+            value = f"new Array({shape[0]}).fill(0)"
+        else:
+            value = f"Array.from({{ length: {shape[0]} }}, () => new Array({shape[1]}).fill(0))"
+        self.assign(f"const {name}", value, comment)
+
+    def signature(self, name: str) -> str:
+        return f"function {name}()"
+
+    def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
+        return f"function {name}({', '.join(parameters)})"
+
+    def print_number(self, parts: Sequence[str], expression: str) -> None:
+        texts, indices = _spell(parts)
+        spelled = _interleave(texts, indices, "${{{}}}")
+        self.line(f"console.log(`{spelled} = ${{{expression}}}`);")
+
+    def entry_point(self) -> None:
+        self.blank()
+        self.line("main();")
+
+
+_WRITERS: dict[str, type[Writer]] = {
+    "python": PythonWriter,
+    "c": CWriter,
+    "javascript": JavaScriptWriter,
+}
+
+
+def check_language(language: object) -> str:
+    """The language name, or a ``ValueError`` naming the choices.
+
+    >>> check_language("js")
+    Traceback (most recent call last):
+    ...
+    ValueError: export: unknown language 'js'; choose one of python, c, javascript
+    """
+    if not isinstance(language, str) or language not in _WRITERS:
+        raise ValueError(
+            f"export: unknown language {language!r}; choose one of {', '.join(LANGUAGES)}"
+        )
+    return language
+
+
+def writer(language: str) -> Writer:
+    """A fresh writer for ``language`` (one of ``LANGUAGES``)."""
+    return _WRITERS[check_language(language)]()

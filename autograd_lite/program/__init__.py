@@ -1,0 +1,27 @@
+"""Trace once, replay fast: a loss's graph as a flat program, replayed by several backends.
+
+* ``trace(loss, params=..., inputs=...)`` records the graph as a ``Program``;
+* ``replay(program, backend="python" | "numpy" | "c")`` compiles it for a backend; its
+  ``run(inputs)`` returns the loss and every parameter's gradient, equal to the engine's;
+* ``formulas`` holds every op's forward and derivative rule as data, rendered per language.
+
+Only the standard library is imported here; the NumPy backend imports NumPy when chosen.
+
+>>> from autograd_lite import Value
+>>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
+>>> program = trace((w * x).tanh(), params=[w], inputs=[x])
+>>> result = replay(program, "python").run(inputs=[3.0])
+>>> round(result.loss, 6), [round(g, 6) for g in result.gradients]
+(0.905148, [0.54212])
+"""
+
+from autograd_lite.program.backends import (
+    BACKENDS,
+    BackendUnavailableError,
+    Replay,
+    Result,
+    replay,
+)
+from autograd_lite.program.trace import Program, trace
+
+__all__ = ["BACKENDS", "BackendUnavailableError", "Program", "Replay", "Result", "replay", "trace"]

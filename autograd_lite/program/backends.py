@@ -1,0 +1,179 @@
+"""One interface for every replay backend, chosen by name.
+
+``replay(program, backend)`` returns a ``Replay``; ``Replay.run(inputs, params)`` feeds the
+program's inputs (and, optionally, new parameter values), runs the forward pass and the
+backward pass, and returns a ``Result``: the loss and d(loss)/d(parameter) for each
+parameter, in the order given to ``trace``. A backend that cannot run here (NumPy missing,
+no C compiler) raises ``BackendUnavailableError`` with a one-line reason.
+
+The backends share one flat layout of the program (``Layout``): an op code per node, and the
+inputs of all nodes in one list, node ``i``'s at ``flat[starts[i]:starts[i + 1]]``. The local
+derivative of node ``i`` for its k-th input lives at the same position of a second list, so
+the backward pass is one loop over that list.
+
+>>> from autograd_lite import Value
+>>> from autograd_lite.program import trace
+>>> w = Value(3.0, label="w")
+>>> program = trace(w * w, params=[w])
+>>> replay(program, "python").run()
+Result(loss=9.0, gradients=[6.0], outputs=[])
+>>> replay(program, "fortran")
+Traceback (most recent call last):
+...
+ValueError: replay: unknown backend 'fortran'; choose one of python, numpy, c
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from autograd_lite.program.formulas import OPS
+from autograd_lite.program.trace import Program
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailableError",
+    "Layout",
+    "Replay",
+    "ReplayError",
+    "Result",
+    "layout",
+    "replay",
+]
+
+LEAF = -1  # op code of a leaf
+CODES = {op: code for code, op in enumerate(OPS)}
+
+
+class BackendUnavailableError(RuntimeError):
+    """This backend cannot run here; the message says why and what to install."""
+
+
+class ReplayError(ValueError):
+    """A replayed op got inputs the engine refuses (log of 0, division by 0, ...)."""
+
+
+class Result(NamedTuple):
+    """What one replay gives: the loss, d(loss)/d(parameter) in ``params`` order, and the
+    values of the program's ``outputs`` (empty unless traced with some). Lists of floats;
+    NumPy arrays from the numpy backend."""
+
+    loss: float
+    gradients: list[float]
+    outputs: list[float] = []
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The program as flat lists: ``codes[i]`` (``LEAF`` or an index into ``OPS``) and
+    node i's inputs at ``flat[starts[i]:starts[i + 1]]``."""
+
+    codes: list[int]
+    starts: list[int]
+    flat: list[int]
+
+
+def layout(program: Program) -> Layout:
+    """Flatten ``program`` (one pass over its nodes)."""
+    codes = [CODES[op] if op else LEAF for op in program.ops]
+    starts = [0]
+    flat: list[int] = []
+    for args in program.args:
+        flat.extend(args)
+        starts.append(len(flat))
+    return Layout(codes, starts, flat)
+
+
+def refused(program: Program, node: int, values: Sequence[float]) -> ReplayError:
+    """The error for node ``node``, whose op refuses the inputs it got."""
+    inputs = ", ".join(repr(float(values[j])) for j in program.args[node])
+    label = f" ({program.labels[node]})" if program.labels[node] else ""
+    return ReplayError(
+        f"replay: {program.ops[node]} at node {node}{label} refuses its inputs {inputs}, as "
+        "the engine does on this graph; check the data fed to run(), or trace again if the "
+        "graph holds a number computed from the traced data (softmax's shift by the largest "
+        "logit)"
+    )
+
+
+class Replay:
+    """A program compiled for one backend. ``run`` may be called any number of times.
+
+    ``params`` holds the parameter values the next ``run`` uses: the traced ones at first,
+    then whatever was last given to ``run(params=...)``.
+    """
+
+    name = ""
+
+    def __init__(self, program: Program) -> None:
+        if not isinstance(program, Program):
+            raise TypeError(f"replay: expected a Program (from trace), not {program!r}")
+        self.program = program
+        self.params = [program.values[i] for i in program.parameters]
+
+    def run(self, inputs: Sequence[float] = (), params: Sequence[float] | None = None) -> Result:
+        """Forward and backward pass with these ``inputs`` (one number per traced input).
+
+        Gives the same loss and gradients as the engine's ``backward()`` on a graph built
+        from the same numbers.
+        """
+        inputs = self._numbers("inputs", inputs, len(self.program.inputs))
+        if params is not None:
+            self.params = self._numbers("params", params, len(self.program.parameters))
+        return self._run(inputs, self.params)
+
+    def _run(self, inputs: list[float], params: list[float]) -> Result:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.name} replay of {self.program!r}>"
+
+    @staticmethod
+    def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
+        """``values`` as floats, checked: ``count`` finite numbers."""
+        return _numbers(role, values, count)
+
+
+def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise TypeError(f"run({role}): expected {count} numbers, got {values!r:.80}") from None
+    if len(numbers) != count:
+        raise ValueError(f"run({role}): the program has {count} {role}, got {len(numbers)}")
+    if not all(map(math.isfinite, numbers)):
+        raise ValueError(f"run({role}): every value must be finite, got {numbers!r:.80}")
+    return numbers
+
+
+def _python(program: Program) -> Replay:
+    from autograd_lite.program.python_backend import PythonReplay
+
+    return PythonReplay(program)
+
+
+def _numpy(program: Program) -> Replay:
+    from autograd_lite.program.numpy_backend import NumpyReplay
+
+    return NumpyReplay(program)
+
+
+def _c(program: Program) -> Replay:
+    from autograd_lite.program.c_backend import CReplay
+
+    return CReplay(program)
+
+
+BACKENDS = {"python": _python, "numpy": _numpy, "c": _c}
+
+
+def replay(program: Program, backend: str = "python") -> Replay:
+    """Compile ``program`` for ``backend`` ("python", "numpy" or "c")."""
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"replay: unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}"
+        )
+    return BACKENDS[backend](program)
