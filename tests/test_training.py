@@ -221,3 +221,21 @@ def test_the_legend_names_each_character_of_the_map():
         "region '.' predicts -1, ' ' predicts 1; sample 'o' is a -1, 'x' is a 1"
     )
     assert decision_map_legend([0, 1, 1]).startswith("region '.' predicts 0, ' ' predicts 1")
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_a_replayed_fit_diverges_the_same_way(backend):
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    points, targets = [[1.0], [2.0]], [1.0, -1.0]
+    engine, replayed = _line_model(), _line_model()
+    errors = []
+    for model, how in ((engine, "engine"), (replayed, backend)):
+        with pytest.raises(DivergenceError) as caught:
+            fit(model, points, targets, loss="mse", optimizer=SGD(model.parameters(), lr=5.0),
+                epochs=50, progress=False, backend=how)  # fmt: skip
+        errors.append(caught.value)
+    assert errors[0].step == errors[1].step
+    assert [p.data for p in replayed.parameters()] == pytest.approx(
+        [p.data for p in engine.parameters()], rel=1e-9
+    )
