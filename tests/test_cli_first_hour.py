@@ -57,9 +57,11 @@ def test_step_with_inputs_too_large_for_floats_says_so(capsys):
         ["step", "--no-pause", "--layers", "8", "8", "2", "--explain"],
         ["demo", "--samples", "20", "--steps", "3", "--no-progress"],
         ["graph"],
+        ["export", "--lang", "c"],
     ],
 )
 def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path, argv):
+    """Every subcommand: the pipe is handled once, in ``cli.main``."""
     if argv[0] in ("demo", "graph"):
         argv = [*argv, "--out", str(tmp_path)]
     process = subprocess.Popen(
