@@ -8,6 +8,7 @@ import io
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,9 @@ def test_a_diverging_demo_says_so_in_two_lines_and_exits_1(tmp_path, options, st
     assert f"training diverged at {step}" in lines[0] and "loss" in lines[0]
     assert "try a smaller --lr" in lines[1] and "nothing was saved" in lines[1]
     assert "final loss" not in out and not (tmp_path / "model.json").exists()
+    if options == ["--lr", "100"]:  # the README shows this run's two lines
+        readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+        assert all(line in readme for line in lines)
 
 
 def test_step_with_inputs_too_large_for_floats_says_so(capsys):
