@@ -33,6 +33,7 @@ from autograd_lite.nn._checks import check_count, check_number, check_seed
 from autograd_lite.nn.model import MLP
 from autograd_lite.nn.optim import SGD, DivergenceError, Optimizer
 from autograd_lite.program import BACKENDS, Replay, replay, trace
+from autograd_lite.program.backends import ReplayError
 
 __all__ = [
     "DIVERGENCE_FACTOR",
@@ -301,7 +302,15 @@ class _ReplayedLoss:
         feed = [float(v) for x in inputs for v in x]
         if self.fed_targets:
             feed += _flat(targets)
-        result = self.programs[key].run(feed, [p.data for p in self.params])
+        weights = [p.data for p in self.params]
+        try:
+            result = self.programs[key].run(feed, weights)
+        except ReplayError:
+            # The graph may hold a number taken from the traced data (softmax's shift by the
+            # largest logit) that no longer fits: trace this batch again. Where the engine
+            # itself refuses the data, tracing raises its error.
+            self.programs[key] = self._trace(inputs, targets)
+            result = self.programs[key].run(feed, weights)
         for p, g in zip(self.params, result.gradients):
             p.grad = float(g)
         width = self.model.nouts[-1]

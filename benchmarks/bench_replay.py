@@ -3,14 +3,15 @@
     pip install micrograd==0.1.0 numpy         # torch too, for its rows (optional)
     python benchmarks/bench_replay.py          # about a minute; --rounds N for more
 
-What it measures (every row is a median over rounds, the contenders taking turns in each
-round so that a noisy neighbour slows all of them):
+What it measures (every row is the median step time over rounds; in each round every
+contender runs a block of back-to-back steps, as a training loop does, the contenders
+taking turns so that a noisy neighbour slows all of them):
 
 1. one training step of the demo: MLP(2, [16, 16, 1]) with relu, 100 moons points, hinge
    loss + 1e-4 * L2, full batch, SGD update -- micrograd as its README writes it, the
    engine, the python / numpy / c replays of the traced step, PyTorch with batched float64
    tensors. Each is timed twice: as a user runs it (the garbage collector on) and with the
-   collector paused during the step (and a collection afterwards, off the clock). The ratio
+   collector paused during its steps (a collection before each block, off the clock). The ratio
    column compares with micrograd measured the same way in the same run.
 2. MLP(64, [128, 128, 10]) on a batch of 100, mean squared error: numpy and c replays
    against PyTorch batched float64.
@@ -199,29 +200,39 @@ def torch_step(layers, x, loss_of) -> Callable[[], float]:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def timed(step: Callable[[], object], pause_gc: bool) -> float:
-    # Collect first, off the clock: each step pays for the cycles it makes itself (micrograd
-    # makes many, and its collections during the step are on its clock), not for the
-    # garbage of the contender before it.
+def timed_block(step: Callable[[], object], pause_gc: bool, count: int) -> list[float]:
+    """Seconds of each of ``count`` back-to-back steps, as a training loop runs them."""
+    # Collect first, off the clock: each block pays for the cycles it makes itself (micrograd
+    # makes many, and the collections they trigger during its steps are on its clock), not
+    # for the garbage of the contender before it.
     gc.collect()
     if pause_gc:
         gc.disable()
     try:
-        start = time.perf_counter()
-        step()
-        return time.perf_counter() - start
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        return times
     finally:
         if pause_gc:
             gc.enable()
 
 
 def medians(contenders: dict[str, Callable[[], object]], rounds: int) -> dict:
-    """Median seconds of each contender, (name, gc paused?) -> seconds, interleaved."""
+    """Median seconds per step of each contender, (name, gc paused?) -> seconds.
+
+    In every round each contender runs a block of back-to-back steps (about 50 ms of them,
+    at least one), the contenders taking turns, so that noise hits all of them.
+    """
+    blocks = {name: max(1, int(0.05 / min(timed_block(step, False, 2)))) for name, step in
+              contenders.items()}  # fmt: skip
     times: dict[tuple[str, bool], list[float]] = {}
     for _ in range(rounds):
         for name, step in contenders.items():
             for pause in (False, True):
-                times.setdefault((name, pause), []).append(timed(step, pause))
+                times.setdefault((name, pause), []).extend(timed_block(step, pause, blocks[name]))
     return {key: statistics.median(values) for key, values in times.items()}
 
 

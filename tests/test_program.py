@@ -374,14 +374,22 @@ def test_the_c_interpreter_is_built_once_into_the_cache(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("loss", "batch_size", "optimizer"),
-    [("hinge", None, SGD), ("bce_with_logits", 32, Adam), ("mse", 30, SGD)],
-)
+    [("hinge", None, SGD), ("bce_with_logits", 32, Adam), ("mse", 30, SGD),
+     ("softmax_cross_entropy", None, SGD)],
+)  # fmt: skip
 def test_fit_with_a_replay_trains_as_the_engine(loss, batch_size, optimizer, backend):
-    points, labels = data.moons(60, 0.1, 0)
-    targets = [max(t, 0) for t in labels] if loss == "bce_with_logits" else labels
+    """Same weights after training (softmax's recorded shift: within 1e-12, not bit for bit)."""
+    compared_as = backend  # bit for bit for python
+    if loss == "softmax_cross_entropy":
+        points, targets = data.spiral(20, 3, 0.2, 0)
+        compared_as = "within 1e-12"
+    else:
+        points, labels = data.moons(60, 0.1, 0)
+        targets = [max(t, 0) for t in labels] if loss == "bce_with_logits" else labels
+    outputs = 3 if loss == "softmax_cross_entropy" else 1
     trained = {}
     for how in ("engine", backend):
-        model = MLP(2, [8, 1], activation="relu", seed=0)
+        model = MLP(2, [8, outputs], activation="relu", seed=0)
         history = fit(
             model, points, targets, loss=loss, optimizer=optimizer(model.parameters(), lr=0.05),
             epochs=4, batch_size=batch_size, l2=1e-4, progress=False, backend=how,
@@ -391,38 +399,14 @@ def test_fit_with_a_replay_trains_as_the_engine(loss, batch_size, optimizer, bac
     assert len(history.seconds) == len(history) == len(engine_history)
     assert history.accuracy == engine_history.accuracy
     scale = max(map(abs, engine_weights))
-    assert all(agrees(w, e, backend, scale) for w, e in zip(weights, engine_weights))
-    assert all(agrees(a, b, backend) for a, b in zip(history.loss, engine_history.loss))
+    assert all(agrees(w, e, compared_as, scale) for w, e in zip(weights, engine_weights))
+    assert all(agrees(a, b, compared_as) for a, b in zip(history.loss, engine_history.loss))
 
 
 def test_fit_refuses_an_unknown_backend():
     model = MLP(2, [1], seed=0)
     with pytest.raises(ValueError, match="fit: unknown backend 'gpu'; choose one of engine"):
         fit(model, [[0.0, 1.0]], [1], backend="gpu", progress=False)
-
-
-def test_demo_trains_the_same_with_every_backend(backend, tmp_path):
-    import contextlib
-    import io
-
-    from autograd_lite.cli import main
-
-    def final_line(how: str) -> tuple[str, str]:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-            code = main(["demo", "--backend", how, "--steps", "30", "--no-progress",
-                         "--out", str(tmp_path / how)])  # fmt: skip
-        assert code == 0
-        lines = out.getvalue().splitlines()
-        final = next(line for line in lines if line.startswith("final loss"))
-        timing = next(line for line in lines if line.startswith("a step took"))
-        return final, timing
-
-    engine_final, _ = final_line("engine")
-    final, timing = final_line(backend)
-    assert final == engine_final  # same loss to 4 digits, same accuracy
-    assert "accuracy" in final
-    assert timing.endswith(f"{backend} replay of the traced program)")
 
 
 def test_softmax_replayed_far_from_the_traced_logits_is_right_or_refused(backend):
@@ -439,3 +423,81 @@ def test_softmax_replayed_far_from_the_traced_logits_is_right_or_refused(backend
     assert list(result.gradients) == pytest.approx([math.exp(-95.0), -1.0, 1.0], rel=1e-9)
     with pytest.raises(ReplayError, match="trace again"):
         program.run(params=[800.0, 0.0, 1.0])
+
+
+def _demo_lines(how: str, folder) -> tuple[str, str]:
+    """The demo's 'final loss' and 'a step took' lines with this backend (30 steps)."""
+    import contextlib
+    import io
+
+    from autograd_lite.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["demo", "--backend", how, "--steps", "30", "--no-progress",
+                     "--out", str(folder / how)])  # fmt: skip
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    final = next(line for line in lines if line.startswith("final loss"))
+    timing = next(line for line in lines if line.startswith("a step took"))
+    return final, timing
+
+
+@pytest.fixture(scope="module")
+def engine_demo(tmp_path_factory) -> tuple[str, str]:
+    return _demo_lines("engine", tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_trains_the_same_with_every_backend(backend, engine_demo, tmp_path):
+    final, timing = _demo_lines(backend, tmp_path)
+    assert final == engine_demo[0]  # same loss to 4 digits, same accuracy
+    assert "accuracy" in final
+    assert timing.endswith(f"{backend} replay of the traced program)")
+    assert engine_demo[1].endswith("the engine)")
+
+
+def test_a_zero_gradient_through_an_infinite_slope_is_nan_as_in_the_engine(backend):
+    """Replays skip a node whose gradient is 0, but never through an infinite slope:
+    sqrt's slope at 0 is infinite, and 0 * inf is NaN in the engine too."""
+    x = Value(0.0, "x")
+    loss = (-x.sqrt()).relu()  # relu's slope at 0 is 0: sqrt's node gets gradient 0
+    loss.backward()
+    assert math.isnan(x.grad)
+    gradient = replay(trace(loss, params=[x]), backend).run().gradients[0]
+    assert math.isnan(gradient)
+
+
+def test_demo_without_a_compiler_says_so_and_exits_1(monkeypatch, tmp_path, capsys):
+    from autograd_lite.cli import main
+    from autograd_lite.program import c_backend
+
+    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setenv("AUTOGRAD_LITE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(c_backend, "find_compiler", lambda: None)
+    code = main(["demo", "--backend", "c", "--steps", "2", "--no-progress",
+                 "--out", str(tmp_path / "out")])  # fmt: skip
+    error = capsys.readouterr().err.strip()
+    assert code == 1
+    assert error.startswith("autograd-lite demo: the c backend needs a C compiler")
+    assert "\n" not in error and "Traceback" not in error
+
+
+def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeypatch):
+    """A huge learning rate sends the logits far from those traced: exp would overflow with
+    the recorded shift, the replay refuses, and fit traces that batch again -- the same
+    losses as the engine's, never a wrong number."""
+    import autograd_lite.training as training
+
+    traces = []
+    monkeypatch.setattr(training, "trace", lambda *a, **k: traces.append(1) or trace(*a, **k))
+    points, targets = data.spiral(20, 3, 0.2, 0)
+    losses = {}
+    for how in ("engine", "python"):
+        model = MLP(2, [8, 3], activation="relu", seed=0)
+        optimizer = SGD(model.parameters(), lr=150.0)
+        history = fit(model, points, targets, loss="softmax_cross_entropy", optimizer=optimizer,
+                      epochs=6, progress=False, backend=how)  # fmt: skip
+        losses[how] = history.loss
+    assert len(traces) > 1  # traced again after the first step
+    assert max(losses["engine"]) > 700  # the logits did go far (and below fit's divergence)
+    assert losses["python"] == pytest.approx(losses["engine"], rel=1e-12)

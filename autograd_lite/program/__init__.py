@@ -15,13 +15,8 @@ Only the standard library is imported here; the NumPy backend imports NumPy when
 (0.905148, [0.54212])
 """
 
-from autograd_lite.program.backends import (
-    BACKENDS,
-    BackendUnavailableError,
-    Replay,
-    Result,
-    replay,
-)
+from autograd_lite.program.backends import BackendUnavailableError, Replay, Result
+from autograd_lite.program.dispatch import BACKENDS, replay
 from autograd_lite.program.trace import Program, trace
 
 __all__ = ["BACKENDS", "BackendUnavailableError", "Program", "Replay", "Result", "replay", "trace"]

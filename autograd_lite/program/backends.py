@@ -1,6 +1,6 @@
 """One interface for every replay backend, chosen by name.
 
-``replay(program, backend)`` returns a ``Replay``; ``Replay.run(inputs, params)`` feeds the
+``dispatch.replay(program, backend)`` returns a ``Replay``; ``Replay.run(inputs, params)`` feeds the
 program's inputs (and, optionally, new parameter values), runs the forward pass and the
 backward pass, and returns a ``Result``: the loss and d(loss)/d(parameter) for each
 parameter, in the order given to ``trace``. A backend that cannot run here (NumPy missing,
@@ -11,16 +11,8 @@ inputs of all nodes in one list, node ``i``'s at ``flat[starts[i]:starts[i + 1]]
 derivative of node ``i`` for its k-th input lives at the same position of a second list, so
 the backward pass is one loop over that list.
 
->>> from autograd_lite import Value
->>> from autograd_lite.program import trace
->>> w = Value(3.0, label="w")
->>> program = trace(w * w, params=[w])
->>> replay(program, "python").run()
-Result(loss=9.0, gradients=[6.0], outputs=[])
->>> replay(program, "fortran")
-Traceback (most recent call last):
-...
-ValueError: replay: unknown backend 'fortran'; choose one of python, numpy, c
+``replay`` itself, which picks a backend by name, is in ``dispatch.py`` (each backend
+imports this module, so this module imports none of them).
 """
 
 from __future__ import annotations
@@ -34,14 +26,12 @@ from autograd_lite.program.formulas import OPS
 from autograd_lite.program.trace import Program
 
 __all__ = [
-    "BACKENDS",
     "BackendUnavailableError",
     "Layout",
     "Replay",
     "ReplayError",
     "Result",
     "layout",
-    "replay",
 ]
 
 LEAF = -1  # op code of a leaf
@@ -147,33 +137,3 @@ def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
     if not all(map(math.isfinite, numbers)):
         raise ValueError(f"run({role}): every value must be finite, got {numbers!r:.80}")
     return numbers
-
-
-def _python(program: Program) -> Replay:
-    from autograd_lite.program.python_backend import PythonReplay
-
-    return PythonReplay(program)
-
-
-def _numpy(program: Program) -> Replay:
-    from autograd_lite.program.numpy_backend import NumpyReplay
-
-    return NumpyReplay(program)
-
-
-def _c(program: Program) -> Replay:
-    from autograd_lite.program.c_backend import CReplay
-
-    return CReplay(program)
-
-
-BACKENDS = {"python": _python, "numpy": _numpy, "c": _c}
-
-
-def replay(program: Program, backend: str = "python") -> Replay:
-    """Compile ``program`` for ``backend`` ("python", "numpy" or "c")."""
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"replay: unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}"
-        )
-    return BACKENDS[backend](program)

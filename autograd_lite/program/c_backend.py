@@ -6,11 +6,14 @@ indices) and runs the forward and the backward pass over arrays of doubles. It i
 with the system C compiler on first use and cached under the user's cache directory
 (``$AUTOGRAD_LITE_CACHE``, else ``$XDG_CACHE_HOME/autograd_lite``, else
 ``~/.cache/autograd_lite``), named by a hash of its source, so a changed table means a new
-build. Without a compiler, ``BackendUnavailableError`` says so in one line.
+build; the generated source is kept beside it (``replay-<hash>.c``), to read. Without a
+compiler, ``BackendUnavailableError`` says so in one line.
 
 Floating point: ``-ffp-contract=off`` keeps every ``a * b + c`` two roundings, as in
 Python; sums are added in the engine's order and ``sum`` nodes are rounded once, as
-``math.fsum`` does, so results equal the engine's (bit for bit on this machine's libm).
+``math.fsum`` does, so results equal the engine's (bit for bit with the same libm, but for
+the sign of a zero gradient: as in the python backend, a node whose gradient is 0 is
+skipped).
 
 >>> print(interpreter_source().splitlines()[0])
 /* autograd_lite replay interpreter: generated from autograd_lite/program/formulas.py */
@@ -35,7 +38,7 @@ from autograd_lite.program.backends import (
     layout,
     refused,
 )
-from autograd_lite.program.formulas import FORMULAS, OPS, render
+from autograd_lite.program.formulas import FORMULAS, OPS, finite_slopes, render
 from autograd_lite.program.trace import Program
 
 __all__ = ["CReplay", "build_interpreter", "cache_directory", "find_compiler", "interpreter_source"]
@@ -97,7 +100,8 @@ _RUN = r"""
 int al_run(int n, int count, const int *computed, const int *codes, const int *starts,
            const int *flat, double *V, double *L, double *G, int loss,
            int n_inputs, const int *input_at, const double *inputs,
-           int n_params, const int *param_at, const double *params, double *gradients) {
+           int n_params, const int *param_at, const double *params, double *gradients,
+           const int *skippable) {
     for (int k = 0; k < n_inputs; k++) V[input_at[k]] = inputs[k];
     for (int k = 0; k < n_params; k++) V[param_at[k]] = params[k];
     for (int c = 0; c < count; c++) {
@@ -108,11 +112,18 @@ int al_run(int n, int count, const int *computed, const int *codes, const int *s
         default: return i;
         }
     }
-    for (int i = 0; i < n; i++) G[i] = 0.0;
+    /* A node whose gradient is 0 adds 0 * (finite slope) = 0 to each input: skip it when
+       every value is finite and its op's slopes are (formulas.finite_slopes). */
+    int finite = 1;
+    for (int i = 0; i < n; i++) {
+        G[i] = 0.0;
+        if (!isfinite(V[i])) finite = 0;
+    }
     G[loss] = 1.0;
     for (int c = count - 1; c >= 0; c--) {
         int i = computed[c];
         double up = G[i];
+        if (up == 0.0 && finite && skippable[i]) continue;
         for (int k = starts[i]; k < starts[i + 1]; k++) G[flat[k]] += L[k] * up;
     }
     for (int k = 0; k < n_params; k++) gradients[k] = G[param_at[k]];
@@ -206,7 +217,7 @@ def build_interpreter() -> ctypes.CDLL:
     library.al_run.argtypes = [ctypes.c_int, ctypes.c_int, int_p, int_p, int_p, int_p,
                                double_p, double_p, double_p, ctypes.c_int,
                                ctypes.c_int, int_p, double_p,
-                               ctypes.c_int, int_p, double_p, double_p]  # fmt: skip
+                               ctypes.c_int, int_p, double_p, double_p, int_p]  # fmt: skip
     library.al_run.restype = ctypes.c_int
     _library = library
     return library
@@ -239,6 +250,7 @@ def _compile(source: str, target: Path) -> None:
             raise BackendUnavailableError(
                 f"the c backend failed to compile with {compiler}: {first}"
             )
+        os.replace(c_file, target.with_suffix(".c"))  # the source, beside it, to read
         os.replace(built, target)  # atomic: a concurrent build sees all or nothing
 
 
@@ -271,6 +283,8 @@ class CReplay(Replay):
         self._input_type = ctypes.c_double * len(program.inputs)
         self._param_type = ctypes.c_double * len(program.parameters)
         self._gradients = (ctypes.c_double * max(len(program.parameters), 1))()
+        slopes = {op: finite_slopes(op) for op in set(program.ops) if op}
+        self._skippable = _ints([int(bool(op) and slopes[op]) for op in program.ops])
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
         program, values = self.program, self._values
@@ -278,6 +292,7 @@ class CReplay(Replay):
             len(program), self._count, *self._arrays, values, self._locals, self._grads,
             program.loss, len(program.inputs), self._input_at, self._input_type(*inputs),
             len(program.parameters), self._param_at, self._param_type(*params), self._gradients,
+            self._skippable,
         )  # fmt: skip
         if failed >= 0:
             raise refused(program, failed, values)

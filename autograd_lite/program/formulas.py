@@ -29,11 +29,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["FORMULAS", "INF", "LANGUAGES", "NARY", "OPS", "Formula", "NaryFormula", "render"]
+__all__ = [
+    "FORMULAS",
+    "INF",
+    "LANGUAGES",
+    "NARY",
+    "OPS",
+    "Formula",
+    "NaryFormula",
+    "finite_slopes",
+    "render",
+]
 
 INF = math.inf
-
-Expr = "str | float | tuple"  # documentation only: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,32 @@ NARY: dict[str, NaryFormula] = {
 
 # Every op a program may hold, in a fixed order: the C interpreter's op codes are indices.
 OPS: tuple[str, ...] = (*FORMULAS, *NARY)
+
+
+def finite_slopes(op: str) -> bool:
+    """True when ``op``'s local derivatives are finite wherever its inputs and output are.
+
+    Read off the table: a derivative that divides, takes a power or a log, or is infinite
+    somewhere may overflow or be infinite at finite inputs (1/y for a tiny y). A replay
+    may skip the chain-rule steps of a node whose gradient is 0 only for such ops: there
+    every contribution is 0 (times a finite number), never NaN.
+
+    >>> finite_slopes("tanh"), finite_slopes("sqrt"), finite_slopes("weighted_sum")
+    (True, False, True)
+    """
+    if op in NARY:
+        return True
+    stack = list(FORMULAS[op].derivatives)
+    while stack:
+        part = stack.pop()
+        if part == INF:
+            return False
+        if isinstance(part, tuple):
+            if part[0] in ("/", "pow", "log"):
+                return False
+            stack.extend(part[1:])
+    return True
+
 
 # --- rendering -----------------------------------------------------------------------------
 

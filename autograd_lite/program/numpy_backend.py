@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from autograd_lite.program.backends import (
     BackendUnavailableError,
@@ -74,47 +73,73 @@ def _formulas(op: str) -> tuple:
     return _COMPILED[op]
 
 
-@dataclass
-class _Scatter:
-    """Adds contributions into gradients at ``targets``; ``np.add.at`` when targets repeat."""
+class _At:
+    """Where a group reads or writes in the value (or gradient) array, with ``shape``.
 
-    targets: object
-    repeats: bool
+    Nodes are renumbered so that a group's nodes are consecutive (see ``_renumber``): then
+    ``indices`` is a slice and reading it is a view, not a copy. Otherwise, fancy indexing;
+    adding where indices repeat uses ``np.add.at``.
+    """
 
-    def add(self, grads, contributions) -> None:
-        if self.repeats:
-            np.add.at(grads, self.targets, contributions)
+    def __init__(self, indices) -> None:
+        flat = indices.ravel()
+        self.shape, self.indices = indices.shape, indices
+        self.slice = None
+        if flat.size and flat[-1] - flat[0] == flat.size - 1 and (np.diff(flat) == 1).all():
+            self.slice = slice(int(flat[0]), int(flat[0]) + flat.size)
+        self.repeats = self.slice is None and len(np.unique(flat)) != flat.size
+
+    def get(self, array):
+        if self.slice is not None:
+            return array[self.slice].reshape(self.shape)
+        return array[self.indices]
+
+    def set(self, array, values) -> None:
+        if self.slice is not None:
+            array[self.slice] = np.reshape(values, -1)
         else:
-            grads[self.targets] += contributions
+            array[self.indices] = values
+
+    def add(self, array, values) -> None:
+        if self.slice is not None:
+            view = array[self.slice]
+            view += np.reshape(values, -1)
+        elif self.repeats:
+            np.add.at(array, self.indices, values)
+        else:
+            array[self.indices] += values
 
 
-def _scatter(targets) -> _Scatter:
-    flat = targets.ravel()
-    return _Scatter(targets, len(np.unique(flat)) != flat.size)
+def _needed(indices, needs) -> _At | None:
+    """An ``_At`` for adding gradients into ``indices``, or None if none of them needs one."""
+    return _At(indices) if needs[indices].any() else None
 
 
 class _Elementwise:
     """One op of fixed arity on m nodes: out[i] = f(x[i], y[i])."""
 
-    def __init__(self, op: str, nodes, args, needs) -> None:
-        self.op, self.nodes = op, nodes
+    def __init__(self, op: str, nodes, args, needs, original) -> None:
+        self.op, self.nodes, self.original = op, _At(nodes), original
         self.forward, self.derivative_functions, self.refuse = _formulas(op)
-        self.args = [args[:, k] for k in range(args.shape[1])]
+        self.args = [_At(args[:, k]) for k in range(args.shape[1])]
         self.derivatives = [None] * len(self.args)
         # chain-rule steps into inputs that need a gradient, per input position
         self.backward = [
-            (k, _scatter(column)) for k, column in enumerate(self.args) if needs[column].any()
+            (k, _At(args[:, k])) for k in range(args.shape[1]) if needs[args[:, k]].any()
         ]
 
     def run_forward(self, values, program: Program) -> None:
-        x = values[self.args[0]]
-        y = values[self.args[1]] if len(self.args) > 1 else None
+        x = self.args[0].get(values)
+        y = self.args[1].get(values) if len(self.args) > 1 else None
         out = self.forward(x, y, None)
         if self.refuse is not None:
             bad = self.refuse(x, y, out)
             if np.any(bad):
-                raise refused(program, int(self.nodes[np.argmax(bad)]), values)
-        values[self.nodes] = out
+                k = int(np.argmax(bad))
+                node = int(self.original[k])
+                inputs = [float(x[k])] if y is None else [float(x[k]), float(y[k])]
+                raise refused(program, node, dict(zip(program.args[node], inputs)))
+        self.nodes.set(values, out)
         for k, _ in self.backward:
             derivative = self.derivative_functions[k]
             self.derivatives[k] = (
@@ -122,25 +147,26 @@ class _Elementwise:
             )
 
     def run_backward(self, grads) -> None:
-        upstream = grads[self.nodes]
-        for k, scatter in self.backward:
-            scatter.add(grads, self.derivatives[k] * upstream)
+        upstream = self.nodes.get(grads)
+        for k, at in self.backward:
+            at.add(grads, self.derivatives[k] * upstream)
 
 
 class _Sum:
     """``sum`` nodes with the same number of inputs."""
 
     def __init__(self, nodes, args, needs) -> None:
-        self.nodes, self.args = nodes, args
-        self.scatter = _scatter(args) if needs[args].any() else None
+        self.nodes, self.args = _At(nodes), _At(args)
+        self.scatter = _needed(args, needs)
 
     def run_forward(self, values, program: Program) -> None:
         # rounded once, as the engine's math.fsum: a plain sum can lose every digit
-        values[self.nodes] = [math.fsum(row) for row in values[self.args].tolist()]
+        self.nodes.set(values, [math.fsum(row) for row in self.args.get(values).tolist()])
 
     def run_backward(self, grads) -> None:
         if self.scatter is not None:
-            self.scatter.add(grads, np.broadcast_to(grads[self.nodes][:, None], self.args.shape))
+            upstream = self.nodes.get(grads)[:, None]
+            self.scatter.add(grads, np.broadcast_to(upstream, self.args.shape))
 
 
 class _WeightedSums:
@@ -148,59 +174,58 @@ class _WeightedSums:
 
     def __init__(self, nodes, args, needs) -> None:
         h = (args.shape[1] - 1) // 2
-        self.nodes = nodes
-        self.w, self.a, self.b = args[:, :h], args[:, h : 2 * h], args[:, 2 * h]
-        self.scatters = [
-            (part, _scatter(part) if needs[part].any() else None) for part in (self.w, self.a)
-        ]
-        self.b_scatter = _scatter(self.b) if needs[self.b].any() else None
+        self.nodes = _At(nodes)
+        w, a, b = args[:, :h], args[:, h : 2 * h], args[:, 2 * h]
+        self.w, self.a, self.b = _At(w), _At(a), _At(b)
+        self.w_grads, self.a_grads, self.b_grads = (_needed(part, needs) for part in (w, a, b))
 
     def run_forward(self, values, program: Program) -> None:
-        self.w_values, self.a_values = values[self.w], values[self.a]
-        values[self.nodes] = values[self.b] + np.einsum("ij,ij->i", self.w_values, self.a_values)
+        self.w_values, self.a_values = self.w.get(values), self.a.get(values)
+        sums = np.einsum("ij,ij->i", self.w_values, self.a_values)
+        self.nodes.set(values, self.b.get(values) + sums)
 
     def run_backward(self, grads) -> None:
-        upstream = grads[self.nodes][:, None]
-        (_, w_scatter), (_, a_scatter) = self.scatters
-        if w_scatter is not None:
-            w_scatter.add(grads, self.a_values * upstream)
-        if a_scatter is not None:
-            a_scatter.add(grads, self.w_values * upstream)
-        if self.b_scatter is not None:
-            self.b_scatter.add(grads, upstream[:, 0])
+        upstream = self.nodes.get(grads)[:, None]
+        if self.w_grads is not None:
+            self.w_grads.add(grads, self.a_values * upstream)
+        if self.a_grads is not None:
+            self.a_grads.add(grads, self.w_values * upstream)
+        if self.b_grads is not None:
+            self.b_grads.add(grads, upstream[:, 0])
 
 
 class _Layer:
     """The weighted sums of a layer on a batch: Z = A W^T + b, one matrix product.
 
-    ``rows`` are samples (each with its activation indices), ``columns`` neurons (each with
-    its weight indices and its bias index); ``nodes[r, c]`` is neuron c on sample r.
+    ``activations`` has a row per sample, ``weights`` a row per neuron, ``biases`` one per
+    neuron; ``nodes[r, c]`` is neuron c on sample r.
     """
 
     def __init__(self, nodes, activations, weights, biases, needs) -> None:
-        self.nodes, self.activations, self.weights, self.biases = (
-            nodes, activations, weights, biases,
+        self.nodes, self.a, self.w, self.b = (
+            _At(nodes), _At(activations), _At(weights), _At(biases),
         )  # fmt: skip
-        self.w_scatter = _scatter(weights) if needs[weights].any() else None
-        self.a_scatter = _scatter(activations) if needs[activations].any() else None
-        self.b_scatter = _scatter(biases) if needs[biases].any() else None
+        self.w_grads, self.a_grads, self.b_grads = (
+            _needed(part, needs) for part in (weights, activations, biases)
+        )
 
     def run_forward(self, values, program: Program) -> None:
-        self.a_values, self.w_values = values[self.activations], values[self.weights]
-        values[self.nodes] = self.a_values @ self.w_values.T + values[self.biases]
+        self.a_values, self.w_values = self.a.get(values), self.w.get(values)
+        self.nodes.set(values, self.a_values @ self.w_values.T + self.b.get(values))
 
     def run_backward(self, grads) -> None:
-        upstream = grads[self.nodes]  # (samples, neurons)
-        if self.w_scatter is not None:
-            self.w_scatter.add(grads, upstream.T @ self.a_values)
-        if self.a_scatter is not None:
-            self.a_scatter.add(grads, upstream @ self.w_values)
-        if self.b_scatter is not None:
-            self.b_scatter.add(grads, upstream.sum(axis=0))
+        upstream = self.nodes.get(grads)  # (samples, neurons)
+        if self.w_grads is not None:
+            self.w_grads.add(grads, upstream.T @ self.a_values)
+        if self.a_grads is not None:
+            self.a_grads.add(grads, upstream @ self.w_values)
+        if self.b_grads is not None:
+            self.b_grads.add(grads, upstream.sum(axis=0))
 
 
-def _as_layer(nodes, args, needs) -> _Layer | None:
-    """The weighted sums as one layer when they form a full (sample x neuron) grid."""
+def _as_layer(nodes, args) -> tuple | None:
+    """(nodes grid, activations, weights, biases) when the weighted sums form a full
+    (sample x neuron) grid: the same activations per sample, the same weights per neuron."""
     h = (args.shape[1] - 1) // 2
     neuron_keys = np.concatenate([args[:, :h], args[:, 2 * h :]], axis=1)
     sample_keys = args[:, h : 2 * h]
@@ -213,30 +238,76 @@ def _as_layer(nodes, args, needs) -> _Layer | None:
     grid[sample_of.ravel(), neuron_of.ravel()] = nodes
     if (grid < 0).any():  # a pair appears twice: not a grid
         return None
-    return _Layer(grid, samples, neurons[:, :h], neurons[:, h], needs)
+    return grid, samples, neurons[:, :h], neurons[:, h]
 
 
-def _groups(program: Program) -> list[list]:
-    """The program's computed nodes as vectorised groups, one list per depth."""
+def _specs(program: Program) -> list[list[tuple]]:
+    """Per depth, each group as (kind, op, nodes, index arrays...) in the program's indices."""
     depth = [0] * len(program)
     by_key: dict[tuple, list[int]] = defaultdict(list)
     for i, (op, args) in enumerate(zip(program.ops, program.args)):
         if args:
             depth[i] = 1 + max(depth[j] for j in args)
             by_key[depth[i], op, len(args)].append(i)
-    needs = np.array(needs_gradient(program), dtype=bool)
     levels: dict[int, list] = defaultdict(list)
     for (level, op, arity), members in by_key.items():
         nodes = np.array(members, dtype=np.int64)
         args = np.array([program.args[i] for i in members], dtype=np.int64).reshape(-1, arity)
-        if op == "weighted_sum":
-            group = _as_layer(nodes, args, needs) or _WeightedSums(nodes, args, needs)
-        elif op == "sum":
-            group = _Sum(nodes, args, needs)
+        layer = _as_layer(nodes, args) if op == "weighted_sum" else None
+        if layer is not None:
+            grid, activations, weights, biases = layer
+            levels[level].append(("layer", op, grid, weights, activations, biases))
         else:
-            group = _Elementwise(op, nodes, args, needs)
-        levels[level].append(group)
+            levels[level].append(("nodes", op, nodes, args))
     return [levels[level] for level in sorted(levels)]
+
+
+def _renumber(program: Program, specs: list[list[tuple]]):
+    """A new order of the nodes in which each group's nodes are consecutive, laid out as the
+    group reads them (a layer's outputs sample by sample, its weights neuron by neuron), so
+    that most reads and writes are slices. Returns the order (new index -> program index).
+
+    Leaves come first, in the order groups first read them; then each group's nodes, depth
+    by depth; then leaves nobody reads.
+    """
+    reads = [part.ravel() for level in specs for spec in level for part in spec[3:]]
+    read = np.concatenate(reads) if reads else np.zeros(0, dtype=np.int64)
+    is_leaf = np.array([not op for op in program.ops], dtype=bool)
+    leaves_read = read[is_leaf[read]]
+    _, first = np.unique(leaves_read, return_index=True)
+    order = [leaves_read[np.sort(first)]]
+    order += [spec[2].ravel() for level in specs for spec in level]
+    placed = np.zeros(len(program), dtype=bool)
+    for part in order:
+        placed[part] = True
+    order.append(np.flatnonzero(~placed))
+    return np.concatenate(order)
+
+
+def _groups(program: Program) -> tuple[list[list], object]:
+    """The program's computed nodes as vectorised groups, one list per depth, in the new
+    numbering; and that numbering (new index -> program index)."""
+    specs = _specs(program)
+    order = _renumber(program, specs)
+    new_index = np.empty_like(order)
+    new_index[order] = np.arange(len(order))
+    needs = np.array(needs_gradient(program), dtype=bool)[order]
+    levels = []
+    for level in specs:
+        groups = []
+        for kind, op, nodes, *parts in level:
+            new_nodes, new_parts = new_index[nodes], [new_index[part] for part in parts]
+            if kind == "layer":
+                weights, activations, biases = new_parts
+                groups.append(_Layer(new_nodes, activations, weights, biases, needs))
+            elif op == "weighted_sum":
+                groups.append(_WeightedSums(new_nodes, new_parts[0], needs))
+            elif op == "sum":
+                groups.append(_Sum(new_nodes, new_parts[0], needs))
+            else:
+                groups.append(_Elementwise(op, new_nodes, new_parts[0], needs, nodes))
+        levels.append(groups)
+    return levels, order
 
 
 class NumpyReplay(Replay):
@@ -250,11 +321,14 @@ class NumpyReplay(Replay):
                 'the numpy backend needs NumPy: pip install "autograd-lite[numpy]"'
             )
         super().__init__(program)
-        self._levels = _groups(program)
-        self._values = np.array(program.values, dtype=np.float64)
-        self._inputs = np.array(program.inputs, dtype=np.int64)
-        self._parameters = np.array(program.parameters, dtype=np.int64)
-        self._outputs = np.array(program.outputs, dtype=np.int64)
+        self._levels, order = _groups(program)
+        new_index = np.empty_like(order)
+        new_index[order] = np.arange(len(order))
+        self._values = np.array(program.values, dtype=np.float64)[order]
+        self._inputs = new_index[np.array(program.inputs, dtype=np.int64)]
+        self._parameters = new_index[np.array(program.parameters, dtype=np.int64)]
+        self._outputs = new_index[np.array(program.outputs, dtype=np.int64)]
+        self._loss = int(new_index[program.loss])
 
     @staticmethod
     def _numbers(role: str, values: Sequence[float], count: int):
@@ -277,10 +351,8 @@ class NumpyReplay(Replay):
                 for group in level:
                     group.run_forward(values, self.program)
             grads = np.zeros_like(values)
-            grads[self.program.loss] = 1.0
+            grads[self._loss] = 1.0
             for level in reversed(self._levels):
                 for group in level:
                     group.run_backward(grads)
-        return Result(
-            float(values[self.program.loss]), grads[self._parameters], values[self._outputs]
-        )
+        return Result(float(values[self._loss]), grads[self._parameters], values[self._outputs])

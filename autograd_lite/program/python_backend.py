@@ -3,7 +3,8 @@
 The interpreter below is generated once from ``formulas.FORMULAS`` (one branch per op,
 rendered to Python), so it cannot drift from the table the other backends use. It runs the
 nodes in the engine's order and applies the chain rule in the engine's order, with the
-same float operations, so its results equal ``backward()``'s bit for bit.
+same float operations, so its results equal ``backward()``'s bit for bit (a zero gradient
+may differ in its sign: a node whose gradient is 0 passes no blame and is skipped).
 
 >>> from autograd_lite import Value
 >>> from autograd_lite.program import trace
@@ -14,8 +15,10 @@ Result(loss=0.0, gradients=[0.5], outputs=[])
 
 from __future__ import annotations
 
+from math import isfinite
+
 from autograd_lite.program.backends import LEAF, Replay, Result, layout, refused
-from autograd_lite.program.formulas import FORMULAS, OPS, render
+from autograd_lite.program.formulas import FORMULAS, OPS, finite_slopes, render
 from autograd_lite.program.trace import Program
 
 __all__ = ["PythonReplay"]
@@ -106,8 +109,10 @@ class PythonReplay(Replay):
                 for k, derivative in enumerate(FORMULAS[op].derivatives):
                     if isinstance(derivative, float):
                         self._locals[start + k] = derivative
-        # the backward pass, node by node from the loss back, as (node, first, end) triples
-        self._backward = [(i, shape.starts[i], shape.starts[i + 1]) for i in self._computed[::-1]]
+        # the backward pass visits the computed nodes from the loss back
+        self._reversed = self._computed[::-1]
+        slopes = {op: finite_slopes(op) for op in set(program.ops) if op}
+        self._skippable = [bool(op) and slopes[op] for op in program.ops]
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
         program, values = self.program, self._values
@@ -121,10 +126,17 @@ class PythonReplay(Replay):
             raise refused(program, failed, values)
         grads = [0.0] * len(values)
         grads[program.loss] = 1.0
-        flat, local = self._flat, self._locals
-        for node, first, end in self._backward:
+        flat, local, starts, skippable = self._flat, self._locals, self._starts, self._skippable
+        # A node whose gradient is 0 would add 0 * (finite slope) = 0 to each input: skip it
+        # (often half the graph: dead relus, samples beyond the margin). Only with finite
+        # values and ops of finite slopes, where the engine's sums are unchanged by it (but
+        # for the sign of a zero gradient).
+        may_skip = all(map(isfinite, values))
+        for node in self._reversed:
             upstream = grads[node]
-            for k in range(first, end):
+            if upstream == 0.0 and may_skip and skippable[node]:
+                continue
+            for k in range(starts[node], starts[node + 1]):
                 grads[flat[k]] += local[k] * upstream
         return Result(
             values[program.loss],
