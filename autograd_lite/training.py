@@ -201,7 +201,7 @@ def fit(
     replayed = None if backend == "engine" else _ReplayedLoss(model, loss, l2, backend)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
-    rng = random.Random(check_seed("fit", seed))
+    rng = random.Random(check_seed("fit", "seed", seed))
     order = list(range(len(inputs)))
     steps_per_epoch = -(-len(inputs) // batch_size)  # rounded up: a smaller last batch
     history = History()

@@ -212,7 +212,7 @@ def test_fit_names_a_bad_sample_and_its_index_before_any_step(points, words):
 
 
 def test_fit_refuses_a_seed_that_is_not_an_int():
-    with pytest.raises(TypeError, match="fit: seed must be an int or None"):
+    with pytest.raises(TypeError, match="fit: seed must be None or an int"):
         fit(MLP(2, [1]), [[0.0, 1.0]], [1], seed="x", progress=False)
 
 

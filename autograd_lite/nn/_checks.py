@@ -31,15 +31,19 @@ def check_count(where: str, name: str, x: object, *, minimum: int = 1) -> int:
     return x
 
 
-def check_seed(where: str, seed: object) -> int | None:
-    """``seed`` if it is None or an int (not a bool), else a clear error: random.Random would
-    accept a string or a float and quietly make a different sequence from it.
+def check_seed(operation: str, name: str, value: object) -> int | None:
+    """``value`` if it is a random seed: None (a fresh one) or an int (not a bool).
+    random.Random would accept a string or a float and quietly make another sequence.
 
-    >>> check_seed("MLP", "x")
+    >>> check_seed("MLP", "seed", None), check_seed("MLP", "seed", 7)
+    (None, 7)
+    >>> check_seed("MLP", "seed", "x")
     Traceback (most recent call last):
     ...
-    TypeError: MLP: seed must be an int or None, got str 'x'
+    TypeError: MLP: seed must be None or an int, got str 'x'
     """
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"{where}: seed must be an int or None, got {type(seed).__name__} {seed!r}")
-    return seed
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError(
+            f"{operation}: {name} must be None or an int, got {type(value).__name__} {value!r}"
+        )
+    return value

@@ -104,7 +104,7 @@ class Neuron(Module):
     ) -> None:
         check_count("Neuron", "nin", nin)
         _check_activation("Neuron", activation)
-        rng = rng or random.Random(check_seed("Neuron", seed))
+        rng = rng or random.Random(check_seed("Neuron", "seed", seed))
         bound = initial_weight_bound(activation, nin, 1) if bound is None else bound
         self.name = name
         self.activation = activation
@@ -160,7 +160,7 @@ class Layer(Module):
     ) -> None:
         check_count("Layer", "nout", nout)
         _check_activation("Layer", activation)
-        rng = rng or random.Random(check_seed("Layer", seed))
+        rng = rng or random.Random(check_seed("Layer", "seed", seed))
         bound = initial_weight_bound(activation, nin, nout)
         self.name = name
         self.activation = activation
@@ -210,7 +210,7 @@ class MLP(Module):
             check_count("MLP", "each layer size in nouts", size)
         _check_activation("MLP", activation)
         _check_activation("MLP", output_activation)
-        rng = random.Random(check_seed("MLP", seed))
+        rng = random.Random(check_seed("MLP", "seed", seed))
         sizes = [nin, *nouts]
         self.nin = nin
         self.nouts = list(nouts)
