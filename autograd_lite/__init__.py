@@ -8,20 +8,10 @@
 7.0
 """
 
-from autograd_lite.engine import (
-    AnomalyError,
-    BackwardStep,
-    GradcheckResult,
-    Value,
-    detect_anomaly,
-    grad,
-    gradcheck,
-    is_grad_enabled,
-    no_grad,
-    sum_values,
-    topological_order,
-    weighted_sum,
-)
+from autograd_lite.debugging import AnomalyError, BackwardStep, detect_anomaly
+from autograd_lite.engine import Value, is_grad_enabled, no_grad, topological_order
+from autograd_lite.gradients import GradcheckResult, grad, gradcheck
+from autograd_lite.sums import sum_values, weighted_sum
 
 __all__ = [
     "AnomalyError",

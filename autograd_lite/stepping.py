@@ -22,8 +22,11 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from autograd_lite.engine import Value, sum_values, topological_order
+from autograd_lite.engine import Value, topological_order
+from autograd_lite.names import Role, error_node
+from autograd_lite.narrate import describe_forward
 from autograd_lite.nn import MLP
+from autograd_lite.sums import sum_values
 
 __all__ = [
     "CLASSIC_INPUTS",
@@ -51,8 +54,6 @@ class ForwardStep:
     inputs: tuple[Value, ...]
 
     def __str__(self) -> str:
-        from autograd_lite.narrate import describe_forward
-
         return describe_forward(self.node)
 
 
@@ -134,15 +135,15 @@ def labelled_error(outputs: Value | Sequence[Value], targets: float | Sequence[f
             raise TypeError(f"labelled_error: outputs must be Values, got {type(a).__name__}")
     shares = []
     for k, (a, t) in enumerate(zip(outputs, targets)):
-        e = Value(t, f"t{k}") - a
-        e.label = f"e{k}"
+        e = Value(t, error_node(Role.TARGET, k)) - a
+        e.label = error_node(Role.ERROR_TERM, k)
         square = e**2
-        square.label = f"e{k}^2"
+        square.label = error_node(Role.SQUARED_ERROR, k)
         share = 0.5 * square
-        share.label = f"E{k}"
+        share.label = error_node(Role.ERROR_SHARE, k)
         shares.append(share)
     error = sum_values(shares)
-    error.label = "E"
+    error.label = error_node(Role.ERROR)
     return error
 
 

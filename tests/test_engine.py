@@ -176,7 +176,10 @@ def test_node_records_op_inputs_and_local_grads():
     c = a * b
     assert (c.op, c.inputs, c.local_grads) == ("*", (a, b), (-3.0, 2.0))
     assert (a.op, a.inputs, a.local_grads, a.grad) == ("", (), (), 0.0)
-    assert "label='a'" in repr(a) and "op='*'" in repr(c) and "data=-6" in repr(c)
+    assert repr(a) == "Value(label='a', data=2, grad=0)"
+    c.grad = 0.25
+    assert repr(c) == "Value(op='*', data=-6, grad=0.25)"
+    assert repr(Value(2.0)) == "Value(data=2, grad=0)"
 
 
 # --- backward -----------------------------------------------------------------------------
@@ -514,3 +517,63 @@ def test_topological_order_can_stop_at_chosen_nodes():
     out = hidden + a
     order = topological_order(out, stop=lambda node: node.label == "hidden")
     assert [v.label or v.op for v in order] == ["hidden", "a", "+"]  # b lies behind the stop
+
+
+def test_every_way_through_the_chain_rule_leaves_no_reference_cycle():
+    from autograd_lite import detect_anomaly, grad
+    from autograd_lite.nn import MLP, SGD
+    from autograd_lite.training import fit
+
+    def with_a_hook(loss, w):
+        handle = w.register_hook(lambda node: None)
+        loss.backward()
+        handle.remove()
+
+    ways = [
+        lambda loss, w: loss.backward(),
+        lambda loss, w: loss.backward(break_on="w", on_break=lambda step: None),
+        lambda loss, w: next(iter(loss.backward_steps())),  # stopped half-way
+        lambda loss, w: grad(loss, [w], create_graph=True),
+        with_a_hook,
+    ]
+    gc.collect()
+    gc.disable()
+    try:
+        for number, way in enumerate(ways):
+            w = Value(0.5, label="w")
+            with detect_anomaly():
+                hidden = (w * 2.0).tanh()
+            loss = (hidden - 1.0) ** 2
+            way(loss, w)
+            hidden_ref, loss_ref = weakref.ref(hidden), weakref.ref(loss)
+            del hidden, loss
+            assert hidden_ref() is None and loss_ref() is None, number
+        model = MLP(2, [3, 1], seed=0)
+        fit(model, [[0.0, 1.0]], [1.0], optimizer=SGD(model.parameters(), 0.1), epochs=2,
+            progress=False)  # fmt: skip
+        z_ref = weakref.ref(model.layers[0].neurons[0].z)
+        model([1.0, 0.0])  # the next call replaces the nodes the model remembers
+        assert z_ref() is None
+    finally:
+        gc.enable()
+
+
+def test_nodes_without_gradient_are_skipped_only_when_that_changes_nothing():
+    from autograd_lite.nn import MLP
+
+    def gradients(stepped):
+        model = MLP(2, [8, 8, 1], activation="relu", seed=3)
+        loss = sum((model([x, -x]) - 1.0) ** 2 for x in (-2.0, -0.5, 0.5, 2.0))
+        if stepped:  # the watched path applies every edge, zero or not
+            list(loss.backward_steps())
+        else:
+            loss.backward()
+        return [p.grad for p in model.parameters()]
+
+    plain, stepped = gradients(False), gradients(True)
+    assert plain == stepped  # bit for bit
+    assert any(g == 0.0 for g in plain)  # dead relus: there was something to skip
+    w = Value(0.0, "w")
+    y = (w * w).sqrt() * 0.0  # d sqrt/ds = inf at 0, reached by an upstream gradient of 0
+    y.backward()
+    assert math.isnan(w.grad)  # inf × 0 is NaN: an infinite slope is never skipped

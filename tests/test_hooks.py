@@ -1,5 +1,5 @@
 """Debugger tools: hooks, backward(break_on=...) with a function and with pdb, named derivative
-rules, repr. Each must fire where it should and nowhere else."""
+rules. Each must fire where it should and nowhere else."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_stopping_early_calls_only_the_hooks_of_nodes_reached():
 
 def test_register_hook_rejects_what_cannot_be_called():
     x = Value(1.0, "x")
-    with pytest.raises(TypeError, match="register_hook: hook must be callable, not 3"):
+    with pytest.raises(TypeError, match="register_hook: hook must be callable, got int 3"):
         x.register_hook(3)
     (x * 2).backward()  # no hook was left behind
     assert x.grad == 2.0
@@ -126,10 +126,10 @@ def test_break_on_that_never_matches_stops_nowhere_and_changes_nothing():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"break_on": 3.5}, TypeError, "backward\\(break_on\\): expected a Value, a label"),
-        ({"break_on": ""}, ValueError, "must not be empty"),
-        ({"break_on": "x", "on_break": "pdb"}, TypeError, "backward\\(on_break\\)"),
-        ({"on_break": print}, ValueError, "on_break\\): needs break_on"),
+        ({"break_on": 3.5}, TypeError, "backward: break_on must be a Value, a label"),
+        ({"break_on": ""}, ValueError, "break_on must be a non-empty label, got ''"),
+        ({"break_on": "x", "on_break": "pdb"}, TypeError, "backward: on_break must be callable"),
+        ({"on_break": print}, ValueError, "backward: on_break needs break_on"),
     ],
 )
 def test_bad_break_on_arguments_fail_before_any_gradient_changes(kwargs, error, message):
@@ -177,7 +177,7 @@ def test_break_on_opens_pdb_with_the_step_in_scope(tmp_path):
     assert child.exitstatus == 0
 
 
-# --- derivative rules and repr ---------------------------------------------------------------
+# --- derivative rules -----------------------------------------------------------------------
 
 
 def test_derivative_rules_are_named_functions_a_debugger_steps_into():
@@ -199,10 +199,3 @@ def test_derivative_rules_are_named_functions_a_debugger_steps_into():
     assert "mul_rule" in entered and "sigmoid_rule" in entered
     s = 1 / (1 + math.exp(-0.5))
     assert DERIVATIVES["sigmoid"](0.5, s) == pytest.approx((s * (1 - s),))  # σ(1 − σ)
-
-
-def test_repr_shows_label_op_data_and_grad():
-    x, h, hh, y = small_graph()
-    y.backward()
-    assert repr(h) == f"Value(label='h', op='tanh', data={h.data:.6g}, grad={h.grad:.6g})"
-    assert repr(Value(2.0)) == "Value(data=2, grad=0)"

@@ -74,6 +74,18 @@ def test_page_is_one_file_with_nothing_to_fetch(tmp_path):
     assert re.findall(r'href="([^"]*)"', text) == ["data:,"]
 
 
+def test_export_only_reads_the_graph_so_no_hook_runs(tmp_path):
+    g = neuron_graph()
+    calls = []
+    for v in g.values():
+        v.register_hook(lambda node: calls.append(node.label))
+    record = page_data(export_html(g["E"], tmp_path / "neuron"))
+    assert calls == [] and all(v.grad == 0.0 for v in g.values())
+    a = math.tanh(-0.5)
+    dx = 1 + 2 * a * (1 - a * a) * -1.5  # recorded all the same: the chain rule, by hand
+    assert final_grads(record)["x"] == format(dx, ".4g")
+
+
 def test_export_leaves_every_gradient_as_it_was(tmp_path):
     g = neuron_graph()
     g["E"].backward()
@@ -116,6 +128,11 @@ def test_every_drawn_node_shows_its_grad_and_data_where_the_page_finds_them(tmp_
     text = export_html(error, tmp_path / "small", collapse_neurons=False).read_text()
     drawn = len(re.findall(r'<g id="node\d+" class="node"', text))
     assert drawn == len(re.findall(r'class="grad"', text)) == len(re.findall(r'class="data"', text))
+    assert 'href="#"' not in text  # the row ids come with links in the SVG; none is left
+    # each grad text sits in its own node's row, centred, after the words "grad "
+    rows = re.findall(r'<g id="a_(node\d+)_grad"><text text-anchor="middle"[^>]*class="grad" '
+                      r'data-prefix="grad "', text)  # fmt: skip
+    assert len(rows) == drawn and len(set(rows)) == drawn
     assert drawn == len(graph_ids(error)) - 0  # nothing collapsed, nothing hidden
 
 
@@ -132,6 +149,28 @@ def test_a_16_16_network_gives_a_collapsed_page_under_2_mb(tmp_path):
     assert len(re.findall(r'class="params"', text)) == 33  # each sum box shows ‖grad‖ of w, b
     steps_into_weights = [step for step in record["backward"] if "params" in step]
     assert len(steps_into_weights) == 16 * 3 + 16 * 17 + 17
+
+
+@needs_dot
+def test_each_box_is_drawn_as_wide_as_its_widest_recorded_number(tmp_path):
+    model = MLP(2, [4, 4, 1], seed=0)
+    page = export_html(model([0.5, -1.0]), tmp_path / "b", collapse_neurons=True)
+    text, record = page.read_text(), page_data(page)
+    widest: dict[tuple[str, int], str] = {}
+    for step in record["backward"]:
+        for field, node in (("grad", step["input"]), ("params", step["node"])):
+            if field in step and len(step[field]) > len(widest.get((field, node), "")):
+                widest[field, node] = step[field]
+    drawn = {
+        (field, int(node)): number
+        for node, field, number in re.findall(
+            r'<g id="a_node(\d+)_(grad|params)"><text[^>]*>[^<]* ([^< ]+)</text>', text
+        )
+    }
+    assert sum(field == "params" for field, _ in drawn) == 4 + 4 + 1
+    for key, number in drawn.items():
+        if key in widest:  # the root is drawn with 0 and the page seeds it
+            assert number == widest[key], key
 
 
 def test_without_graphviz_the_page_lists_the_nodes(tmp_path, monkeypatch, capsys):

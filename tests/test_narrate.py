@@ -16,7 +16,6 @@ from autograd_lite.narrate import (
     explain,
     node_names,
     role_note,
-    role_of,
     to_ascii,
 )
 from autograd_lite.nn import MLP
@@ -59,7 +58,7 @@ def close(x, y, digits=4):
 # --- explain() on the classic example -----------------------------------------------------
 
 
-def test_explain_shows_the_issue_chain_for_an_output_weight():
+def test_explain_writes_an_output_weights_gradient_as_its_chain():
     text = explain(backprop_example().error)
     assert (
         "∂E/∂L1.n0.w0 = ∂E/∂L1.n0.a × ∂L1.n0.a/∂L1.n0.z × ∂L1.n0.z/∂L1.n0.w0\n"
@@ -235,10 +234,9 @@ def test_node_names_are_distinct():
     assert {"L0.n0.z", "L0.n0.z#2", "x0", "x0#2"} <= set(names.values())
 
 
-def test_roles_from_labels():
-    assert role_of("L0.n0.w12") == "weight w" and role_of("L3.n1.b") == "bias b"
-    assert role_of("L1.n0.z") == "weighted input z" and role_of("x7") == "input"
-    assert role_of("L1.n0.q") is None and role_of("") is None
+def test_role_notes_say_what_a_node_is():
+    assert role_note(Value(1.0, "L1.n0.z")) == " (a weighted input z)"
+    assert role_note(Value(1.0, "x7")) == " (an input)"
     assert role_note(Value(1.0, "L0.n0.b")) == " (a bias b)"
     assert role_note(Value(1.0, "t0")).startswith(" (a target")
     assert role_note(Value(1.0, "w")) == ""  # a user's own leaf: maybe a parameter

@@ -11,13 +11,14 @@ import re
 import pytest
 
 from autograd_lite import Value
-from autograd_lite.engine import DERIVATIVES, sum_values, weighted_sum
+from autograd_lite.engine import DERIVATIVES
 from autograd_lite.nn import MLP, SGD, Adam, data
 from autograd_lite.program import BackendUnavailableError, replay, trace
 from autograd_lite.program.backends import ReplayError
 from autograd_lite.program.c_backend import find_compiler
 from autograd_lite.program.formulas import OPS, render
 from autograd_lite.stepping import backprop_example
+from autograd_lite.sums import sum_values, weighted_sum
 from autograd_lite.training import fit, forward_pass
 
 

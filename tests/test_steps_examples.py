@@ -1,4 +1,5 @@
-"""The two examples of issue 5 run to the end with stdin closed and print the right numbers."""
+"""The stepping examples (backprop by hand, debugging a backward pass) run to the end with
+stdin closed and print the right numbers."""
 
 from __future__ import annotations
 

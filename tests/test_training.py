@@ -72,11 +72,25 @@ def test_regression_has_no_accuracy():
     assert evaluate(model, points, targets, loss="mse")[1] is None
 
 
+def argmax_accuracy(model, points, targets) -> float:
+    """The share of samples whose largest output is their class, counted by hand."""
+    hits = 0
+    for x, k in zip(points, targets):
+        scores = [v.data for v in model(x)]
+        hits += scores.index(max(scores)) == k
+    return hits / len(points)
+
+
 def test_softmax_classes():
     points, targets = data.spiral(5, classes=3, seed=0)
     model = MLP(2, [6, 3], activation="relu", seed=0)
-    history = fit(model, points, targets, loss="softmax_cross_entropy", epochs=2, progress=False)
-    assert all(0.0 <= a <= 1.0 for a in history.accuracy)
+    before = argmax_accuracy(model, points, targets)
+    history = fit(model, points, targets, loss="softmax_cross_entropy", epochs=60, progress=False)
+    # each step records the accuracy of the model it starts from: the first is the untrained one
+    assert history.accuracy[0] == before
+    assert all(round(a * 15) == a * 15 for a in history.accuracy)  # k of the 15 samples
+    after = argmax_accuracy(model, points, targets)
+    assert evaluate(model, points, targets, loss="softmax_cross_entropy")[1] == after > before
 
 
 def test_progress_bar_and_silence(capsys):
@@ -99,11 +113,30 @@ def test_forward_pass_records_a_graph_and_adds_the_penalty():
     assert neuron.w[0].grad == pytest.approx(2 * 3.0 * 1.0 + 2 * 0.5 * 2.0)
 
 
-def test_losses_table_names_every_loss():
-    assert set(LOSSES) == {
-        "hinge", "bce_with_logits", "bce", "softmax_cross_entropy", "mse",
-        "half_sum_squared_error",
-    }  # fmt: skip
+# loss name -> (outputs of the model, target, the loss by hand, the accuracy by hand)
+BY_HAND = {
+    "mse": ([0.5], 1.0, (1.0 - 0.5) ** 2, None),
+    "half_sum_squared_error": ([0.5], 1.0, 0.5 * (1.0 - 0.5) ** 2, None),
+    "bce": ([0.8], 1, -math.log(0.8), 1.0),  # a probability above 0.5 predicts class 1
+    "bce_with_logits": ([-0.5], 1, math.log(1 + math.exp(0.5)), 0.0),  # σ(−0.5) < 0.5
+    "hinge": ([0.25], 1, 1 - 0.25, 1.0),  # max(0, 1 − y s)
+    "softmax_cross_entropy": ([0.5, -0.5], 0, math.log(1 + math.exp(-1.0)), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BY_HAND))
+def test_each_loss_by_name_gives_the_hand_derived_loss_and_accuracy(name):
+    outputs, target, loss, accuracy = BY_HAND[name]
+    model = MLP(1, [len(outputs)], output_activation="linear", seed=0)
+    for neuron, output in zip(model.layers[0].neurons, outputs):
+        neuron.w[0].data, neuron.b.data = 0.0, output  # the model answers `outputs`
+    got_loss, got_accuracy = evaluate(model, [[1.0]], [target], loss=name)
+    assert got_loss == pytest.approx(loss, rel=1e-12)
+    assert got_accuracy == accuracy
+
+
+def test_every_loss_by_name_is_checked_by_hand():
+    assert set(BY_HAND) == set(LOSSES)  # a new loss needs its row in BY_HAND
 
 
 def test_decision_map_shows_regions_and_samples():
@@ -239,3 +272,45 @@ def test_a_replayed_fit_diverges_the_same_way(backend):
     assert [p.data for p in replayed.parameters()] == pytest.approx(
         [p.data for p in engine.parameters()], rel=1e-9
     )
+
+
+# --- the cyclic garbage collector is paused for a step, and always restored ---------------
+
+
+def test_collector_paused_restores_the_collector_even_on_error():
+    import gc
+
+    from autograd_lite.training import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a step that fails")
+    assert gc.isenabled()
+    gc.disable()  # a caller who paused it already keeps it paused
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_fit_runs_each_step_with_the_collector_paused_and_restores_it_on_error():
+    import gc
+
+    states = []
+    model = MLP(2, [2, 1], seed=0)
+
+    def rate(step: int) -> float:  # called inside the step
+        states.append(gc.isenabled())
+        if step == 2:
+            raise ArithmeticError("schedule broke at step 2")
+        return 0.1
+
+    points, targets = data.xor(labels=(-1, 1))
+    with pytest.raises(ArithmeticError):
+        fit(model, points, targets, optimizer=SGD(model.parameters(), lr=rate), epochs=5,
+            progress=False)  # fmt: skip
+    assert states and not any(states)  # paused during every step
+    assert gc.isenabled()  # and back on after the failed one

@@ -8,15 +8,12 @@ from __future__ import annotations
 import math
 import re
 import struct
-import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 
 import graphviz
 import pytest
 
 from autograd_lite import Value
-from autograd_lite.cli import main
 from autograd_lite.nn import MLP
 from visualize import (
     draw_graph,
@@ -213,6 +210,25 @@ def test_legend_explains_the_encodings_with_the_pictures_numbers():
     assert "legend" not in Picture(draw_graph(error, legend=False)).nodes
 
 
+@needs_dot
+def test_drawn_grads_can_come_from_a_record_and_the_graph_is_only_read():
+    x = Value(2.0, label="x")
+    y = (x * 3.0).tanh()
+    y.label = "y"
+    y.backward()
+    before = {v: v.grad for v in (x, y)}
+    picture = Picture(draw_graph(y, grads={x: -0.125, y: 0.0}, row_ids=True))
+    ids = graph_ids(y)
+    assert "grad -0.125" in picture.text(picture.nodes[ids[x]])
+    assert re.search(r"\bgrad 0\b", picture.text(picture.nodes[ids[y]]))  # not y.grad, 1
+    assert {v: v.grad for v in (x, y)} == before
+    # each number row has an id of its own: a_node{i}_data, a_node{i}_grad
+    rows = {g.get("id"): Picture.text(g) for g in picture.root.iter(f"{SVG}g") if g.get("id")}
+    assert rows[f"a_{ids[x]}_grad"] == "grad -0.125"
+    assert rows[f"a_{ids[x]}_data"] == "data 2"
+    assert not any(key.startswith("a_") for key in Picture(draw_graph(y)).nodes)
+
+
 def test_svg_ids_follow_the_topological_order():
     error, v = exploding_graph()
     ids = graph_ids(error)
@@ -283,7 +299,7 @@ def test_node_limit_keeps_the_nearest_nodes_and_says_how_many_are_left_out():
 def test_bad_arguments_raise_clear_errors_and_change_nothing():
     error, values = exploding_graph()
     before = [(v.data, v.grad) for v in graph_ids(error)]
-    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int: 3"):
+    with pytest.raises(TypeError, match=r"draw_graph: root must be a Value, got int 3"):
         draw_graph(3)
     with pytest.raises(ValueError, match=r"draw_graph: rankdir .* got 'XY'"):
         draw_graph(error, rankdir="XY")
@@ -295,6 +311,10 @@ def test_bad_arguments_raise_clear_errors_and_change_nothing():
         draw_graph(error, explode_threshold=-1)
     with pytest.raises(TypeError, match=r"draw_graph: dead_threshold must be a number"):
         draw_graph(error, dead_threshold="tiny")
+    with pytest.raises(TypeError, match=r"draw_graph: grads must be a mapping .* got list"):
+        draw_graph(error, grads=[1.0])
+    with pytest.raises(TypeError, match=r"draw_graph: row_ids must be True or False, got str 'y'"):
+        draw_graph(error, row_ids="y")
     draw_graph(error, collapse_neurons=True, hide_constants=True)
     assert [(v.data, v.grad) for v in graph_ids(error)] == before
 
@@ -473,47 +493,7 @@ def test_render_rejects_bad_arguments(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- command line ---------------------------------------------------------------------------
-
-
-@needs_dot
-def test_graph_command_writes_the_example_pictures(tmp_path, capsys):
-    assert main(["graph", "--out", str(tmp_path)]) == 0
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["deep-sigmoid.svg", "mlp-graph.svg", "network.svg", "neuron.svg"]
-    neuron = ElementTree.parse(tmp_path / "neuron.svg").getroot()
-    texts = " ".join(t.text for t in neuron.iter(f"{SVG}text") if t.text)
-    assert "E" in texts and "sigmoid" in texts
-    out = capsys.readouterr().out
-    assert "trained MLP" in out and str(tmp_path / "network.svg") in out
-
-
-def test_graph_command_without_dot_writes_dot_sources(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    assert main(["graph", "--out", str(tmp_path / "pictures"), "--format", "png"]) == 0
-    assert sorted(p.suffix for p in (tmp_path / "pictures").iterdir()) == [".dot"] * 4
-    message = capsys.readouterr().err
-    assert message.count("apt-get install graphviz") == 1  # said once, not per picture
-
-
-def test_graph_command_bad_options_exit_2(tmp_path, capsys):
-    with pytest.raises(SystemExit) as stop:
-        main(["graph", "--format", "gif"])
-    assert stop.value.code == 2
-    assert "invalid choice: 'gif'" in capsys.readouterr().err
-    a_file = tmp_path / "file.txt"
-    a_file.write_text("not a folder")
-    with pytest.raises(SystemExit) as stop:
-        main(["graph", "--out", str(a_file)])
-    assert stop.value.code == 2
-    assert "is a file, not a folder" in capsys.readouterr().err
-
-
-def test_python_dash_m_runs_the_graph_command(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "autograd_lite", "graph", "--help"], capture_output=True, text=True
-    )
-    assert done.returncode == 0 and "--format {svg,png}" in done.stdout
+# --- big graphs and the demo network ----------------------------------------------------
 
 
 @needs_dot

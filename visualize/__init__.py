@@ -20,9 +20,10 @@ encodings are explained in ``visualize.style`` and in each picture's legend; the
 """
 
 from visualize.graph import draw_graph, edge_ids, graph_ids
-from visualize.html import export_html, export_training_html
 from visualize.network import draw_network
 from visualize.render import graphviz_available, render
+from visualize.step_page import export_html
+from visualize.training_page import export_training_html
 
 __all__ = [
     "draw_graph",

@@ -29,12 +29,21 @@ from __future__ import annotations
 
 import html
 from collections import deque
+from collections.abc import Callable, Mapping
 
 import graphviz
 
 from autograd_lite import Value, topological_order
-from autograd_lite.narrate import weighted_sum_parts
+from autograd_lite.checks import (
+    check_choice,
+    check_count,
+    check_format,
+    check_instance,
+    check_number,
+)
+from autograd_lite.names import weighted_sum_parts
 from visualize import style
+from visualize.svg import row_id
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
@@ -55,7 +64,7 @@ def graph_ids(root: Value) -> dict[Value, str]:
     >>> [(v.label or v.op, i) for v, i in graph_ids(a + a).items()]
     [('a', 'node0'), ('+', 'node1')]
     """
-    _check_root(root, "graph_ids")
+    check_instance("graph_ids", "root", root, Value, "a Value")
     return {value: f"node{i}" for i, value in enumerate(topological_order(root))}
 
 
@@ -69,7 +78,7 @@ def edge_ids(root: Value) -> dict[tuple[Value, Value], str]:
     >>> list(edge_ids(a * 2).values())
     ['edge0_2', 'edge1_2']
     """
-    _check_root(root, "edge_ids")
+    check_instance("edge_ids", "root", root, Value, "a Value")
     index = {value: i for i, value in enumerate(topological_order(root))}
     return {
         (input_, node): f"edge{index[input_]}_{n}"
@@ -90,6 +99,8 @@ def draw_graph(
     dead_threshold: float = 1e-8,
     edge_labels: bool | None = None,
     legend: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    row_ids: bool = False,
 ) -> graphviz.Digraph:
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
@@ -108,7 +119,12 @@ def draw_graph(
     * ``dead_threshold`` -- ``|grad|`` at most this times the largest in the picture (so 0
       too) marks a node dead; a negative value marks none;
     * ``edge_labels`` -- write each edge's gradient on it (default: for small graphs);
-    * ``legend`` -- add the box that explains the encodings.
+    * ``legend`` -- add the box that explains the encodings;
+    * ``grads`` -- the gradient to draw for a node instead of its ``grad`` (a page draws a
+      recorded state this way, without writing to the graph);
+    * ``row_ids`` -- give the number rows of node ``node{i}`` the ids ``node{i}_data``,
+      ``node{i}_grad`` and ``node{i}_params`` (``a_node{i}_grad`` in the SVG), for pages
+      that rewrite the numbers (see ``visualize.svg``).
 
     >>> from autograd_lite import Value
     >>> z = Value(-1.0, label="z").relu(); z.label = "a"
@@ -116,14 +132,17 @@ def draw_graph(
     >>> "dead" in draw_graph(z).source     # z < 0: relu passes no gradient back
     True
     """
-    _check_root(root, "draw_graph")
-    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_graph")
-    style.check_number_format(number_format, "draw_graph")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    style.check_positive(explode_threshold, "explode_threshold", "draw_graph")
-    style.check_number(dead_threshold, "dead_threshold", "draw_graph")
+    check_instance("draw_graph", "root", root, Value, "a Value")
+    check_choice("draw_graph", "rankdir", rankdir, RANKDIRS)
+    check_format("draw_graph", "number_format", number_format)
+    check_count("draw_graph", "max_nodes", max_nodes)
+    check_number("draw_graph", "explode_threshold", explode_threshold, above=0, finite=False)
+    check_number("draw_graph", "dead_threshold", dead_threshold, finite=False)
 
+    if grads is not None:
+        check_instance("draw_graph", "grads", grads, Mapping, "a mapping from Value to gradient")
+    check_instance("draw_graph", "row_ids", row_ids, bool, "True or False")
+    grad_of = _grad_reader(grads)
     order = topological_order(root)
     index = {value: i for i, value in enumerate(order)}
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
@@ -134,7 +153,7 @@ def draw_graph(
     flows = {  # (input, node) -> gradient it sends back, summed over the slots it fills
         (input_, node): flow
         for node in shown
-        for input_, flow in _flows(node).items()
+        for input_, flow in _flows(node, grad_of(node)).items()
         if input_ in shown
     }
     top_flow = style.largest(flows.values())
@@ -142,8 +161,8 @@ def draw_graph(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(v.grad for v in shown if not _is_constant(v)),
-        known=root.grad != 0.0,  # before backward() every grad is 0: nothing to judge yet
+        top_grad=style.largest(grad_of(v) for v in shown if not _is_constant(v)),
+        known=grad_of(root) != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
         edge_labels = len(shown) <= AUTO_EDGE_LABELS
@@ -154,8 +173,9 @@ def draw_graph(
     dot.attr("edge", fontname=style.FONT, fontsize="9", arrowsize="0.6")
     for value in sorted(shown, key=index.__getitem__):
         name = f"node{index[value]}"
-        label, attributes = _node(value, hidden, shown, looks)
-        dot.node(name, label, id=name, tooltip=_node_tooltip(value), **attributes)
+        row_prefix = name if row_ids else None
+        label, attributes = _node(value, hidden, shown, looks, grad_of, row_prefix)
+        dot.node(name, label, id=name, tooltip=_node_tooltip(value, grad_of(value)), **attributes)
     for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
         source, target = index[input_], index[node]
         if looks.known:
@@ -184,11 +204,6 @@ def draw_graph(
     return dot
 
 
-def _check_root(root: object, operation: str) -> None:
-    if not isinstance(root, Value):
-        raise TypeError(f"{operation}: root must be a Value, got {type(root).__name__}: {root!r}")
-
-
 def _is_constant(value: Value) -> bool:
     return not value.inputs and not value.label
 
@@ -200,13 +215,33 @@ def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[
         in_a_sum, used_elsewhere = set(), set()
         for node in order:
             if node.op == "weighted_sum":
-                weights, activations, bias = weighted_sum_parts(node)
-                in_a_sum.update(weights, [bias])
-                used_elsewhere.update(activations)
+                parts = weighted_sum_parts(node.inputs)
+                in_a_sum.update(parts.weights, [parts.bias])
+                used_elsewhere.update(parts.activations)
             else:
                 used_elsewhere.update(node.inputs)
         hidden |= {v for v in in_a_sum - used_elsewhere if not v.inputs}
     return hidden
+
+
+def folded_parameters(root: Value) -> dict[Value, list[Value]]:
+    """The weights and biases ``collapse_neurons=True`` draws inside each node's box (the
+    leaves used only as a weighted sum's weights or bias), by node.
+
+    >>> from autograd_lite import Value, weighted_sum
+    >>> w, x, b = Value(0.5, "w"), Value(2.0, "x"), Value(0.1, "b")
+    >>> z = weighted_sum([w], [x], b)
+    >>> [[p.label for p in params] for params in folded_parameters(z).values()]
+    [['w', 'b']]
+    """
+    check_instance("folded_parameters", "root", root, Value, "a Value")
+    order = topological_order(root)
+    hidden = _hidden_nodes(order, True, True)
+    return {node: folded for node in order if (folded := _folded(node, hidden))}
+
+
+def _folded(node: Value, hidden: set[Value]) -> list[Value]:
+    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not _is_constant(v)]
 
 
 def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
@@ -276,11 +311,17 @@ def _add_middle_box(
         dot.edge("overview", f"node{index[value]}", color="#888888", style="dashed")
 
 
-def _flows(node: Value) -> dict[Value, float]:
-    """Gradient each input receives from ``node``: local_grad * node.grad, summed per input."""
+def _grad_reader(grads: Mapping[Value, float] | None) -> Callable[[Value], float]:
+    if grads is None:
+        return lambda value: value.grad
+    return lambda value: grads.get(value, value.grad)
+
+
+def _flows(node: Value, grad: float) -> dict[Value, float]:
+    """Gradient each input receives from ``node``: local_grad * grad, summed per input."""
     flows: dict[Value, float] = {}
     for input_, local_grad in zip(node.inputs, node.local_grads):
-        flows[input_] = flows.get(input_, 0.0) + local_grad * node.grad
+        flows[input_] = flows.get(input_, 0.0) + local_grad * grad
     return flows
 
 
@@ -310,30 +351,42 @@ def _header(value: Value, hidden: set[Value], looks: style.Encoding) -> str:
 
 
 def _node(
-    value: Value, hidden: set[Value], drawn: set[Value], looks: style.Encoding
+    value: Value,
+    hidden: set[Value],
+    drawn: set[Value],
+    looks: style.Encoding,
+    grad_of: Callable[[Value], float],
+    row_prefix: str | None,
 ) -> tuple[str, dict[str, str]]:
-    """A Value's label (operation, label, data, grad, marks) and its graphviz attributes."""
+    """A Value's label (operation, label, data, grad, marks) and its graphviz attributes.
+
+    With ``row_prefix`` (the node's id) each number row gets an id of its own."""
+
+    def ids(field: str) -> str | None:
+        return row_id(row_prefix, field) if row_prefix else None
+
+    grad = grad_of(value)
     # a constant's gradient teaches nothing: no fill, no marks
-    state = "unknown" if _is_constant(value) else looks.state(value.grad)
+    state = "unknown" if _is_constant(value) else looks.state(grad)
     rows = [
         _header(value, hidden, looks),
-        style.row(f"data {looks.fmt(value.data)}"),
-        style.row(f"grad {looks.fmt(value.grad)}"),
+        style.row(f"data {looks.fmt(value.data)}", id=ids("data")),
+        style.row(f"grad {looks.fmt(grad)}", id=ids("grad")),
     ]
-    parameters = [v for v in dict.fromkeys(value.inputs) if v in hidden and not _is_constant(v)]
+    parameters = _folded(value, hidden)
     if parameters:  # collapsed weights and bias: say how much gradient they got
-        norm = looks.fmt(style.grad_norm(parameters))
-        rows.append(style.row(f"{len(parameters)} params, grad norm {norm}"))
+        norm = looks.fmt(style.norm(grad_of(p) for p in parameters))
+        rows.append(style.row(f"{len(parameters)} params, grad norm {norm}", id=ids("params")))
     lost = sum(1 for v in set(value.inputs) if v not in hidden and v not in drawn)
     if lost:
         rows.append(style.row(f"… {lost} input{'s' * (lost > 1)} not drawn"))
-    rows.append(looks.mark_row(value.grad, state))
-    return style.table(rows), looks.node_attributes(value.grad, state)
+    rows.append(looks.mark_row(grad, state))
+    return style.table(rows), looks.node_attributes(grad, state)
 
 
-def _node_tooltip(value: Value) -> str:
+def _node_tooltip(value: Value, grad: float) -> str:
     what = f"{value.op} node" if value.op else "leaf"
-    return f"{_name(value)} ({what}): data {value.data!r}, grad {value.grad!r}"
+    return f"{_name(value)} ({what}): data {value.data!r}, grad {grad!r}"
 
 
 def _edge_tooltip(input_: Value, node: Value, flow: float, looks: style.Encoding) -> str:

@@ -35,6 +35,8 @@ import math
 import graphviz
 
 from autograd_lite import Value
+from autograd_lite.checks import check_choice, check_format, check_instance, check_number
+from autograd_lite.names import input_name, weight
 from autograd_lite.nn import MLP, Layer, Neuron
 from visualize import style
 from visualize.graph import RANKDIRS
@@ -69,15 +71,12 @@ def draw_network(
     >>> "∂E/∂z" in draw_network(model).source    # not called yet: names only
     False
     """
-    if not isinstance(model, MLP):
-        raise TypeError(
-            f"draw_network: model must be an MLP, got {type(model).__name__}: {model!r}"
-        )
-    style.check_choice(edge_thickness, EDGE_THICKNESS, "edge_thickness", "draw_network")
-    style.check_choice(rankdir, RANKDIRS, "rankdir", "draw_network")
-    style.check_number_format(number_format, "draw_network")
-    style.check_positive(explode_threshold, "explode_threshold", "draw_network")
-    style.check_number(dead_threshold, "dead_threshold", "draw_network")
+    check_instance("draw_network", "model", model, MLP, "an MLP")
+    check_choice("draw_network", "edge_thickness", edge_thickness, EDGE_THICKNESS)
+    check_choice("draw_network", "rankdir", rankdir, RANKDIRS)
+    check_format("draw_network", "number_format", number_format)
+    check_number("draw_network", "explode_threshold", explode_threshold, above=0, finite=False)
+    check_number("draw_network", "dead_threshold", dead_threshold, finite=False)
 
     neurons = [neuron for layer in model.layers for neuron in layer.neurons]
     weights = [w for neuron in neurons for w in neuron.w]
@@ -107,7 +106,7 @@ def draw_network(
     dot.attr("edge", arrowsize="0.4", arrowhead="normal" if arrows else "none")
 
     inputs = [
-        (f"x{i}", _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
+        (input_name(i), _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
         for i, x in enumerate(_latest_inputs(model))
     ]
     _column(dot, "inputs", style.table([style.row("inputs")]), inputs)
@@ -118,7 +117,7 @@ def draw_network(
         _column(dot, f"layer{number}", title, [_neuron(n, looks) for n in layer.neurons])
         for neuron in layer.neurons:
             for i, (source, w) in enumerate(zip(sources, neuron.w)):
-                name = f"{neuron.name}.w{i}"
+                name = weight(neuron.name, i)
                 carried = w.grad if by_grad else w.data
                 attributes = style.edge_attributes(carried, top_edge, scale)
                 silent = source in inactive  # it carries 0 × w for this input
@@ -179,7 +178,7 @@ def _latest_inputs(model: MLP) -> list[Value | None]:
 
 
 def _input_label(i: int, x: Value | None, looks: style.Encoding) -> str:
-    rows = [style.row(f"x{i}", bold=True)]
+    rows = [style.row(input_name(i), bold=True)]
     if x is not None:
         rows.append(style.row(looks.fmt(x.data)))
     return style.table(rows)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import graphviz
 
-from visualize import style
+from autograd_lite.checks import check_choice
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = (
@@ -53,7 +53,7 @@ def render(
         )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render: path must be a str or a Path, got {type(path).__name__}")
-    style.check_choice(format, FORMATS, "format", "render")
+    check_choice("render", "format", format, FORMATS)
     target = Path(path).with_suffix(f".{format}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:

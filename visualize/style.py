@@ -55,42 +55,6 @@ def fmt(x: float, number_format: str) -> str:
     return format(x, number_format)
 
 
-def check_number_format(number_format: object, operation: str) -> None:
-    """Raise a clear error unless ``number_format`` is a format spec for floats."""
-    try:
-        format(1.5, number_format)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{operation}: number_format must be a float format spec such as '.4g', "
-            f"got {number_format!r}"
-        ) from None
-
-
-def check_choice(value: object, choices: tuple[str, ...], name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is one of ``choices``.
-
-    >>> check_choice("XY", ("LR", "TB"), "rankdir", "draw_graph")
-    Traceback (most recent call last):
-    ...
-    ValueError: draw_graph: rankdir must be one of LR, TB, got 'XY'
-    """
-    if value not in choices:
-        raise ValueError(f"{operation}: {name} must be one of {', '.join(choices)}, got {value!r}")
-
-
-def check_number(value: object, name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is a real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{operation}: {name} must be a number, got {value!r}")
-
-
-def check_positive(value: object, name: str, operation: str) -> None:
-    """Raise a clear error unless ``value`` is a positive real number."""
-    check_number(value, name, operation)
-    if not value > 0:
-        raise ValueError(f"{operation}: {name} must be > 0, got {value!r}")
-
-
 def largest(magnitudes: Iterable[float]) -> float:
     """The largest finite absolute value, 0.0 if there is none: the top of every scale.
 
@@ -110,7 +74,27 @@ def grad_norm(values: Iterable[Value]) -> float:
     >>> grad_norm([w, b])
     5.0
     """
-    return math.sqrt(sum(v.grad**2 for v in values))
+    return norm(v.grad for v in values)
+
+
+def norm(grads: Iterable[float]) -> float:
+    """sqrt(sum grad²) of some gradients (``grad_norm`` of Values reads their ``grad``).
+
+    >>> norm([3.0, -4.0])
+    5.0
+    """
+    return math.sqrt(sum(g**2 for g in grads))
+
+
+def sign(x: float) -> str:
+    """A number's colour class on the pages: 'pos', 'neg', 'zero', or 'exploding' (inf, nan).
+
+    >>> sign(0.5), sign(-0.0), sign(float("nan"))
+    ('pos', 'zero', 'exploding')
+    """
+    if not math.isfinite(x):
+        return "exploding"
+    return "pos" if x > 0 else "neg" if x < 0 else "zero"
 
 
 def strength(magnitude: float, top: float, scale: str = "log") -> float:
@@ -317,10 +301,17 @@ def table(rows: Iterable[str]) -> str:
     return f"<<TABLE {borderless}>{''.join(rows)}</TABLE>>"
 
 
-def row(text: str, bold: bool = False) -> str:
-    """One table row of plain text (escaped)."""
+def row(text: str, bold: bool = False, id: str | None = None) -> str:
+    """One table row of plain text (escaped); ``id`` names its cell in the SVG (``a_{id}``).
+
+    Graphviz keeps a cell's ID only when the cell is a link too, hence the ``HREF``.
+
+    >>> row("grad 0", id="node1_grad")
+    '<TR><TD ID="node1_grad" HREF="#">grad 0</TD></TR>'
+    """
     text = html.escape(text)
-    return f"<TR><TD>{'<B>' + text + '</B>' if bold else text}</TD></TR>"
+    cell = f'<TD ID="{html.escape(id)}" HREF="#">' if id else "<TD>"
+    return f"<TR>{cell}{'<B>' + text + '</B>' if bold else text}</TD></TR>"
 
 
 def add_legend(dot: graphviz.Digraph, label: str, fontsize: str = "9") -> None:

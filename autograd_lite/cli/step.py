@@ -9,7 +9,6 @@ far. ``--no-pause`` prints every step at once, for pipes and files.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterable
@@ -17,17 +16,14 @@ from pathlib import Path
 
 from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, positive_int
-from autograd_lite.engine import BackwardStep, Value, topological_order
-from autograd_lite.narrate import (
-    describe_forward,
-    describe_step,
-    explain,
-    node_names,
-    role_note,
-    role_of,
-    to_ascii,
-)
+from autograd_lite.debugging import BackwardStep
+from autograd_lite.engine import Value, topological_order
+from autograd_lite.explanation import explain
+from autograd_lite.layers import describe_layers, layer_view
+from autograd_lite.names import Name, Role, parse
+from autograd_lite.narrate import describe_forward, node_names, role_note
 from autograd_lite.nn import ACTIVATIONS, MLP
+from autograd_lite.notation import describe_step, to_ascii
 from autograd_lite.stepping import (
     CLASSIC_INPUTS,
     CLASSIC_TARGETS,
@@ -112,6 +108,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="end with each gradient as a chain of local derivatives",
     )
     show.add_argument(
+        "--layer-view",
+        action="store_true",
+        help="after the steps, the same gradients layer by layer: δ = (W)ᵀδ ⊙ σ′(z), "
+        "∂E/∂W = δ aᵀ, with the numbers",
+    )
+    show.add_argument(
         "--html",
         metavar="PATH",
         help="write the steps as an HTML page instead (into PATH/backprop.html when PATH is "
@@ -175,6 +177,12 @@ def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Build the example the options ask for, then step through it (or write the page)."""
+    if args.layer_view and args.op_by_op:
+        args.step_parser.error(
+            "--layer-view reads one weighted sum per neuron; leave out --op-by-op"
+        )
+    if args.layer_view and args.html:
+        args.step_parser.error("--layer-view prints in the terminal; leave out --html")
     try:
         example, origin = build_example(args)
     except OverflowError as error:  # e.g. --inputs 1e200 1e200: E = ½ (t - a)² is too large
@@ -191,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     stepper.introduce(origin)
     stepper.forward()
     finished = stepper.backward()
-    stepper.conclude(finished, show_explanation=args.explain)
+    stepper.conclude(finished, show_explanation=args.explain, show_layers=args.layer_view)
     return 0
 
 
@@ -254,7 +262,7 @@ class Stepper:
         self.say()
         self.say("Parameters (w weight, b bias):")
         rows = [
-            (title, [(n, v) for n, v in cells if not v.inputs and role_of(v.label)])
+            (title, [(n, v) for n, v in cells if not v.inputs and _in_network(v)])
             for title, cells in self.table
         ]
         for title, cells in rows:
@@ -322,8 +330,11 @@ class Stepper:
                 continue
             self.say(_row(title, [_cell(name, v, touched, step.input) for name, v in cells]))
 
-    def conclude(self, finished: bool, *, show_explanation: bool = False) -> None:
-        """The final gradients and one gradient-descent update (or why they are partial)."""
+    def conclude(
+        self, finished: bool, *, show_explanation: bool = False, show_layers: bool = False
+    ) -> None:
+        """The final gradients and one gradient-descent update (or why they are partial);
+        ``show_layers`` adds the same gradients layer by layer (``autograd_lite.layers``)."""
         self.say()
         if not finished:
             self.say("Stopped: the gradients above are partial, the rest of the pass never ran.")
@@ -333,6 +344,9 @@ class Stepper:
             params = [f"{name}={shown(v.grad, '.4g')}" for name, v in cells if v in self.parameters]
             if params:
                 self.say(_row(title, params, prefix="∂E/∂ "))
+        if show_layers:
+            self.say()
+            self.say(describe_layers(layer_view(self.error)))
         w = self.example.model.layers[-1].neurons[0].w[0]
         self.say()
         self.say("Next, gradient descent moves every weight against its gradient:")
@@ -346,39 +360,48 @@ class Stepper:
             self.say(explain(self.error))
 
 
+def _in_network(node: Value) -> bool:
+    """A node of the network itself (w, b, z, a or an input), not of the error."""
+    name = parse(node.label)
+    return name is not None and (name.role.in_neuron or name.role is Role.INPUT)
+
+
 def _table_rows(root: Value) -> list[tuple[str, list[tuple[str, Value]]]]:
     """Named nodes in rows: the error's nodes, each neuron (a, z, w.., b), the inputs."""
-    neurons: dict[str, list[tuple[str, Value]]] = {}
+    neurons: dict[tuple[int, int], list[tuple[Name, Value]]] = {}
     inputs, error = [], []
     for node in reversed(topological_order(root)):
         if not node.label:
             continue
-        role = role_of(node.label)
-        if role == "input":
-            inputs.append((node.label, node))
-        elif role:
-            neuron, short = node.label.rsplit(".", 1)
-            neurons.setdefault(neuron, []).append((short, node))
+        name = parse(node.label)
+        if name is not None and name.role is Role.INPUT:
+            inputs.append((name.index, node))
+        elif name is not None and name.role.in_neuron:
+            neurons.setdefault((name.layer, name.neuron), []).append((name, node))
         else:  # the error's nodes, output by output: E, then E0 e0^2 e0 t0, E1 ...
-            output = re.search(r"\d+", node.label)
-            error.append((int(output.group()) if output else -1, node.label, node))
+            output = -1 if name is None or name.index is None else name.index
+            error.append((output, node.label, node))
     rows = []
     if error:
         rows.append(
-            ("error", [(name, node) for _, name, node in sorted(error, key=lambda e: e[0])])
+            ("error", [(label, node) for _, label, node in sorted(error, key=lambda e: e[0])])
         )
     # output layer first, as the blame flows
-    for neuron in sorted(neurons, key=lambda n: (-int(n[1 : n.index(".")]), n)):
-        rows.append((neuron, sorted(neurons[neuron], key=lambda cell: _column(cell[0]))))
+    for layer, neuron in sorted(neurons, key=lambda place: (-place[0], place[1])):
+        cells = sorted(neurons[layer, neuron], key=lambda cell: _column(cell[0]))
+        title = cells[0][0].neuron_name
+        rows.append((title, [(name.short, node) for name, node in cells]))
     if inputs:
-        rows.append(("inputs", sorted(inputs, key=lambda c: int(c[0][1:]))))
+        rows.append(
+            ("inputs", [(node.label, node) for _, node in sorted(inputs, key=lambda cell: cell[0])])
+        )
     return rows
 
 
-def _column(short_name: str) -> int:
+def _column(name: Name) -> int:
     """Where a neuron's node goes in its row: a, z, then w0, w1, ..., then b."""
-    fixed = {"a": -2, "z": -1, "b": 1 << 30}
-    return fixed[short_name] if short_name in fixed else int(short_name[1:])
+    fixed = {Role.ACTIVATION: -2, Role.WEIGHTED_INPUT: -1, Role.BIAS: 1 << 30}
+    return name.index if name.role is Role.WEIGHT else fixed[name.role]
 
 
 def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autograd_lite.export.languages import Writer
+from autograd_lite.names import weighted_sum_parts
 from autograd_lite.program.formulas import FORMULAS, NARY, render
 
 # identifiers for ops whose name is a symbol
@@ -113,13 +114,12 @@ class OpWriter:
             if formula.exact and self.language == "python":  # the engine's own rounding
                 return f"math.fsum([{', '.join(terms)}])"
             return " + ".join(terms)
-        n = (len(inputs) - 1) // 2
-        weights, activations, bias = inputs[:n], inputs[n : 2 * n], inputs[-1]
+        parts = weighted_sum_parts(inputs)
         terms = [
             render(formula.term, self.language, {"w": w, "a": a})
-            for w, a in zip(weights, activations)
+            for w, a in zip(parts.weights, parts.activations)
         ]
-        start = render(formula.start, self.language, {"b": bias})
+        start = render(formula.start, self.language, {"b": parts.bias})
         return " + ".join([start, *terms])  # left to right from b, as the engine adds
 
     def weighted_sum_loop(self, bias: str, weight: str, activation: str) -> tuple[str, str]:

@@ -15,12 +15,8 @@ from collections.abc import Iterable, Mapping
 
 from autograd_lite.export.languages import RESERVED, Writer, number
 from autograd_lite.export.ops import OpWriter, is_constant
-from autograd_lite.narrate import partial
-
-try:  # the notes' way to write an op, e.g. formula("sigmoid", ["z"]) == "σ(z)"
-    from autograd_lite.narrate import formula
-except ImportError:  # until the notation work (issue 9b) makes it public on main
-    from autograd_lite.narrate import _formula as formula
+from autograd_lite.narrate import formula  # the notes' way to write an op: σ(z)
+from autograd_lite.notation import partial
 from autograd_lite.program import Program
 
 ROOT = "E"  # the notes' name for the error, whatever the loss's label

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograd_lite.engine import Value, sum_values
-from autograd_lite.nn._checks import check_number, is_number
+from autograd_lite.checks import check_number, is_number
+from autograd_lite.engine import Value
+from autograd_lite.sums import sum_values
 
 __all__ = [
     "binary_cross_entropy",

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograd_lite.engine import Value
+from autograd_lite.engine import Value, data_of
 
 __all__ = ["binary_accuracy", "class_accuracy"]
-
-
-def _number(x: Value | float) -> float:
-    return x.data if isinstance(x, Value) else float(x)
 
 
 def binary_accuracy(
@@ -35,7 +31,7 @@ def binary_accuracy(
             f"got {len(outputs)} and {len(targets)}"
         )
     correct = sum(
-        (_number(output) > threshold) == (target > 0) for output, target in zip(outputs, targets)
+        (data_of(output) > threshold) == (target > 0) for output, target in zip(outputs, targets)
     )
     return correct / len(targets)
 
@@ -53,6 +49,6 @@ def class_accuracy(outputs: Sequence[Sequence[Value | float]], targets: Sequence
         )
     correct = 0
     for scores, target in zip(outputs, targets):
-        numbers = [_number(s) for s in scores]
+        numbers = [data_of(s) for s in scores]
         correct += numbers.index(max(numbers)) == target
     return correct / len(targets)

@@ -25,8 +25,10 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograd_lite.engine import Value, weighted_sum
-from autograd_lite.nn._checks import check_count, check_seed, is_number
+from autograd_lite import names
+from autograd_lite.checks import check_count, check_seed, is_number
+from autograd_lite.engine import Value
+from autograd_lite.sums import weighted_sum, weighted_sums
 
 # name -> the Value method that applies it (None: the neuron's output is z itself)
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -109,21 +111,29 @@ class Neuron(Module):
         self.name = name
         self.activation = activation
         self.op_by_op = op_by_op
-        self.w = [Value(rng.uniform(-bound, bound), f"{name}.w{i}") for i in range(nin)]
-        self.b = Value(0.0, f"{name}.b")
+        self.w = [Value(rng.uniform(-bound, bound), names.weight(name, i)) for i in range(nin)]
+        self.b = Value(0.0, names.bias(name))
         self.z: Value | None = None  # weighted input of the latest call
         self.a: Value | None = None  # activation of the latest call
-        self._z_label, self._a_label = f"{name}.z", f"{name}.a"
+        self._z_label, self._a_label = names.weighted_input(name), names.activation(name)
 
     def __call__(self, inputs: Sequence[Value | float]) -> Value:
-        if len(inputs) != len(self.w):
-            raise ValueError(f"{self.name}: expected {len(self.w)} inputs, got {len(inputs)}")
+        self.check_length(inputs)
         if self.op_by_op:  # every product and sum its own node: b + w0*a0 + w1*a1 + ...
             z = self.b
             for w, a in zip(self.w, inputs):
                 z = z + w * a
         else:
             z = weighted_sum(self.w, inputs, self.b)
+        return self.activate(z)
+
+    def check_length(self, inputs: Sequence[Value | float]) -> None:
+        """Raise unless there is one input per weight."""
+        if len(inputs) != len(self.w):
+            raise ValueError(f"{self.name}: expected {len(self.w)} inputs, got {len(inputs)}")
+
+    def activate(self, z: Value) -> Value:
+        """Name the weighted input ``z``, apply the activation, remember both (``.z``, ``.a``)."""
         z.label = self._z_label
         apply = ACTIVATIONS[self.activation]
         a = z if apply is None else apply(z)
@@ -165,12 +175,24 @@ class Layer(Module):
         self.name = name
         self.activation = activation
         self.neurons = [
-            Neuron(nin, activation, rng=rng, bound=bound, name=f"{name}.n{j}", op_by_op=op_by_op)
+            Neuron(
+                nin,
+                activation,
+                rng=rng,
+                bound=bound,
+                name=names.neuron_name(name, j),
+                op_by_op=op_by_op,
+            )
             for j in range(nout)
         ]
 
     def __call__(self, inputs: Sequence[Value | float]) -> list[Value]:
-        return [neuron(inputs) for neuron in self.neurons]
+        if self.neurons[0].op_by_op:
+            return [neuron(inputs) for neuron in self.neurons]
+        self.neurons[0].check_length(inputs)
+        # one weighted_sum node per neuron, reading the inputs once for all of them
+        zs = weighted_sums([n.w for n in self.neurons], inputs, [n.b for n in self.neurons])
+        return [neuron.activate(z) for neuron, z in zip(self.neurons, zs)]
 
     def parameters(self) -> list[Value]:
         return [p for neuron in self.neurons for p in neuron.parameters()]
@@ -225,12 +247,12 @@ class MLP(Module):
                 sizes[l + 1],
                 output_activation if l == last else activation,
                 rng=rng,
-                name=f"L{l}",
+                name=names.layer_name(l),
                 op_by_op=op_by_op,
             )  # fmt: skip
             for l in range(len(nouts))  # noqa: E741 (l for layer, as in the notes)
         ]
-        self._input_labels = [f"x{i}" for i in range(nin)]
+        self._input_labels = [names.input_name(i) for i in range(nin)]
 
     def check_input(self, inputs: Sequence[Value | float]) -> None:
         """Raise unless ``inputs`` is one sample for this model: ``nin`` numbers or Values.

@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
+from autograd_lite.checks import check_number, is_number
 from autograd_lite.engine import Value
-from autograd_lite.nn._checks import check_number, is_number
 
 __all__ = ["SGD", "Adam", "Optimizer", "DivergenceError"]
 

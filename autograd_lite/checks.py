@@ -1,0 +1,181 @@
+"""Argument checks: one argument order, one message format, for the whole project.
+
+Every check takes ``(operation, name, value)`` -- the function or class refusing the
+argument, the argument's name, the argument -- and either returns the value (converted where
+that helps, e.g. to ``float``) or raises. The message always reads::
+
+    {operation}: {name} must be {requirement}, got {type} {value!r}    (TypeError: wrong kind)
+    {operation}: {name} must be {requirement}, got {value!r}           (ValueError: wrong value)
+
+>>> check_number("SGD", "lr", 0.1, minimum=0.0)
+0.1
+>>> check_number("SGD", "lr", "fast")
+Traceback (most recent call last):
+...
+TypeError: SGD: lr must be a number, got str 'fast'
+>>> check_count("MLP", "nin", 0)
+Traceback (most recent call last):
+...
+ValueError: MLP: nin must be >= 1, got 0
+
+This module imports nothing else of the project, so the engine can use it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TypeVar
+
+__all__ = [
+    "check_callable",
+    "check_choice",
+    "check_count",
+    "check_format",
+    "check_instance",
+    "check_number",
+    "check_seed",
+    "is_number",
+]
+
+T = TypeVar("T")
+
+
+def _wrong_kind(operation: str, name: str, requirement: str, value: object) -> TypeError:
+    return TypeError(
+        f"{operation}: {name} must be {requirement}, got {type(value).__name__} {value!r}"
+    )
+
+
+def _wrong_value(operation: str, name: str, requirement: str, value: object) -> ValueError:
+    return ValueError(f"{operation}: {name} must be {requirement}, got {value!r}")
+
+
+def is_number(x: object) -> bool:
+    """True for a real number (int, float, fractions, ...), False for bool and anything else.
+
+    >>> is_number(3), is_number(2.5), is_number(True), is_number("1")
+    (True, True, False, False)
+    """
+    # float and int first: the ABC check of numbers.Real is slow, and this runs on every
+    # number that meets a Value.
+    kind = type(x)
+    if kind is float or kind is int:
+        return True
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_number(
+    operation: str,
+    name: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    finite: bool = True,
+) -> float:
+    """``value`` as a float if it is a real number (finite unless ``finite=False``), at least
+    ``minimum`` and strictly greater than ``above`` when given.
+
+    >>> check_number("draw_graph", "explode_threshold", -1, above=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_graph: explode_threshold must be > 0, got -1
+    >>> check_number("Value", "data", float("inf"), finite=False)
+    inf
+    """
+    if not is_number(value):
+        raise _wrong_kind(operation, name, "a number", value)
+    if finite and not math.isfinite(value):  # type: ignore[arg-type]
+        raise _wrong_value(operation, name, "finite", value)
+    if minimum is not None and not value >= minimum:  # type: ignore[operator]
+        raise _wrong_value(operation, name, f">= {minimum}", value)
+    if above is not None and not value > above:  # type: ignore[operator]
+        raise _wrong_value(operation, name, f"> {above}", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_count(operation: str, name: str, value: object, *, minimum: int = 1) -> int:
+    """``value`` if it is an int (not a bool) of at least ``minimum``.
+
+    >>> check_count("Layer", "nout", 3)
+    3
+    >>> check_count("Layer", "nout", 2.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: Layer: nout must be an int, got float 2.0
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _wrong_kind(operation, name, "an int", value)
+    if value < minimum:
+        raise _wrong_value(operation, name, f">= {minimum}", value)
+    return value
+
+
+def check_seed(operation: str, name: str, value: object) -> int | None:
+    """``value`` if it is a random seed: None (a fresh one) or an int (not a bool).
+
+    >>> check_seed("MLP", "seed", None), check_seed("MLP", "seed", 7)
+    (None, 7)
+    >>> check_seed("MLP", "seed", 0.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: MLP: seed must be None or an int, got float 0.5
+    """
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _wrong_kind(operation, name, "None or an int", value)
+    return value
+
+
+def check_choice(operation: str, name: str, value: T, choices: tuple[str, ...]) -> T:
+    """``value`` if it is one of ``choices``.
+
+    >>> check_choice("draw_graph", "rankdir", "XY", ("LR", "TB"))
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_graph: rankdir must be one of LR, TB, got 'XY'
+    """
+    if value not in choices:
+        raise _wrong_value(operation, name, f"one of {', '.join(choices)}", value)
+    return value
+
+
+def check_callable(operation: str, name: str, value: T) -> T:
+    """``value`` if it can be called.
+
+    >>> check_callable("register_hook", "hook", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: register_hook: hook must be callable, got int 3
+    """
+    if not callable(value):
+        raise _wrong_kind(operation, name, "callable", value)
+    return value
+
+
+def check_instance(operation: str, name: str, value: T, kind: type, what: str) -> T:
+    """``value`` if it is an instance of ``kind``; ``what`` names the kind in the message.
+
+    >>> check_instance("draw_graph", "root", 3, str, "a Value")
+    Traceback (most recent call last):
+    ...
+    TypeError: draw_graph: root must be a Value, got int 3
+    """
+    if not isinstance(value, kind):
+        raise _wrong_kind(operation, name, what, value)
+    return value
+
+
+def check_format(operation: str, name: str, value: object) -> str:
+    """``value`` if it is a format spec for floats, such as ``'.4g'``.
+
+    >>> check_format("draw_graph", "number_format", "%q")
+    Traceback (most recent call last):
+    ...
+    ValueError: draw_graph: number_format must be a float format spec such as '.4g', got '%q'
+    """
+    try:
+        format(1.5, value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise _wrong_value(operation, name, "a float format spec such as '.4g'", value) from None
+    return value  # type: ignore[return-value]

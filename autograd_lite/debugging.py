@@ -1,0 +1,251 @@
+"""Debugging the backward pass: steps, hooks, breakpoints and ``detect_anomaly()``.
+
+Everything here runs the engine's one chain-rule loop, ``engine.backpropagate``, with an
+observer; the plain ``backward()`` never pays for any of it. The engine does not import this
+module: this module plugs itself into the engine when imported (``autograd_lite`` does).
+
+* ``BackwardStep`` -- one application of the chain rule, as data;
+* ``Value.backward_steps()`` -- the backward pass one step at a time;
+* ``Value.register_hook(hook)`` -- call ``hook(node)`` when ``node.grad`` is complete;
+* ``Value.backward(break_on=...)`` -- stop in ``pdb`` (or call ``on_break``) before a step;
+* ``detect_anomaly()`` -- raise ``AnomalyError`` at the first NaN or inf, naming the op, its
+  inputs and the line that made the node.
+
+>>> from autograd_lite import Value
+>>> a = Value(2.0, label="a")
+>>> b = (a * a).tanh()
+>>> [(s.node.op, s.input.label or s.input.op) for s in b.backward_steps()]
+[('tanh', '*'), ('*', 'a'), ('*', 'a')]
+>>> x = Value(2.0, label="x")
+>>> handle = x.register_hook(lambda v: print(v.label, v.grad))
+>>> (x * 3).backward()
+x 3.0
+>>> handle.remove()
+"""
+
+from __future__ import annotations
+
+import math
+import pdb
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from autograd_lite import engine
+from autograd_lite.checks import check_callable
+from autograd_lite.engine import Value, _describe, _mode, backpropagate
+from autograd_lite.gradients import copy_graph
+from autograd_lite.notation import describe_step
+
+__all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly"]
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One application of the chain rule: ``input.grad += local_grad * upstream``.
+
+    ``upstream`` is d(output)/d(node), complete when the step runs; ``local_grad`` is
+    d(node)/d(input); ``contribution`` is their product; ``input_grad`` is the input's
+    gradient after adding it. ``index`` is the position of ``input`` among the node's
+    inputs and ``number`` counts steps from 0.
+    """
+
+    number: int
+    node: Value
+    input: Value
+    index: int
+    local_grad: float
+    upstream: float
+    contribution: float
+    input_grad: float
+
+    def __str__(self) -> str:
+        return describe_step(self)
+
+
+# --- hooks ---------------------------------------------------------------------------------
+# Hooks live beside the graph, weakly: most nodes have none, and a hook keeps nothing alive.
+_hooks: weakref.WeakKeyDictionary[Value, list] = weakref.WeakKeyDictionary()
+
+
+class HookHandle:
+    """Returned by ``Value.register_hook``; ``remove()`` takes the hook away."""
+
+    __slots__ = ("_node", "_hook")
+
+    def __init__(self, node: Value, hook: Callable[[Value], object]) -> None:
+        self._node = weakref.ref(node)
+        self._hook = hook
+
+    def remove(self) -> None:
+        node = self._node()
+        hooks = _hooks.get(node) if node is not None else None
+        if hooks and self._hook in hooks:
+            hooks.remove(self._hook)
+            if not hooks:
+                del _hooks[node]
+
+
+def register_hook(node: Value, hook: Callable[[Value], object]) -> HookHandle:
+    """``Value.register_hook``: call ``hook(node)`` once ``node.grad`` is complete."""
+    _hooks.setdefault(node, []).append(check_callable("register_hook", "hook", hook))
+    return HookHandle(node, hook)
+
+
+def _run_hooks(node: Value) -> None:
+    for hook in list(_hooks.get(node, ())):
+        hook(node)  # node.grad is complete: every consumer has been processed
+
+
+# --- breakpoints ---------------------------------------------------------------------------
+
+
+def _breakpoint_test(
+    break_on: Value | str | Callable[[BackwardStep], bool] | None,
+) -> Callable[[BackwardStep], bool] | None:
+    if break_on is None:
+        return None
+    if isinstance(break_on, Value):
+        return lambda step: step.node is break_on or step.input is break_on
+    if isinstance(break_on, str):
+        if not break_on:  # "" would match every unlabelled node
+            raise ValueError("backward: break_on must be a non-empty label, got ''")
+        return lambda step: break_on in (step.node.label, step.input.label)
+    if callable(break_on):
+        return break_on
+    raise TypeError(
+        f"backward: break_on must be a Value, a label or a predicate, "
+        f"got {type(break_on).__name__} {break_on!r}"
+    )
+
+
+def _open_debugger(step: BackwardStep) -> None:
+    """Stop in pdb right before ``step`` is applied. Type ``p step`` to see it."""
+    print(f"backward: stopped before step {step.number}: {step}", file=sys.stderr)
+    # Stop in the chain-rule loop, on the line that applies the step (``step`` is in scope).
+    frame = sys._getframe().f_back
+    while frame is not None and frame.f_code is not backpropagate.__code__:
+        frame = frame.f_back
+    pdb.Pdb().set_trace(frame)
+
+
+def backward(
+    root: Value,
+    seed: float,
+    break_on: Value | str | Callable[[BackwardStep], bool] | None,
+    on_break: Callable[[BackwardStep], object] | None,
+) -> None:
+    """``Value.backward`` with hooks, a breakpoint or ``detect_anomaly()`` in play."""
+    if on_break is not None:
+        check_callable("backward", "on_break", on_break)
+        if break_on is None:
+            raise ValueError("backward: on_break needs break_on, which says where to stop")
+    should_break = _breakpoint_test(break_on)  # a bad break_on fails before any change
+    if _mode.get().observe is _check_new_node:
+        _check_gradients(root, seed)  # raises before any gradient changes
+    if should_break is None:
+        make_step = BackwardStep
+    else:
+        stop = on_break or _open_debugger
+
+        def make_step(*edge: object) -> BackwardStep:
+            step = BackwardStep(*edge)  # type: ignore[arg-type]
+            if should_break(step):
+                stop(step)
+            return step
+
+    for _ in backpropagate(root, seed, make_step, _run_hooks if _hooks else None):
+        pass
+
+
+def backward_steps(root: Value, seed: float) -> Iterator[BackwardStep]:
+    """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
+    if _mode.get().observe is _check_new_node:
+        _check_gradients(root, seed)  # as backward(): raises before any change
+    return backpropagate(root, seed, BackwardStep, _run_hooks if _hooks else None)
+
+
+def watching() -> bool:
+    """True when a plain ``backward()`` must take the slow path: hooks or detect_anomaly()."""
+    return bool(_hooks) or _mode.get().observe is not None
+
+
+# --- detect_anomaly ------------------------------------------------------------------------
+
+
+class AnomalyError(ValueError):
+    """A NaN or infinity appeared in a result or a gradient under ``detect_anomaly()``."""
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``AnomalyError`` at the first operation whose result or gradient is NaN or inf.
+
+    The error names the operation, its inputs with their labels, and the source line that
+    created the node. It costs time, so use it while debugging only.
+
+    >>> from autograd_lite import Value
+    >>> big = Value(1e308, label="big")
+    >>> with detect_anomaly():
+    ...     big * 10  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    autograd_lite.debugging.AnomalyError: * gave inf from inputs big=1e+308, 10.0 (created at ...)
+    """
+    token = _mode.set(_mode.get()._replace(observe=_check_new_node))
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+# Where each node was created, recorded only under detect_anomaly(); weak, so it keeps
+# nothing alive.
+_origins: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
+_LIBRARY_FILES = (engine.__file__, __file__)
+
+
+def _caller_line() -> str:
+    """'file:line' of the first frame outside the engine: where the user made the node."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in _LIBRARY_FILES:
+        frame = frame.f_back
+    if frame is None:
+        return "unknown place"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
+    """Under detect_anomaly(): remember where ``node`` was made; refuse a NaN or inf."""
+    _origins[node] = _caller_line()
+    if not math.isfinite(node.data):
+        raise AnomalyError(
+            f"{op} gave {node.data!r} from inputs {_describe(inputs)} (created at {_origins[node]})"
+        )
+
+
+def _check_gradients(root: Value, seed: float) -> None:
+    """Find the first NaN/inf gradient, without changing any grad: runs on a copy."""
+    copies = copy_graph(root)
+    original = {copy: node for node, copy in copies.items()}
+
+    def check(*edge: object) -> BackwardStep:
+        step = BackwardStep(*edge)  # type: ignore[arg-type]
+        if not math.isfinite(step.contribution):
+            node, input_ = original[step.node], original[step.input]
+            where = _origins.get(node, "a place outside detect_anomaly()")
+            raise AnomalyError(
+                f"backward through {node.op} gave a gradient of {step.contribution!r} for "
+                f"input {_describe([input_])} (inputs {_describe(node.inputs)}; "
+                f"node created at {where})"
+            )
+        return step
+
+    for _ in backpropagate(copies[root], seed, check):
+        pass
+
+
+# Plug in: Value.backward, backward_steps and register_hook call this module's functions.
+engine._debugger = sys.modules[__name__]

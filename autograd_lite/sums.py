@@ -1,0 +1,106 @@
+"""Operations with many inputs, each one node: ``sum_values`` and a neuron's ``weighted_sum``.
+
+A chain of ``+`` and ``*`` nodes gives the same numbers; one node per sum keeps the graph
+small and the backward pass short. Each op is followed by its derivative rule, as in
+``engine.py``.
+
+>>> from autograd_lite import Value
+>>> z = weighted_sum([Value(0.5), Value(-1.0)], [2.0, 3.0], Value(0.25))
+>>> z.data, z.op, len(z.inputs)
+(-1.75, 'weighted_sum', 5)
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable, Sequence
+
+from autograd_lite.engine import Value, derivative, operand, record
+
+__all__ = ["sum_values", "weighted_sum", "weighted_sums"]
+
+_ONLY_VALUES = {Value}  # the types of inputs that need no conversion
+
+
+def sum_values(values: Iterable[Value | float]) -> Value:
+    """The sum of many values as one node (cheaper than a chain of ``+``).
+
+    >>> s = sum_values([Value(1.0), Value(2.0), 3.0])
+    >>> s.data, s.op, s.local_grads
+    (6.0, 'sum', (1.0, 1.0, 1.0))
+    """
+    inputs = tuple(operand(v, "sum") for v in values)
+    if not inputs:
+        raise ValueError("sum_values: needs at least one value; got none")
+    out = math.fsum(v.data for v in inputs)
+    return record(out, "sum", inputs, sum_rule(*(v.data for v in inputs), out))
+
+
+@derivative("sum")
+def sum_rule(*inputs_and_out: float) -> tuple:
+    """d(x1 + ... + xn)/dxi = 1"""
+    return (1.0,) * (len(inputs_and_out) - 1)
+
+
+def weighted_sum(
+    weights: Sequence[Value | float], activations: Sequence[Value | float], bias: Value | float
+) -> Value:
+    """A neuron's weighted input z = w1*a1 + ... + wn*an + b, as one node.
+
+    Inputs are ordered (w1..wn, a1..an, b); the local gradients are the activations (for the
+    weights), the weights (for the activations) and 1 (for the bias).
+
+    >>> w = [Value(0.5), Value(-1.0)]
+    >>> z = weighted_sum(w, [2.0, 3.0], Value(0.25))
+    >>> z.data, z.local_grads
+    (-1.75, (2.0, 3.0, 0.5, -1.0, 1.0))
+    """
+    return weighted_sums([weights], activations, [bias])[0]
+
+
+def weighted_sums(
+    weight_rows: Sequence[Sequence[Value | float]],
+    activations: Sequence[Value | float],
+    biases: Sequence[Value | float],
+) -> list[Value]:
+    """The weighted inputs of a row of neurons that see the same activations (a layer).
+
+    One ``weighted_sum`` node per row of weights; the activations are read once for all.
+
+    >>> [z.data for z in weighted_sums([[Value(1.0)], [Value(2.0)]], [3.0], [0.5, 0.0])]
+    [3.5, 6.0]
+    """
+    if len(weight_rows) != len(biases):
+        raise ValueError(
+            f"weighted_sum: needs one bias per row of weights; "
+            f"got {len(weight_rows)} rows and {len(biases)} biases"
+        )
+    activations = tuple(activations)
+    if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
+        activations = tuple([operand(a, "weighted_sum") for a in activations])
+    a = [v.data for v in activations]
+    nodes = []
+    for weights, bias in zip(weight_rows, biases):
+        if len(weights) != len(a):
+            raise ValueError(
+                f"weighted_sum: needs as many weights as activations; "
+                f"got {len(weights)} weights and {len(a)} activations"
+            )
+        parameters = (*weights, bias)
+        if set(map(type, parameters)) != _ONLY_VALUES:
+            parameters = tuple([operand(v, "weighted_sum") for v in parameters])
+        w = [v.data for v in parameters]  # the weights, then the bias
+        b = w.pop()
+        out = sum(map(operator.mul, w, a), b)
+        inputs = (*parameters[:-1], *activations, parameters[-1])
+        nodes.append(record(out, "weighted_sum", inputs, weighted_sum_rule(*w, *a, b, out)))
+    return nodes
+
+
+@derivative("weighted_sum")
+def weighted_sum_rule(*inputs_and_out: float) -> tuple:
+    """dz/dwi = ai, dz/dai = wi, dz/db = 1"""
+    n = (len(inputs_and_out) - 2) // 2
+    weights, activations = inputs_and_out[:n], inputs_and_out[n : 2 * n]
+    return (*activations, *weights, 1.0)

@@ -1,0 +1,81 @@
+"""One self-contained HTML file: a body from ``visualize/page/``, the data as JSON, the script
+and the style, all inline (no network needed; open it with a double-click).
+
+>>> html_path("steps", "export_html").name
+'steps.html'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+__all__ = ["check_title", "html_path", "write_page"]
+
+PAGE_FILES = Path(__file__).with_name("page")
+
+
+def html_path(path: object, operation: str) -> Path:
+    """``path`` as a Path ending in ``.html`` (or ``.htm``), refusing what is not a path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{operation}: path must be a str or a Path, got {type(path).__name__}")
+    target = Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target.with_name(target.name + ".html")
+    return target
+
+
+def check_title(title: object, operation: str) -> None:
+    """Refuse a page title that is not a str (None: the page makes its own).
+
+    >>> check_title(7, "export_html")
+    Traceback (most recent call last):
+    ...
+    TypeError: export_html: title must be a str or None, got 7
+    """
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{operation}: title must be a str or None, got {title!r}")
+
+
+def _fill(template: str, parts: dict[str, str]) -> str:
+    """``template`` with each ``{{name}}`` replaced by ``parts[name]`` (one pass, so the
+    inserted script and style are never scanned again)."""
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)
+
+
+def _asset(name: str) -> str:
+    return (PAGE_FILES / name).read_text(encoding="utf-8")
+
+
+def write_page(target: Path, mode: str, title: str, parts: dict[str, str], data: dict) -> Path:
+    """Put the body (``page/{mode}.html`` filled with ``parts``), the data, the script and
+    the style into one file; returns ``target``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> page = write_page(Path(tempfile.mkdtemp()) / "p.html", "training", "A title",
+    ...                   dict.fromkeys(["subtitle", "network", "chart", "parameters",
+    ...                                  "samples", "rule"], ""), {"epochs": []})
+    >>> "<title>A title</title>" in page.read_text(encoding="utf-8")
+    True
+    """
+    # "<" escaped: no text in the data can close the <script> element that holds it
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    body = _fill(_asset(f"{mode}.html"), {**parts, "title": html.escape(title)})
+    page = _fill(
+        _asset("page.html"),
+        {
+            "title": html.escape(title),
+            "mode": mode,
+            "style": _asset("page.css"),
+            "body": body,
+            "data": blob,
+            "script": _asset("page.js"),
+        },
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    return target

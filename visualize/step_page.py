@@ -1,0 +1,290 @@
+"""One HTML file in which the gradient flows, step by step, over the picture of a graph.
+
+``export_html(root, path)`` records the forward pass and every chain-rule application of
+the backward pass from ``root`` (the engine's chain-rule loop is the source of truth: the
+page only replays what was recorded, it computes nothing), and writes one self-contained
+file: the SVG of ``draw_graph``, the recorded steps as JSON, and the script and style of
+``visualize/page/``, all inline. The graph is only read: no ``grad`` changes.
+
+>>> import tempfile
+>>> from autograd_lite import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).tanh(); y.label = "y"
+>>> page = export_html(y, tempfile.mkdtemp() + "/square")
+>>> page.name, x.grad          # the graph's gradients are left as they were
+('square.html', 0.0)
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import graphviz
+
+from autograd_lite import Value, topological_order
+from autograd_lite.checks import check_format
+from autograd_lite.debugging import BackwardStep
+from autograd_lite.engine import backpropagate
+from autograd_lite.gradients import copy_graph
+from autograd_lite.narrate import describe_forward, node_names
+from autograd_lite.notation import describe_step, in_derivative, name_of, partial
+from autograd_lite.stepping import forward_steps
+from visualize import style
+from visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
+from visualize.page_file import check_title, html_path, write_page
+from visualize.svg import prepare_svg, svg_of
+
+__all__ = ["export_html"]
+
+AUTO_COLLAPSE = 60  # graphs with more nodes than this, built of neurons, are drawn collapsed
+
+
+def export_html(
+    root: Value,
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    seed: float = 1.0,
+    collapse_neurons: bool | None = None,
+    rankdir: str = "LR",
+    hide_constants: bool = False,
+    number_format: str = ".4g",
+    max_nodes: int = 400,
+    max_steps: int = 20_000,
+) -> Path:
+    """Write a page that steps through the forward and the backward pass of ``root``.
+
+    Returns the path written (suffix ``.html``). The page starts before the forward pass:
+    Next computes one node at a time, then seeds ∂E/∂E = ``seed`` at ``root``, then applies
+    one chain-rule step at a time, highlighting its edge and its two nodes and showing the
+    same sentence as ``str(step)``. Every node's grad shows its value at that step.
+
+    * ``collapse_neurons`` -- draw each neuron's weights and bias inside its weighted-sum
+      box (``draw_graph``'s option); by default, when the graph has more than
+      ``AUTO_COLLAPSE`` nodes and contains weighted sums;
+    * ``rankdir``, ``hide_constants``, ``number_format``, ``max_nodes`` -- as in
+      ``draw_graph``;
+    * ``max_steps`` -- refuse graphs with more chain-rule steps than this (a page per step
+      of a huge graph would be too big to be useful).
+
+    The recording is a backward pass from zero gradients kept apart from the graph: no
+    ``grad`` of the graph changes (so hooks registered on its nodes do not run). Without
+    Graphviz's ``dot`` the page lists the nodes in a table instead of the picture.
+
+    >>> import tempfile
+    >>> from autograd_lite import Value
+    >>> a = Value(-1.5, label="a")
+    >>> export_html(a.relu(), tempfile.mkdtemp() + "/relu.html").suffix
+    '.html'
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"export_html: root must be a Value, got {type(root).__name__}: {root!r}")
+    target = html_path(path, "export_html")
+    check_title(title, "export_html")
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed):
+        raise TypeError(f"export_html: seed must be a finite number, got {seed!r}")
+    check_format("export_html", "number_format", number_format)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"export_html: max_steps must be a positive int, got {max_steps!r}")
+    order = topological_order(root)
+    step_count = sum(len(node.inputs) for node in order)
+    if step_count > max_steps:
+        raise ValueError(
+            f"export_html: the backward pass of this graph has {step_count} steps, more than "
+            f"max_steps={max_steps}; export a smaller graph (one sample) or raise max_steps"
+        )
+    if collapse_neurons is None:
+        collapse_neurons = len(order) > AUTO_COLLAPSE and any(
+            node.op == "weighted_sum" for node in order
+        )
+
+    folded = folded_parameters(root) if collapse_neurons else {}
+    record, widest = _record_passes(root, order, float(seed), number_format, folded)
+    # Each box is drawn with its widest recorded grad (and norm of folded parameters), so
+    # every step's number fits; the root with 0, so that draw_graph judges no gradient and
+    # draws every node and edge plain (the page paints them step by step).
+    widest[root] = 0.0
+    digraph = draw_graph(
+        root,
+        rankdir=rankdir,
+        hide_constants=hide_constants,
+        number_format=number_format,
+        collapse_neurons=collapse_neurons,
+        max_nodes=max_nodes,
+        explode_threshold=math.inf,  # no "dead" or "exploding" marks for widths
+        dead_threshold=-1.0,
+        edge_labels=False,
+        legend=False,
+        grads=widest,
+        row_ids=True,
+    )
+    names = [node["name"] for node in record["nodes"]]
+    picture, drawn = _picture(digraph, order, names, number_format)
+    record["nodes"] = [
+        {**node, "id": node["id"] if node["id"] in drawn else None} for node in record["nodes"]
+    ]
+    for step in record["forward"]:
+        step["edges"] = [edge for edge in step["edges"] if edge in drawn]
+    for step in record["backward"]:
+        if step["edge"] not in drawn:
+            step["edge"] = None
+    heading = title or f"Backpropagation through {name_of(root)}"
+    return write_page(target, "graph", heading, {"picture": picture}, record)
+
+
+def _chain_rule_steps(
+    root: Value, seed: float
+) -> tuple[Iterator[BackwardStep], Callable[[Value], float]]:
+    """The steps of a backward pass from zero gradients, and each node's gradient so far.
+
+    The engine's chain-rule loop runs on a copy of the graph, so no ``grad`` of the graph
+    changes; the steps name the original nodes.
+    """
+    copies = copy_graph(root)
+    original = {copy: node for node, copy in copies.items()}
+
+    def step_of(number: int, node: Value, input_: Value, *numbers: float) -> BackwardStep:
+        return BackwardStep(number, original[node], original[input_], *numbers)
+
+    steps = backpropagate(copies[root], seed, make_step=step_of)
+    return steps, lambda node: copies[node].grad
+
+
+def _record_passes(
+    root: Value,
+    order: list[Value],
+    seed: float,
+    number_format: str,
+    folded: dict[Value, list[Value]],
+) -> tuple[dict[str, object], dict[Value, float]]:
+    """The page data: every node, each forward step, the seed and each backward step; and
+    per node the recorded grad with the longest text (for a parameter folded into a box,
+    its grad when the box's norm had the longest text).
+
+    ``folded`` maps a box to the parameters drawn inside it: each step into one of them
+    records the new norm of their gradients.
+
+    Numbers are written as text here, so the page shows exactly the engine's values.
+    """
+    index = {node: i for i, node in enumerate(order)}
+    ids, edges = graph_ids(root), edge_ids(root)
+    names = node_names(root)  # what the narration calls each node: the root is E
+
+    def fmt(x: float) -> str:
+        return style.fmt(x, number_format)
+
+    nodes = [
+        {
+            "id": ids[node],
+            "name": names[node],
+            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*#1)/∂x
+            "data": fmt(node.data),
+            "leaf": not node.inputs,
+        }
+        for node in order
+    ]
+    forward = [
+        {
+            "node": index[step.node],
+            "inputs": sorted({index[v] for v in step.inputs}),
+            "edges": sorted({edges[v, step.node] for v in step.inputs}),
+            "text": describe_forward(step.node, names=names)
+            + "\n"
+            + _local_derivatives(step.node, names, fmt),
+        }
+        for step in forward_steps(root)
+    ]
+    widest = dict.fromkeys(order, 0.0)  # per node, the grad with the longest text
+    widest_norm = dict.fromkeys(folded, "")  # per box, the longest text of its norm
+    inside = {p for parameters in folded.values() for p in parameters}  # drawn in a box
+    flows: dict[str, float] = {}  # edge -> gradient it has carried back so far
+    backward, new_grads = [], []
+    steps, grad_of = _chain_rule_steps(root, seed)
+    for step in steps:
+        edge = edges[step.input, step.node]
+        flows[edge] = flows.get(edge, 0.0) + step.contribution
+        if step.input not in inside and len(fmt(step.input_grad)) > len(fmt(widest[step.input])):
+            widest[step.input] = step.input_grad
+        backward.append(
+            {
+                "node": index[step.node],
+                "input": index[step.input],
+                "edge": edge,
+                "text": describe_step(step, names=names),
+                "grad": fmt(step.input_grad),
+                "flow": style.sign(flows[edge]),
+            }
+        )
+        parameters = folded.get(step.node, ())
+        if step.input in parameters:  # the collapsed box of step.node shows their norm
+            now = {p: grad_of(p) for p in parameters}
+            backward[-1]["params"] = text = fmt(style.norm(now.values()))
+            if len(text) > len(widest_norm[step.node]):
+                widest_norm[step.node] = text
+                widest.update(now)  # drawn with these, the box shows this very text
+        new_grads.append(step.input_grad)
+    top = style.largest(map(grad_of, order))  # fills on the scale of the final grads
+    for step, grad in zip(backward, new_grads):
+        step["fill"] = style.fill_colour(grad, top)
+    also = f" ({root.label})" if root.label not in ("", "E") else ""
+    record = {
+        "zero": fmt(0.0),
+        "nodes": nodes,
+        "forward": forward,
+        "seed": {
+            "node": index[root],
+            "grad": fmt(seed),
+            "text": f"∂E/∂E = {fmt(seed)}: the backward pass starts at the output E{also}"
+            + (", whose gradient with respect to itself is 1" if seed == 1.0 else ""),
+            "fill": style.fill_colour(seed, top),
+        },
+        "backward": backward,
+    }
+    return record, widest
+
+
+def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:
+    """'local derivatives, kept for the backward pass: ∂z/∂w = 2, ...' of one node."""
+    local = ", ".join(
+        f"{partial(names[node], names[v])} = {fmt(local_grad)}"
+        for v, local_grad in zip(node.inputs, node.local_grads)
+    )
+    return f"local derivatives, kept for the backward pass: {local}"
+
+
+def _picture(
+    digraph: graphviz.Digraph, order: list[Value], names: list[str], number_format: str
+) -> tuple[str, set[str]]:
+    """The SVG of the computation graph ready for the page, and the ids of what it draws.
+
+    Without ``dot``: a table of the nodes, which the page updates the same way.
+    """
+    titles = {f"node{i}": name for i, name in enumerate(names)}
+    index = {node: i for i, node in enumerate(order)}
+    for (input_, node), edge in edge_ids(order[-1]).items():
+        titles[edge] = f"{names[index[input_]]} → {names[index[node]]}"
+    svg = svg_of(digraph, "export_html", "the page lists the nodes in a table instead")
+    if svg is None:
+        return _node_table(order, names, number_format), set(titles)
+    return prepare_svg(svg, titles)
+
+
+def _node_table(order: list[Value], names: list[str], number_format: str) -> str:
+    """The nodes as table rows with the same ids and classes as the SVG (no ``dot``)."""
+    rows = []
+    for i, (node, name) in enumerate(zip(order, names)):
+        data = style.fmt(node.data, number_format)
+        rows.append(
+            f'<tr class="node" id="node{i}"><th>{html.escape(name)}</th>'
+            f"<td>{html.escape(node.op or 'leaf')}</td>"
+            f'<td class="data" data-prefix="data ">data {data}</td>'
+            f'<td class="grad" data-prefix="grad ">grad 0</td></tr>'
+        )
+    return (
+        '<table class="node-table"><thead><tr><th>node</th><th>op</th><th>data</th>'
+        f"<th>grad</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
