@@ -176,11 +176,11 @@ class Value:
 
     # ``data`` is a property over the slot ``_data`` so that assigning a non-number is refused
     # where it happens; the engine's own code reads and writes ``_data`` (see _set_data).
-    __slots__ = ("_data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
+    __slots__ = ("_data", "grad", "_label", "op", "inputs", "local_grads", "__weakref__")
 
     _data: float
     grad: float
-    label: str
+    _label: str
     op: str
     inputs: tuple[Value, ...]
     local_grads: tuple
@@ -190,7 +190,7 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self.op = ""
         self.inputs = ()
         self.local_grads = ()
@@ -206,6 +206,16 @@ class Value:
     data = property(
         attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed)."
     )
+
+    def _set_label(self, label: str) -> None:
+        if not isinstance(label, str):  # a narration or a picture would fail on it later
+            raise TypeError(
+                f"Value: setting .label: the new label must be a str, "
+                f"got {type(label).__name__} {label!r}"
+            )
+        self._label = label
+
+    label = property(attrgetter("_label"), _set_label, doc="A name for pictures and narrations.")
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
@@ -530,7 +540,7 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     node = _new_value(Value)  # every field is given: no checks needed
     node._data = data
     node.grad = 0.0
-    node.label = ""
+    node._label = ""
     node.op = op
     node.inputs = inputs
     node.local_grads = local_grads
@@ -564,7 +574,7 @@ def _other_side(other: object) -> Value | None:
     if not is_number(other):
         return None
     leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
-    leaf._data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
+    leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
     leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
     observe = _mode.get().observe
     if observe is not None:  # detect_anomaly() learns which leaves are constants

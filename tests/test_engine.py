@@ -739,3 +739,14 @@ def test_second_derivatives_of_a_power_at_base_0_are_pytorchs():
     x = Value(0.0)
     [first] = grad(x**0.5, [x], create_graph=True)  # a constant exponent
     assert grad(first, [x]) == [-INF]
+
+
+def test_assigning_a_non_str_label_is_refused_where_it_happens():
+    node = Value(1.0, label="w") * 2.0
+    node.label = "z"
+    assert node.label == "z"
+    with pytest.raises(
+        TypeError, match=r"Value: setting \.label: the new label must be a str, got int 3"
+    ):
+        node.label = 3
+    assert node.label == "z"
