@@ -90,12 +90,12 @@ def test_labelled_error_names_every_node_and_checks_its_arguments():
     assert (a0.grad, a1.grad) == pytest.approx((0.25 - 1.0, 0.5 - 0.0))  # ∂E/∂a = a − t
     labels = {v.label for v in forward_node_set(error)}
     assert {"E", "E0", "E1", "e0", "e1", "e0^2", "e1^2"} <= labels
-    with pytest.raises(ValueError, match="labelled_error: got 2 outputs but 1 targets"):
+    with pytest.raises(ValueError, match="squared_error: got 2 outputs but 1 targets"):
         labelled_error([a0, a1], [1.0])
-    with pytest.raises(ValueError, match="finite numbers, got nan"):
+    with pytest.raises(ValueError, match="each target must be finite, got nan"):
         labelled_error([a0], [math.nan])
-    with pytest.raises(TypeError, match="outputs must be Values, got float"):
-        labelled_error([0.5], [1.0])
+    with pytest.raises(TypeError, match="outputs must be Values or numbers, got str"):
+        labelled_error(["a"], [1.0])
 
 
 def forward_node_set(root):
