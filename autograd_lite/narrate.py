@@ -63,14 +63,15 @@ __all__ = [
 def node_names(root: Value) -> dict[Value, str]:
     """A distinct name for every node of the graph: what narrations call it.
 
-    The root is E. A node is called by its label; a label used again (a network called on
-    several samples) gets ``#2``, ``#3``... Unlabelled operations are ``op#1``, ``op#2``...
-    and unlabelled leaves (constants) are their value.
+    The root is E. A node is called by its label, an unlabelled operation by its op (as a
+    step printed alone calls it: ``notation.name_of``); a name used again (a network called
+    on several samples, a second unlabelled ``*``) gets ``#2``, ``#3``... Unlabelled leaves
+    (constants) are their value.
 
     >>> x = Value(3.0, label="x")
     >>> names = node_names(x * x + 1)
     >>> sorted(names.values())
-    ['*#1', '1', 'E', 'x']
+    ['*', '1', 'E', 'x']
     """
     return names_in_order(topological_order(root))
 

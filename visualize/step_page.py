@@ -181,7 +181,7 @@ def _record_passes(
         {
             "id": ids[node],
             "name": names[node],
-            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*#1)/∂x
+            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*)/∂x
             "data": fmt(node.data),
             "leaf": not node.inputs,
         }
