@@ -250,7 +250,8 @@ def test_the_graph_text_is_readable_and_follows_the_step(browser, tmp_path, size
     try:
         page.goto(path.as_uri())
         smallest_text = """() => Math.min(...Array.from(document.querySelectorAll(
-            '#picture g.node text')).map(t => t.getBoundingClientRect().height).filter(h => h > 0))"""
+            '#picture g.node text')).map(t => t.getBoundingClientRect().height)
+            .filter(h => h > 0))"""
         assert page.evaluate(smallest_text) >= 10
         in_view = """() => {
             const view = document.getElementById('picture').getBoundingClientRect();
