@@ -200,8 +200,8 @@ def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, cap
 
     calls = []
     with_export = types.ModuleType("visualize")
-    with_export.export_html = (
-        lambda root, path, show_constants: calls.append((root.label, path, show_constants)) or path
+    with_export.export_html = lambda root, path, show_constants: (
+        calls.append((root.label, path, show_constants)) or path
     )
     monkeypatch.setitem(sys.modules, "visualize", with_export)
     code, out = run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)

@@ -261,8 +261,10 @@ def test_the_graph_text_is_readable_and_follows_the_step(browser, tmp_path, size
                 return box.left >= view.left && box.right <= view.right
                     && box.top >= view.top && box.bottom <= view.bottom; }); }"""
         for steps in (1, 12, 26, 40, 55):  # forward pass, then the backward pass
-            page.evaluate(f"() => {{ for (let i = 0; i < {steps}; i++) "
-                          "document.getElementById('next').click(); }")
+            page.evaluate(
+                f"() => {{ for (let i = 0; i < {steps}; i++) "
+                "document.getElementById('next').click(); }"
+            )
             shown = page.evaluate(in_view)
             assert shown and all(shown), f"the nodes of step {steps} are out of view"
             page.click("#reset")

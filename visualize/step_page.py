@@ -107,9 +107,7 @@ def export_html(
         )
 
     folded = folded_parameters(root) if collapse_neurons else {}
-    record, widest = _record_passes(
-        root, order, float(seed), number_format, folded, show_constants
-    )
+    record, widest = _record_passes(root, order, float(seed), number_format, folded, show_constants)
     # Each box is drawn with its widest recorded grad (and norm of folded parameters), so
     # every step's number fits; the root with 0, so that draw_graph judges no gradient and
     # draws every node and edge plain (the page paints them step by step).
