@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from autograd_lite.chains import BlameGraph, Chain, Link, blame_graph, network_name
 from autograd_lite.engine import Value
+from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.names import weighted_sum_parts
 from autograd_lite.notation import ERROR, factor, namer, names_in_order, number, partial, to_ascii
 
@@ -110,6 +111,7 @@ def explain(
     parameters: Sequence[Value] | None = None,
     digits: int = 4,
     legend: bool | None = None,
+    layers: bool = False,
 ) -> str:
     """The backward pass in words: every parameter's gradient as a chain of local derivatives.
 
@@ -118,8 +120,10 @@ def explain(
     back; before the first chain that starts where several paths meet (a hidden neuron
     feeding several others) it shows each path and their sum. ``parameters`` picks the
     leaves to explain (default: see ``chains``); ``digits`` is the number of significant
-    digits; ``legend`` (default: on for networks) adds the notes' names. Reads ``data``
-    and ``local_grads`` only: no gradient changes.
+    digits; ``legend`` (default: on for networks) adds the notes' names. ``layers=True``
+    ends with the same backward pass layer by layer, the four equations of
+    ``autograd_lite.layers`` with their numbers (for a model's loss). Reads ``data`` and
+    ``local_grads`` only: no gradient changes.
 
     >>> from autograd_lite import Value
     >>> x = Value(2.0, label="x")
@@ -163,6 +167,8 @@ def explain(
         if not network and lines[-1] and not blame.is_junction(p):
             lines.append("")
         lines += writer.chain(chain, indent)
+    if layers:
+        lines += ["", "", describe_layers(layer_view(loss), digits=digits)]
     text = "\n".join(lines)
     return to_ascii(text) if ascii else text
 

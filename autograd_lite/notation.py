@@ -35,6 +35,7 @@ __all__ = [
     "names_in_order",
     "number",
     "partial",
+    "superscript",
     "to_ascii",
 ]
 
@@ -70,15 +71,33 @@ class Step(Protocol):
 # --- symbols and numbers ------------------------------------------------------------------
 
 _ASCII = {"∂": "d", "×": "*", "σ": "sigma", "Σ": "sum", "−": "-", "→": "->", "←": "<-",
-          "√": "sqrt", "·": ".", "½": "1/2", "²": "^2", "…": "...", "′": "'"}  # fmt: skip
+          "√": "sqrt", "·": ".", "½": "1/2", "…": "...", "′": "'",
+          "δ": "delta", "⊙": "(.)", "ᵀ": "^T", "ᴸ": "^L", "ˡ": "^l"}  # fmt: skip
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
+_RAISED = str.maketrans("0123456789-", _SUPERSCRIPT_DIGITS)
+_LOWERED = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789-")
+_SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPT_DIGITS}]+")
+
+
+def superscript(n: int) -> str:
+    """A layer number as the layer equations write it: W¹, a⁻¹.
+
+    >>> superscript(1) + superscript(-1) + superscript(12)
+    '¹⁻¹¹²'
+    """
+    return str(n).translate(_RAISED)
 
 
 def to_ascii(text: str) -> str:
-    """The same text with ∂ × σ − ... spelled in plain ASCII (d * sigma - ...).
+    """The same text with ∂ × σ − ... spelled in plain ASCII (d * sigma - ...), and raised
+    numbers after a caret (x² is x^2, a⁻¹ is a^-1).
 
     >>> to_ascii("∂E/∂w = 0.5 × σ(z)")
     'dE/dw = 0.5 * sigma(z)'
+    >>> to_ascii("δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)")
+    "delta^1 = (W^2)^T delta^2 (.) sigma'(z^1)"
     """
+    text = _SUPERSCRIPT_RUN.sub(lambda run: "^" + run[0].translate(_LOWERED), text)
     for symbol, spelled in _ASCII.items():
         text = text.replace(symbol, spelled)
     return text

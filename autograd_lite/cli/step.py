@@ -17,6 +17,7 @@ from autograd_lite.cli.options import finite_number, positive_int
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
+from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.names import Name, Role, is_constant, parse
 from autograd_lite.narrate import describe_forward, node_names, role_note
 from autograd_lite.nn import ACTIVATIONS, MLP
@@ -109,6 +110,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="also show the steps into constants and targets (the 2 of e², the ½, t_k): "
         "their gradients are computed but nobody uses them, so they are hidden by default",
     )
+    show.add_argument(
+        "--layer-view",
+        action="store_true",
+        help="after the steps, the same gradients layer by layer: δ = (W)ᵀδ ⊙ σ′(z), "
+        "∂E/∂W = δ aᵀ, with the numbers",
+    )
     show.add_argument("--html", metavar="PATH", help="write the steps as an HTML page instead")
     parser.set_defaults(run=run, step_parser=parser)
 
@@ -163,6 +170,12 @@ def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Build the example the options ask for, then step through it (or write the page)."""
+    if args.layer_view and args.op_by_op:
+        args.step_parser.error(
+            "--layer-view reads one weighted sum per neuron; leave out --op-by-op"
+        )
+    if args.layer_view and args.html:
+        args.step_parser.error("--layer-view prints in the terminal; leave out --html")
     example, origin = build_example(args)
     if args.html:
         return _export_html(args, example)
@@ -173,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     stepper.introduce(origin)
     stepper.forward()
     finished = stepper.backward()
-    stepper.conclude(finished, show_explanation=args.explain)
+    stepper.conclude(finished, show_explanation=args.explain, show_layers=args.layer_view)
     return 0
 
 
@@ -315,8 +328,11 @@ class Stepper:
                 continue
             self.say(_row(title, [_cell(name, v, touched, step.input) for name, v in cells]))
 
-    def conclude(self, finished: bool, *, show_explanation: bool = False) -> None:
-        """The final gradients and one gradient-descent update (or why they are partial)."""
+    def conclude(
+        self, finished: bool, *, show_explanation: bool = False, show_layers: bool = False
+    ) -> None:
+        """The final gradients and one gradient-descent update (or why they are partial);
+        ``show_layers`` adds the same gradients layer by layer (``autograd_lite.layers``)."""
         self.say()
         if not finished:
             self.say("Stopped: the gradients above are partial, the rest of the pass never ran.")
@@ -326,6 +342,9 @@ class Stepper:
             params = [f"{name}={v.grad:.4g}" for name, v in cells if v in self.parameters]
             if params:
                 self.say(_row(title, params, prefix="∂E/∂ "))
+        if show_layers:
+            self.say()
+            self.say(describe_layers(layer_view(self.error)))
         w = self.example.model.layers[-1].neurons[0].w[0]
         self.say()
         self.say("Next, gradient descent moves every weight against its gradient:")

@@ -7,6 +7,8 @@ floats (the network's inputs), and ``targets`` a list with one target per sample
   two target values: (-1, 1) suits ``hinge_loss``, (0, 1) the cross-entropies.
 * ``spiral`` -- several classes, targets 0, 1, ..., k-1 (for ``softmax_cross_entropy``).
 * ``sine`` -- regression: y = sin(x) plus noise.
+* ``digits`` -- 8x8 images of handwritten digits, read from scikit-learn's package (an
+  optional extra: ``pip install ".[datasets]"``), already split into train and test.
 
 >>> points, targets = moons(6, noise=0.0, seed=0)
 >>> len(points), len(points[0]), sorted(set(targets))
@@ -18,9 +20,9 @@ from __future__ import annotations
 import math
 import random
 
-from autograd_lite.checks import check_count, check_number, is_number
+from autograd_lite.checks import check_count, check_number, check_seed, is_number
 
-__all__ = ["circles", "moons", "sine", "spiral", "xor"]
+__all__ = ["circles", "digits", "moons", "sine", "spiral", "xor"]
 
 Dataset = tuple[list[list[float]], list]
 
@@ -169,3 +171,48 @@ def sine(
     rng = random.Random(seed)
     points = [[x] for x in _linspace(low, high, n)]
     return points, [math.sin(x) + rng.gauss(0.0, noise) for (x,) in points]
+
+
+DIGITS_MESSAGE = 'data.digits() needs scikit-learn: pip install ".[datasets]" (or scikit-learn)'
+
+
+def digits(test_fraction: float = 0.25, seed: int | None = 0) -> tuple[Dataset, Dataset]:
+    """Handwritten digits: 1,797 images of 8x8 pixels, classes 0-9, as ``(train, test)``.
+
+    The images ship inside scikit-learn's package (``sklearn.datasets.load_digits``), so
+    nothing is downloaded. Each sample is the 64 pixels read row by row, scaled from the
+    original 0..16 to 0..1; each target is the digit (an int, for
+    ``softmax_cross_entropy``). The split is fixed by ``seed``: within each class the
+    samples are shuffled and ``test_fraction`` of them held out, so both parts hold every
+    digit in the same proportions. Without scikit-learn it raises ``ImportError`` with the
+    line to install it.
+
+    >>> (train_points, train_targets), (test_points, test_targets) = digits()
+    >>> len(train_points), len(test_points), len(train_points[0])
+    (1347, 450, 64)
+    >>> min(min(p) for p in train_points), max(max(p) for p in train_points)
+    (0.0, 1.0)
+    """
+    test_fraction = check_number("digits", "test_fraction", test_fraction)
+    seed = check_seed("digits", "seed", seed)
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(DIGITS_MESSAGE) from None
+    bunch = load_digits()
+    by_class: dict[int, list[list[float]]] = {}
+    for pixels, target in zip(bunch.data.tolist(), bunch.target.tolist()):
+        by_class.setdefault(int(target), []).append([value / 16.0 for value in pixels])
+    rng = random.Random(seed)
+    train: tuple[list, list] = ([], [])
+    test: tuple[list, list] = ([], [])
+    for target in sorted(by_class):
+        samples = by_class[target]
+        rng.shuffle(samples)
+        held_out = round(len(samples) * test_fraction)
+        for part, chosen in ((test, samples[:held_out]), (train, samples[held_out:])):
+            part[0].extend(chosen)
+            part[1].extend([target] * len(chosen))
+    return _shuffled(rng, *train), _shuffled(rng, *test)
