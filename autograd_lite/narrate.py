@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from autograd_lite.chains import Chain, Link, chains
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
-from autograd_lite.names import Role, WeightedSumParts, parse, weighted_sum_parts
+from autograd_lite.names import Role, WeightedSumParts, is_constant, parse, weighted_sum_parts
 from autograd_lite.notation import (
     describe_step,
     factor,
@@ -88,7 +88,7 @@ def role_note(node: Value) -> str:
     if name is not None and (name.role.in_neuron or name.role is Role.INPUT):
         words = name.role.value
         return f" ({'an' if words[0] in 'aeiou' else 'a'} {words})"
-    if not node.inputs and (not node.label or (name and name.role is Role.TARGET)):
+    if is_constant(node):
         what = "target" if node.label else "constant"
         return f" (a {what}: nothing to learn, its gradient is not used)"
     return ""

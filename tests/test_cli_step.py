@@ -139,8 +139,10 @@ def test_show_constants_shows_the_steps_into_constants_and_targets(capsys, monke
     numbers = [int(n) for n in re.findall(r"^Step (\d+) of 38:", out.out, re.MULTILINE)]
     assert numbers == list(range(1, 39))
     assert "from e0^2 back to 2 (a constant" in out.out and "back to t1 (a target" in out.out
+    assert "  t0=-0.7414" in out.out  # ∂E/∂t0 = −∂E/∂a0, in its cell
     code, out = run_in_process(["--no-pause"], capsys, monkeypatch)
     assert "back to t1" not in out.out and "back to 2 " not in out.out
+    assert "t0=" not in out.out.split("Backward pass")[1]  # no table cell that never fills
     assert "(6 steps into constants and targets are hidden: --show-constants" in out.out
 
 

@@ -233,7 +233,10 @@ class Stepper:
         self.error = example.error
         self.names = node_names(self.error)
         self.parameters = example.model.parameters()
-        self.table = _table_rows(self.error)  # (row title, [(short name, node)])
+        self.table = [  # (row title, [(short name, node)]); no t_k cell if its step is hidden
+            (title, [(name, v) for name, v in cells if show_constants or not is_constant(v)])
+            for title, cells in _table_rows(self.error)
+        ]
 
     def say(self, text: str = "") -> None:
         """Write one line (in ASCII when asked)."""
