@@ -154,9 +154,12 @@ def names_in_order(order: Sequence[Node]) -> dict[Node, str]:
     >>> p, q = Node(label="", op="*", data=3.0), Node(label="", op="*", data=1.0)
     >>> list(names_in_order([x, y, p, q, Node(label="", op="+", data=4.0)]).values())
     ['x', 'x#2', '*', '*#2', 'E']
+    >>> inner = Node(label="E", op="+", data=4.0)       # a loss, then a penalty added to it
+    >>> list(names_in_order([x, inner, Node(label="", op="+", data=5.0)]).values())
+    ['x', 'E#2', 'E']
     """
     names: dict[Hashable, str] = {}
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {ERROR: 1}  # the root is E: a loss inside a bigger one is E#2
     root = order[-1] if order else None
     for node in order:
         if node is root:
