@@ -11,6 +11,7 @@ from helpers import numeric_gradient
 from autograd_lite import Value, topological_order
 from autograd_lite.names import parse
 from autograd_lite.nn import (
+    MLP,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     half_sum_squared_error,
@@ -249,3 +250,16 @@ def test_the_steps_of_the_notes_error_name_every_node():
     lines = [str(step) for step in half_sum_squared_error(out, [0.01, 0.99]).backward_steps()]
     assert lines and not any("(*)" in line or "sum" in line or "(-)" in line for line in lines)
     assert lines[0].startswith("∂E/∂E0 += ∂E/∂E × ∂E/∂E0")
+
+
+def test_the_demo_loss_with_its_l2_penalty_names_every_step():
+    # the line, from the demo's loss: ∂E/∂sum += ∂E/∂(*) × ∂(*)/∂sum
+    model = MLP(2, [2, 1], seed=0)
+    outputs = [model(x) for x in ([0.5, 1.0], [1.0, -1.0])]
+    total = hinge_loss(outputs, [1, -1]) + l2_penalty(model.parameters(), 0.01)
+    lines = [str(step) for step in total.backward_steps()]
+    penalty = [line for line in lines if "P" in line or "^2" in line]
+    assert len(penalty) == 2 + 3 * len(model.parameters())  # E→P, P→Σw², then w², w × w
+    assert not any("(*)" in line or "sum" in line for line in penalty)
+    assert "∂E/∂P += ∂E/∂(+) × ∂(+)/∂P = 1 × 1 = 1  (P.grad = 1)" in lines
+    assert any(line.startswith("∂E/∂(L0.n0.w0^2) += ∂E/∂(Σw^2)") for line in lines)

@@ -55,7 +55,8 @@ def test_every_name_a_model_builds_parses_back():
             assert parse(neuron.a.label) == Name(Role.ACTIVATION, l, j)
             assert parse(neuron.b.label).neuron_name == neuron.name == names.neuron_name(l, j)
     roles = {parse(v.label).role for v in topological_order(example.error) if v.label}
-    assert roles == set(Role) - {Role.ERROR_SUM}  # the error's nodes speak the grammar too
+    # every role but those of a mean (ΣE) and of a penalty (Σw^2, P)
+    assert roles == set(Role) - {Role.ERROR_SUM, Role.PENALTY_SUM, Role.PENALTY}
     # a mean loss sums its terms in a node ΣE first
     mean = mean_squared_error(example.outputs, example.targets)
     assert {parse(v.label).role for v in topological_order(mean) if v.label} == roles - {

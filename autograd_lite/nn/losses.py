@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from autograd_lite.checks import check_number, is_number
 from autograd_lite.engine import Value
-from autograd_lite.names import Role, error_node
+from autograd_lite.names import Role, error_node, squared
 from autograd_lite.sums import sum_values
 
 __all__ = [
@@ -315,8 +315,12 @@ def softmax_cross_entropy(logits: object, targets: object) -> Value:
 def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
     """``strength * sum(p^2)``: added to a loss, it pulls every weight a little towards 0.
 
-    >>> round(l2_penalty([Value(1.0), Value(-2.0)], 0.1).data, 6)
-    0.5
+    Its nodes are named: each labelled parameter's square ``w^2`` (``L0.n0.w0^2``), their
+    sum ``Σw^2`` and the penalty ``P``.
+
+    >>> P = l2_penalty([Value(1.0, "w"), Value(-2.0)], 0.1)
+    >>> round(P.data, 6), P.label, [v.label for v in P.inputs[0].inputs]
+    (0.5, 'P', ['w^2', ''])
     """
     strength = check_number("l2_penalty", "strength", strength, minimum=0.0)
     parameters = list(parameters)
@@ -325,4 +329,8 @@ def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
     for p in parameters:
         if not isinstance(p, Value):
             raise TypeError(f"l2_penalty: parameters must be Values, got {type(p).__name__}")
-    return strength * sum_values([p * p for p in parameters])
+    squares = [p * p for p in parameters]
+    for p, square in zip(parameters, squares):
+        if p.label:
+            square.label = squared(p.label)
+    return _named(strength * _named(sum_values(squares), Role.PENALTY_SUM), Role.PENALTY)
