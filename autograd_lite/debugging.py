@@ -37,6 +37,7 @@ from autograd_lite import engine
 from autograd_lite.checks import check_callable
 from autograd_lite.engine import Value, _describe, _mode, backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.names import is_constant
 from autograd_lite.notation import describe_step
 
 __all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly"]
@@ -181,11 +182,24 @@ def backward(
         pass
 
 
-def backward_steps(root: Value, seed: float) -> Iterator[BackwardStep]:
+def backward_steps(
+    root: Value, seed: float, show_constants: bool = False
+) -> Iterator[BackwardStep]:
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    return backpropagate(root, seed, _step_maker(root), _run_hooks if _hooks else None)
+    steps = backpropagate(root, seed, _step_maker(root), _run_hooks if _hooks else None)
+    return steps if show_constants else _without_constants(steps)
+
+
+def _without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
+    """The steps into anything but a constant or a target, numbered again from 0 (the
+    hidden ones still run: every gradient ends as ``backward()`` leaves it)."""
+    number = 0
+    for step in steps:
+        if not is_constant(step.input):
+            yield replace(step, number=number)
+            number += 1
 
 
 def _step_maker(root: Value) -> Callable[..., BackwardStep]:
@@ -258,16 +272,8 @@ def _caller_line() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-# The constant leaves that numbers became (``x ** 2``: the 2) under detect_anomaly(). Their
-# gradients are computed, never read: an inf there (the base of ``0.0 ** w``) is no anomaly.
-_constants: weakref.WeakSet[Value] = weakref.WeakSet()
-
-
 def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
     """Under detect_anomaly(): remember where ``node`` was made; refuse a NaN or inf."""
-    if not op:  # a number became a constant leaf (engine._other_side)
-        _constants.add(node)
-        return
     _origins[node] = _caller_line()
     if not math.isfinite(node.data):
         raise AnomalyError(
@@ -278,7 +284,8 @@ def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
 def _check_gradients(root: Value, seed: float) -> None:
     """Find the first NaN/inf gradient, without changing any grad: runs on a copy.
 
-    A constant's gradient is not checked (nobody reads it, and nothing flows on from a leaf).
+    A constant's or a target's gradient (``names.is_constant``) is not checked: nobody reads
+    it, and nothing flows on from a leaf (the base of ``0.0 ** w`` gets an inf there).
     """
     if not math.isfinite(seed):
         raise AnomalyError(f"backward: the seed is {seed!r} (d root/d root must be finite)")
@@ -287,7 +294,7 @@ def _check_gradients(root: Value, seed: float) -> None:
 
     def check(*edge: object) -> BackwardStep:
         step = BackwardStep(*edge)  # type: ignore[arg-type]
-        if not math.isfinite(step.contribution) and original[step.input] not in _constants:
+        if not math.isfinite(step.contribution) and not is_constant(original[step.input]):
             node, input_ = original[step.node], original[step.input]
             where = _origins.get(node, "a place outside detect_anomaly()")
             raise AnomalyError(
