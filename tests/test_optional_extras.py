@@ -53,3 +53,38 @@ def test_missing_extra_says_what_to_install(name, call, install):
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.strip().splitlines()
     assert install in line
+
+
+# What a learner without NumPy runs: the engine, nn, training (engine and python replay),
+# the layer view, export and the command. None of it may import NumPy (only the numpy
+# replay backend does, when chosen).
+WITHOUT_NUMPY_PATH = """
+import sys
+from autograd_lite import Value
+from autograd_lite.nn import MLP, data
+from autograd_lite.training import fit
+from autograd_lite.layers import layer_view
+from autograd_lite.stepping import backprop_example
+from autograd_lite.export import export_model
+from autograd_lite.cli import main
+points, targets = data.moons(20, 0.1, 0)
+for backend in ("engine", "python"):
+    fit(MLP(2, [4, 1], seed=0), points, targets, epochs=2, progress=False, backend=backend)
+layer_view(backprop_example().error)
+for args in (["demo", "--help"], ["export", "--lang", "c", "-o", sys.argv[1]]):
+    try:
+        main(args)
+    except SystemExit:
+        pass
+print(sorted(name for name in ("numpy", "torch", "sklearn") if name in sys.modules))
+"""
+
+
+def test_the_engine_nn_training_and_the_command_never_import_numpy(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_NUMPY_PATH, str(tmp_path / "step.c")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "step.c").read_text().startswith("/* One step of gradient descent")
