@@ -310,6 +310,7 @@ def test_names_come_from_the_labels_and_comments_speak_the_notes():
     assert "L0_w[j][i]" in source and "dE_dL1_z[j]" in source
     assert "# ∂E/∂z = ∂a/∂z × ∂E/∂a" in source
     assert "# w_new = w_old − lr × ∂E/∂w" in source
+    assert "t0 = 0.01  # target t0 of the error" in source  # a target is not "a constant"
     body = source[source.index("def forward") :]
     for line in body.splitlines():  # every line that computes something says what, in math
         if re.match(r"\s+(dE_)?\w+(\[\w+\])* (\+|-)?= ", line) and "= 0.0" not in line:

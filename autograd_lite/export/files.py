@@ -182,8 +182,11 @@ def loop_file(
     body.blank()
     body.comment("--- the sample: its inputs x, and the constants of the error (targets t)")
     body.array("x", list(map(float, inputs)), "x[i]: input i of the network (x0, x1, ...)")
-    for name, value, _ in loss_lines.leaves():
-        body.scalar(name, value, "a constant of the error")
+    for name, value, what in loss_lines.leaves():
+        target = what.startswith("a target")
+        body.scalar(
+            name, value, f"target {name} of the error" if target else "a constant of the error"
+        )
     body.scalar("lr", lr, "learning rate")
     body.blank()
     body.comment("--- what the passes compute: z, a and E, then their gradients ∂E/∂·")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from autograd_lite.export.languages import RESERVED, Writer, number
 from autograd_lite.export.ops import OpWriter, is_constant
+from autograd_lite.names import Role, parse
 from autograd_lite.narrate import formula  # the notes' way to write an op: σ(z)
 from autograd_lite.notation import partial
 from autograd_lite.program import Program
@@ -128,6 +129,8 @@ class StraightLine:
                 what = "a parameter: learning changes it"
             elif i in inputs:
                 what = "an input: data of the sample"
+            elif getattr(parse(program.labels[i]), "role", None) is Role.TARGET:
+                what = "a target: what the output should be"
             else:
                 what = "a constant"
             rows.append((self.names[i], program.values[i], what))
