@@ -393,13 +393,30 @@ def describe_layers(
     last = len(view.layers) - 1
     for layer in reversed(view.layers):
         lines += [""] + _layer_lines(view, layer, last, digits, max_width, max_samples)
-    lines += [
-        "",
-        f"Every entry equals the engine's gradient of the same node (checked {view.compared} "
-        f"entries of δ, ∂E/∂b and ∂E/∂W; largest difference {view.largest_difference:.2g}).",
-    ]
+    lines += ["", _agreement(view)]
     text = "\n".join(lines)
     return to_ascii(text) if ascii else text
+
+
+def _agreement(view: LayerView) -> str:
+    """The closing line: how the entries compare with the engine's gradients. It says
+    "equals" only when that is true; a sum added in another order may differ in the last
+    bits (within 1e-12 of the largest entry), anything more is a disagreement."""
+    checked = f"checked {view.compared} entries of δ, ∂E/∂b and ∂E/∂W"
+    difference = view.largest_difference
+    if difference == 0.0:
+        return f"Every entry equals the engine's gradient of the same node ({checked})."
+    entries = [abs(g) for layer in view.layers for row in layer.weight_grads for g in row]
+    entries += [abs(g) for layer in view.layers for g in layer.bias_grads]
+    if difference <= 1e-12 * max(entries, default=0.0):
+        return (
+            f"Every entry equals the engine's gradient of the same node up to rounding ({checked};"
+            f" largest difference {difference:.2g}: the same terms added in another order)."
+        )
+    return (
+        f"The entries DIFFER from the engine's gradients ({checked}; largest difference"
+        f" {difference:.2g}): the graph is not the plain network these equations describe."
+    )
 
 
 def _layer_lines(

@@ -6,6 +6,7 @@ finite differences, and the classic 2-2-2 example against its hand-derived numbe
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -122,10 +123,22 @@ def test_text_ties_rows_to_neuron_names():
     )
     assert "0.08267" in row  # row 0 of ∂E/∂W¹ is L1.n0's ∂E/∂w0, ∂E/∂w1
     assert "L0.n0: 0.4 × 0.1385 + 0.5 × (-0.0381) = 0.03635" in text  # the two paths, summed
-    assert "largest difference" in text
+    assert "Every entry equals the engine's gradient of the same node (checked 16 entries" in text
     ascii_text = describe_layers(layer_view(loss), ascii=True)
     assert ascii_text.isascii(), [c for c in ascii_text if not c.isascii()]
     assert "delta^0 = (W^1)^T delta^1 (.) sigma'(z^0)" in ascii_text
+
+
+def test_the_closing_line_says_equal_only_when_it_is():
+    view = layer_view(backprop_example().error)
+    assert describe_layers(view).endswith("(checked 16 entries of δ, ∂E/∂b and ∂E/∂W).")
+    rounding = describe_layers(dataclasses.replace(view, largest_difference=1e-17))
+    assert "equals the engine's gradient of the same node up to rounding" in rounding
+    assert "largest difference 1e-17" in rounding
+    wrong = describe_layers(dataclasses.replace(view, largest_difference=0.01))
+    assert "Every entry" not in wrong
+    assert "The entries DIFFER from the engine's gradients" in wrong
+    assert "largest difference 0.01" in wrong
 
 
 def test_big_layers_are_summarised():
@@ -169,7 +182,7 @@ def test_step_command_ends_with_the_layer_equations(capsys):
     equations = out.index("δ¹ = ∂E/∂a¹ ⊙ σ′(z¹)")
     assert done < equations  # after the neuron steps
     assert "L0.n0: 0.4 × 0.1385 + 0.5 × (-0.0381) = 0.03635" in out
-    assert "largest difference 0" in out
+    assert "Every entry equals the engine's gradient of the same node (checked 16 entries" in out
 
 
 def test_step_command_layer_view_refuses_op_by_op(capsys):
