@@ -85,7 +85,8 @@ OP_CASES = {  # op: (build from leaves, points; the first is where the program i
     "abs": (lambda x: x.abs(), [(-2.0,), (0.0,), (2.0,)]),  # 0 at 0
     "sum": (
         lambda a, b, c: sum_values([a, b, c]),
-        [(1.0, 2.0, 3.0), (1e16, 1.0, -1e16), (0.1, 0.2, 0.3)],  # rounded once, as fsum
+        # rounded once, as fsum; where fsum overflows halfway, added left to right (inf)
+        [(1.0, 2.0, 3.0), (1e16, 1.0, -1e16), (0.1, 0.2, 0.3), (1e308, 1e308, -1e308)],
     ),
     "weighted_sum": (
         lambda w0, w1, a0, a1, b: weighted_sum([w0, w1], [a0, a1], b),

@@ -46,22 +46,27 @@ __all__ = ["CReplay", "build_interpreter", "cache_directory", "find_compiler", "
 FLAGS = ["-O2", "-ffp-contract=off", "-fPIC", "-shared"]
 
 _FSUM = r"""
+/* Where math.fsum gives up (inf or nan among the inputs, an intermediate overflow), the
+   engine adds left to right instead (formulas.exact_sum). */
+static double al_plain_sum(const double *V, const int *idx, int n) {
+    double total = 0.0;
+    for (int j = 0; j < n; j++) total += V[idx[j]];
+    return total;
+}
+
 /* math.fsum: the exact sum rounded once (Shewchuk's partials, as CPython does it). */
 static double al_fsum(const double *V, const int *idx, int n) {
     double p[128];
     int m = 0;
     for (int k = 0; k < n; k++) {
         double x = V[idx[k]];
-        if (!isfinite(x) || m >= 127) {  /* inf/nan (the engine gives inf or nan too) */
-            double total = 0.0;
-            for (int j = 0; j < n; j++) total += V[idx[j]];
-            return total;
-        }
+        if (!isfinite(x) || m >= 127) return al_plain_sum(V, idx, n);
         int i = 0;
         for (int j = 0; j < m; j++) {
             double y = p[j];
             if (fabs(x) < fabs(y)) { double t = x; x = y; y = t; }
             double hi = x + y;
+            if (isinf(hi)) return al_plain_sum(V, idx, n);  /* fsum: intermediate overflow */
             double lo = y - (hi - x);
             if (lo != 0.0) p[i++] = lo;
             x = hi;

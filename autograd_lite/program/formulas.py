@@ -37,6 +37,7 @@ __all__ = [
     "OPS",
     "Formula",
     "NaryFormula",
+    "exact_sum",
     "finite_slopes",
     "render",
 ]
@@ -157,12 +158,29 @@ FORMULAS: dict[str, Formula] = {
 
 NARY: dict[str, NaryFormula] = {
     "sum": NaryFormula("sum", ("x",), "x", 0.0, {"x": 1.0}, exact=True,
-                       why="rounded once, like math.fsum"),
+                       why="rounded once, like math.fsum (see exact_sum)"),
     "weighted_sum": NaryFormula(
         "weighted_sum", ("w", "a", "b"), ("*", "w", "a"), "b", {"w": "a", "a": "w", "b": 1.0},
         exact=False, why="starts from b, adds w1*a1, w2*a2, ... left to right",
     ),
 }  # fmt: skip
+
+
+def exact_sum(values: list[float]) -> float:
+    """The engine's ``sum`` node: ``math.fsum`` (the exact sum, rounded once), or, where
+    fsum gives up (an inf minus an inf, a partial sum past the largest float), the plain
+    left-to-right sum, as ``sums.sum_values`` does: NaN or ±inf then, never an error.
+
+    >>> exact_sum([1e16, 1.0, -1e16]), sum([1e16, 1.0, -1e16])
+    (1.0, 0.0)
+    >>> exact_sum([1e308, 1e308, -1e308])  # fsum raises "intermediate overflow" here
+    inf
+    """
+    try:
+        return math.fsum(values)
+    except (ValueError, OverflowError):
+        return sum(values)
+
 
 # Every op a program may hold, in a fixed order: the C interpreter's op codes are indices.
 OPS: tuple[str, ...] = (*FORMULAS, *NARY)

@@ -16,7 +16,6 @@ work as inputs too). NumPy is imported here only: ``pip install "autograd-lite[n
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -26,7 +25,7 @@ from autograd_lite.program.backends import (
     Result,
     refused,
 )
-from autograd_lite.program.formulas import FORMULAS, render
+from autograd_lite.program.formulas import FORMULAS, exact_sum, render
 from autograd_lite.program.trace import Program
 
 try:
@@ -161,7 +160,7 @@ class _Sum:
 
     def run_forward(self, values, program: Program) -> None:
         # rounded once, as the engine's math.fsum: a plain sum can lose every digit
-        self.nodes.set(values, [math.fsum(row) for row in self.args.get(values).tolist()])
+        self.nodes.set(values, [exact_sum(row) for row in self.args.get(values).tolist()])
 
     def run_backward(self, grads) -> None:
         if self.scatter is not None:

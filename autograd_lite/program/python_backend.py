@@ -18,7 +18,7 @@ from __future__ import annotations
 from math import isfinite
 
 from autograd_lite.program.backends import LEAF, Replay, Result, layout, refused
-from autograd_lite.program.formulas import FORMULAS, OPS, finite_slopes, render
+from autograd_lite.program.formulas import FORMULAS, OPS, exact_sum, finite_slopes, render
 from autograd_lite.program.trace import Program
 
 __all__ = ["PythonReplay"]
@@ -61,8 +61,8 @@ def _branch(op: str) -> list[str]:
             "L[s:s + n] = a",
             "L[s + n:e] = w",
         ]
-    if op == "sum":  # rounded once, as the engine's math.fsum
-        return ["V[i] = fsum([V[j] for j in flat[s:starts[i + 1]]])"]
+    if op == "sum":  # rounded once, as the engine's math.fsum (see exact_sum)
+        return ["V[i] = exact_sum([V[j] for j in flat[s:starts[i + 1]]])"]
     formula = FORMULAS[op]
     body = [f"{name} = V[flat[s + {k}]]" for k, name in enumerate(formula.inputs)]
     body.append(f"out = V[i] = {render(formula.forward, 'python')}")
@@ -77,7 +77,7 @@ def _compile_interpreter():
     exec(
         compile(_interpreter_source(), "<autograd_lite replay interpreter>", "exec"),
         {"math": __import__("math"), "mul": __import__("operator").mul,
-         "fsum": __import__("math").fsum},
+         "exact_sum": exact_sum},
         namespace,
     )  # fmt: skip
     return namespace["forward"]
