@@ -530,14 +530,14 @@ def topological_order(
     while stack:
         node, pending = stack[-1]
         for child in pending:
-            if child not in seen:
+            if child.inputs and (stop is None or not stop(child)):
+                if child not in seen:  # visit it: its inputs first
+                    seen.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
+            elif leaves and child not in seen:  # a leaf (or a stop): nothing to wait for
                 seen.add(child)
-                if not child.inputs or (stop is not None and stop(child)):
-                    if leaves:  # a leaf (or a stop) has nothing to wait for: place it now
-                        order.append(child)
-                    continue
-                stack.append((child, iter(child.inputs)))
-                break
+                order.append(child)
         else:  # every input is placed: the node can follow them
             stack.pop()
             order.append(node)
