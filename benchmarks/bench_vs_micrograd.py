@@ -5,9 +5,10 @@
 
 What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the demo):
 
-1. one training step of the demo: hinge loss + 1e-4 * L2, SGD update. Each library runs it
-   its own natural way (autograd_lite: one ``weighted_sum`` node per neuron and n-ary sums;
-   micrograd: a node per ``*`` and ``+``), from the same weights.
+1. one training step of the demo: hinge loss + 1e-4 * L2, SGD update, accuracy. Each
+   library runs it its own natural way, from the same weights: autograd_lite the calls of
+   one ``fit()`` step (``forward_pass``: one ``weighted_sum`` node per neuron, n-ary sums),
+   micrograd its demo notebook's ``loss()`` and update (a node per ``*`` and ``+``).
 2. op by op, one sample at a time: forward + backward of the same network on one sample,
    30 samples in a row. Both libraries run the very same Python code, so they build the
    same graph, node for node.
@@ -45,8 +46,9 @@ from micrograd.engine import Value as MicrogradValue
 import autograd_lite
 from autograd_lite import Value, topological_order
 from autograd_lite.cli.options import positive_int
-from autograd_lite.nn import MLP, SGD, data, hinge_loss, l2_penalty
-from autograd_lite.training import collector_paused
+from autograd_lite.nn import MLP, SGD, data
+from autograd_lite.nn.metrics import binary_accuracy
+from autograd_lite.training import collector_paused, forward_pass
 
 SIZES = [16, 16, 1]
 L2 = 1e-4
@@ -78,16 +80,24 @@ def plain_hinge_objective(model, inputs, targets) -> object:
 
 
 def our_training_step(model: MLP, optimizer: SGD, points, targets) -> float:
-    loss = hinge_loss([model(x) for x in points], targets) + l2_penalty(model.parameters(), L2)
+    """One step of ``fit(model, points, targets, loss="hinge", l2=L2)``: the same calls."""
     optimizer.zero_grad()
+    loss, outputs = forward_pass(model, points, targets, loss="hinge", l2=L2)
     loss.backward()
     optimizer.step()
+    binary_accuracy(outputs, targets)  # fit() reports it, as micrograd's demo does
     return loss.data
 
 
 def their_training_step(model: micrograd_nn.MLP, points, targets) -> float:
+    """One step of micrograd's demo notebook: its ``loss()``, ``backward()``, the update."""
     inputs = [[MicrogradValue(x) for x in point] for point in points]
-    loss = plain_hinge_objective(model, inputs, targets)
+    scores = list(map(model, inputs))
+    losses = [(1 + -y * score).relu() for y, score in zip(targets, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    loss = data_loss + L2 * sum(p * p for p in model.parameters())
+    accuracy = [(y > 0) == (score.data > 0) for y, score in zip(targets, scores)]
+    sum(accuracy) / len(accuracy)
     model.zero_grad()
     loss.backward()
     for p in model.parameters():
