@@ -19,6 +19,7 @@ only the standard library). The loop itself is the one every example spells out:
 from __future__ import annotations
 
 import gc
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,23 +29,31 @@ from functools import partial
 
 from tqdm import tqdm
 
-from autograd_lite.checks import check_count, check_number
+from autograd_lite.checks import check_count, check_number, check_seed
 from autograd_lite.engine import Value, no_grad
 from autograd_lite.nn import losses, metrics
 from autograd_lite.nn.model import MLP
-from autograd_lite.nn.optim import SGD, Optimizer
+from autograd_lite.nn.optim import SGD, DivergenceError, Optimizer
 from autograd_lite.program import BACKENDS, Replay, replay, trace
 from autograd_lite.program.backends import ReplayError
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "LOSSES",
+    "DivergenceError",
     "History",
     "collector_paused",
     "decision_map",
+    "decision_map_legend",
     "evaluate",
     "fit",
     "forward_pass",
 ]
+
+# fit() calls training diverged when a step's loss is this many times the first step's (or
+# 1, if the first was smaller): a learning rate that is too large makes the loss grow
+# geometrically, and a healthy run never comes near (its worst bumps are tens of times).
+DIVERGENCE_FACTOR = 1e4
 
 # loss name -> (loss function, accuracy function; None for regression, which has no classes)
 LOSSES: dict[str, tuple[Callable[..., Value], Callable[..., float] | None]] = {
@@ -117,8 +126,14 @@ def _check_data(where: str, inputs: Sequence, targets: Sequence) -> None:
 def _check_samples(model: MLP, inputs: Sequence, targets: Sequence, loss: str) -> None:
     """Refuse bad data before any weight changes, without running the model: every input
     as the model reads it, every target as the loss reads it (against stand-in outputs)."""
-    for x in inputs:
-        model.check_input(x)
+    for index, x in enumerate(inputs):
+        try:
+            model.check_input(x)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"sample {index} ({x!r}): {error}") from None
+        for v in x:
+            if not math.isfinite(v.data if isinstance(v, Value) else v):
+                raise ValueError(f"sample {index} ({x!r}): every input must be finite, got {v!r}")
     width = model.nouts[-1]
     stand_in = 0.0 if width == 1 else [0.0] * width
     loss_function, _ = _loss_functions(loss)
@@ -184,8 +199,15 @@ def fit(
       trace it once per batch size and replay it (``autograd_lite.program``), with the same
       gradients and so the same training (bit for bit for "python").
 
-    Every sample is checked before the first step, so a bad input or target raises before
-    any weight changes (not halfway through, in a later mini-batch).
+    Every sample is checked before the first step, so a bad input (a NaN, a wrong length)
+    or target raises an error naming the sample and its index before any weight changes.
+
+    Training *diverges* when a step's loss or a gradient is not a finite number, when the
+    engine overflows, when an update would make a weight infinite, or when the loss grows
+    past ``DIVERGENCE_FACTOR`` times the first step's loss (or 1, if that was smaller). Then
+    ``fit`` raises ``DivergenceError`` (a ``ValueError``) with the step's number and loss,
+    and the model keeps the weights of the last step whose loss was sound (as it was before
+    the update that went wrong). The cure is almost always a smaller learning rate.
 
     >>> from autograd_lite.nn import MLP
     >>> model = MLP(1, [1], seed=0)
@@ -206,10 +228,12 @@ def fit(
     replayed = None if backend == "engine" else _ReplayedLoss(model, loss, l2, backend)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed("fit", "seed", seed))
     order = list(range(len(inputs)))
     steps_per_epoch = -(-len(inputs) // batch_size)  # rounded up: a smaller last batch
     history = History()
+    parameters = model.parameters()
+    sound = [p.data for p in parameters]  # the weights of the latest step with a sound loss
     with tqdm(
         total=epochs * steps_per_epoch, desc=description, unit="step", disable=not progress
     ) as bar:
@@ -220,19 +244,40 @@ def fit(
                 began = time.perf_counter()
                 batch = order[start : start + batch_size]
                 batch_targets = [targets[i] for i in batch]
+                step = len(history)
                 batch_inputs = [inputs[i] for i in batch]
                 with collector_paused():  # one step: forward, backward, update
-                    history.learning_rate.append(optimizer.learning_rate())
                     optimizer.zero_grad()
-                    if replayed is None:
-                        total, outputs = forward_pass(
-                            model, batch_inputs, batch_targets, loss=loss, l2=l2
-                        )
-                        total.backward()
-                        value = total.data
-                    else:
-                        value, outputs = replayed.run(batch_inputs, batch_targets)
-                    optimizer.step()
+                    try:
+                        if replayed is None:
+                            total, outputs = forward_pass(
+                                model, batch_inputs, batch_targets, loss=loss, l2=l2
+                            )
+                            value = total.data
+                        else:  # the replay leaves every parameter's gradient too
+                            value, outputs = replayed.run(batch_inputs, batch_targets)
+                    except OverflowError as error:
+                        _roll_back(parameters, sound)
+                        raise DivergenceError(
+                            f"training diverged at step {step}: the forward pass overflowed "
+                            f"({error})",
+                            step=step,
+                        ) from None
+                    value = float(value)  # a replay may give a NumPy float
+                    _check_loss(value, step, history, parameters, sound)
+                    sound = [p.data for p in parameters]
+                    history.learning_rate.append(optimizer.learning_rate())
+                    try:
+                        if replayed is None:
+                            total.backward()
+                        optimizer.step()
+                    except (OverflowError, DivergenceError) as error:
+                        _roll_back(parameters, sound)
+                        raise DivergenceError(
+                            f"training diverged at step {step} (loss {value:.4g}): {error}",
+                            step=step,
+                            loss=value,
+                        ) from None
                 accuracy = accuracy_function(outputs, batch_targets) if accuracy_function else None
                 history.seconds.append(time.perf_counter() - began)
                 history.loss.append(value)
@@ -240,6 +285,27 @@ def fit(
                 bar.set_postfix(_postfix(value, accuracy), refresh=False)
                 bar.update()
     return history
+
+
+def _roll_back(parameters: list[Value], values: list[float]) -> None:
+    for p, value in zip(parameters, values):
+        p.data = value
+
+
+def _check_loss(
+    value: float, step: int, history: History, parameters: list[Value], sound: list[float]
+) -> None:
+    """Raise ``DivergenceError`` (after putting back the sound weights) when the loss of
+    ``step`` is not finite or has exploded (see ``fit``)."""
+    if math.isfinite(value):
+        limit = DIVERGENCE_FACTOR * max(history.loss[0] if history.loss else value, 1.0)
+        if value <= limit:
+            return
+        why = f"the loss grew from {history.loss[0]:.4g} at step 0 to {value:.4g}"
+    else:
+        why = f"the loss became {value!r}"
+    _roll_back(parameters, sound)
+    raise DivergenceError(f"training diverged at step {step}: {why}", step=step, loss=value)
 
 
 class _ReplayedLoss:
@@ -366,8 +432,12 @@ def decision_map(
     >>> from autograd_lite.nn import MLP
     >>> model = MLP(2, [1], seed=0)
     >>> model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].w[1].data = 1.0, 0.0
-    >>> decision_map(model, [[-1.0, 0.0], [1.0, 0.0]], [-1, 1], width=8, height=3).splitlines()
-    ['....', 'o...   x', '....']
+    >>> print(decision_map(model, [[-1.0, 0.0], [1.0, 0.0]], [-1, 1], width=8, height=3))
+    +--------+
+    |....    |
+    |o...   x|
+    |....    |
+    +--------+
     """
     if model.nin != 2:
         raise ValueError(f"decision_map: needs a model with 2 inputs, got {model.nin}")
@@ -405,4 +475,25 @@ def decision_map(
         row = min(int((top - y) / (top - bottom) * height), height - 1)
         target_class = target if several_classes else int(target > 0)
         grid[row][column] = SAMPLE_MARKS[target_class % len(SAMPLE_MARKS)]
-    return "\n".join("".join(row).rstrip() for row in grid)
+    edge = "+" + "-" * width + "+"  # a frame keeps every row full width, blanks included
+    return "\n".join([edge, *("|" + "".join(row) + "|" for row in grid), edge])
+
+
+def decision_map_legend(targets: Sequence) -> str:
+    """Which character of ``decision_map`` is which class, for these targets.
+
+    >>> decision_map_legend([-1, 1, 1])
+    "region '.' predicts -1, ' ' predicts 1; sample 'o' is a -1, 'x' is a 1"
+    >>> decision_map_legend([0, 2, 1])
+    "region '.' predicts 0, ' ' predicts 1, '-' predicts 2; sample 'o' is a 0, 'x' is a 1, ..."
+    """
+    several_classes = isinstance(targets[0], int) and max(targets) > 1
+    if several_classes:
+        names = [str(k) for k in range(max(targets) + 1)]
+    else:
+        negative = [t for t in targets if t <= 0]
+        positive = [t for t in targets if t > 0]
+        names = [f"{negative[0]:g}" if negative else "0", f"{positive[0]:g}" if positive else "1"]
+    regions = ", ".join(f"{REGION_MARKS[k]!r} predicts {n}" for k, n in enumerate(names))
+    samples = ", ".join(f"{SAMPLE_MARKS[k]!r} is a {n}" for k, n in enumerate(names))
+    return f"region {regions}; sample {samples}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,21 @@ def test_default_demo_draws_the_network_when_it_can(default_run):
     else:
         assert (folder / "network.svg").read_text().lstrip().startswith("<?xml")
         assert "saved the picture:" in out and "hardest point" in out
+
+
+def test_the_readme_shows_what_the_demo_prints(default_run):
+    from test_readme import DEMO_OUTPUT, FENCE, TEXT
+
+    folder, (_, out, _) = default_run
+    if "no picture" in out:  # without Graphviz the last line differs
+        pytest.skip("Graphviz's dot is missing")
+    expected = FENCE.search(TEXT.split(DEMO_OUTPUT)[1]).group(2)
+    printed = out.replace(str(folder), "autograd-lite-out")
+
+    def any_time(text: str) -> str:  # timings differ from run to run
+        return re.sub(r"a step took [\d.]+ ms", "a step took ... ms", text)
+
+    assert any_time(printed) == any_time(expected)
 
 
 def test_decision_map_is_printed(default_run):

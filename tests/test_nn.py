@@ -11,7 +11,15 @@ import pytest
 from helpers import numeric_gradient
 
 from autograd_lite import Value, topological_order
-from autograd_lite.nn import MLP, SGD, Layer, Neuron, half_sum_squared_error, mean_squared_error
+from autograd_lite.nn import (
+    MLP,
+    SGD,
+    Layer,
+    Neuron,
+    data,
+    half_sum_squared_error,
+    mean_squared_error,
+)
 
 
 def set_weights(model, weights):
@@ -300,8 +308,8 @@ BAD_FILES = [
         edit(lambda d: d["layers"][1][0].update(b=None)),
         r"layers\[1\]\[0\].b must be a finite number, got None",
     ),
-    (lambda: good_model_dict_text().replace("0.0", "NaN", 1), "found NaN"),
-    (lambda: good_model_dict_text().replace("0.0", "-Infinity", 1), "found -Infinity"),
+    (lambda: good_model_dict_text().replace("0.0", "NaN", 1), "must be a finite number, got nan"),
+    (lambda: good_model_dict_text().replace("0.0", "-Infinity", 1), "finite number, got -inf"),
     (lambda: good_model_dict_text().replace("0.0", "1e999", 1), "must be a finite number, got inf"),
 ]
 
@@ -331,3 +339,36 @@ def test_from_dict_names_its_source():
     saved["nin"] = -1
     with pytest.raises(ValueError, match="^checkpoint: nin must be a positive integer"):
         MLP.from_dict(saved, source="checkpoint")
+
+
+def test_save_refuses_a_nan_weight_with_the_message_load_gives(tmp_path):
+    model = MLP(2, [2, 1], seed=0)
+    model.layers[1].neurons[0].w[1].data = math.nan
+    path = tmp_path / "model.json"
+    with pytest.raises(ValueError) as on_save:
+        model.save(path)
+    assert not path.exists()
+    path.write_text(json.dumps(model.to_dict()))  # what save() used to write
+    with pytest.raises(ValueError) as on_load:
+        MLP.load(path)
+    assert str(on_save.value) == str(on_load.value)
+    assert "layers[1][0].w[1] must be a finite number, got nan" in str(on_load.value)
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: MLP(2, [2], seed="x"), "MLP: seed must be None or an int, got str 'x'"),
+        (lambda: MLP(2, [2], seed=1.5), "MLP: seed must be None or an int"),
+        (lambda: Neuron(2, seed=True), "Neuron: seed must be None or an int"),
+        (lambda: data.moons(10, seed="x"), "moons: seed must be None or an int"),
+        (lambda: data.circles(10, seed=[1]), "circles: seed must be None or an int"),
+        (lambda: data.spiral(5, seed="x"), "spiral: seed must be None or an int"),
+        (lambda: data.sine(5, seed="x"), "sine: seed must be None or an int"),
+        (lambda: MLP(2, [1])(3.0), r"MLP call: expected a list of 2 inputs .*got float 3.0"),
+        (lambda: MLP(2, [1])("ab"), r"MLP call: expected a list of 2 inputs .*got str 'ab'"),
+    ],
+)
+def test_bad_seeds_and_calls_are_type_errors_naming_the_operation(make, words):
+    with pytest.raises(TypeError, match=words):
+        make()

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autograd_lite import Value
-from autograd_lite.nn import SGD, Adam
+from autograd_lite.nn import SGD, Adam, DivergenceError
 
 
 def params(*numbers):
@@ -140,3 +140,20 @@ def test_a_parameter_listed_twice_is_refused():
     [w] = params(1.0)
     with pytest.raises(ValueError, match="parameter p0 is listed twice"):
         Adam([w, w])
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=1e300, momentum=0.5), lambda ps: Adam(ps, lr=1e307)]
+)
+def test_an_update_that_would_make_a_weight_infinite_changes_nothing(make):
+    w, v = Value(-1.6e308, label="w"), Value(1.0, label="v")
+    optimizer = make([v, w])
+    v.grad, w.grad = 0.1, 0.1
+    optimizer.step()  # a sound first step, so the running state has something to keep
+    state = [list(s) for s in optimizer.state()]
+    before = (v.data, w.data)
+    v.grad, w.grad = 0.0, 1e10  # only w goes off the float range
+    with pytest.raises(DivergenceError, match=r"step: w became -inf with learning rate"):
+        optimizer.step()
+    assert (v.data, w.data) == before and optimizer.state() == state
+    assert optimizer.step_count == 1

@@ -8,7 +8,15 @@ import math
 import pytest
 
 from autograd_lite.nn import MLP, SGD, Adam, data
-from autograd_lite.training import LOSSES, decision_map, evaluate, fit, forward_pass
+from autograd_lite.training import (
+    LOSSES,
+    DivergenceError,
+    decision_map,
+    decision_map_legend,
+    evaluate,
+    fit,
+    forward_pass,
+)
 
 
 def test_fit_records_every_step_and_learns_xor():
@@ -136,7 +144,10 @@ def test_decision_map_shows_regions_and_samples():
     neuron = model.layers[0].neurons[0]
     neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.0, 1.0, 0.0  # class 1 where y > 0
     points, targets = [[0.0, -1.0], [0.0, 1.0]], [-1, 1]
-    rows = decision_map(model, points, targets, width=11, height=10).splitlines()
+    framed = decision_map(model, points, targets, width=11, height=10).splitlines()
+    assert framed[0] == framed[-1] == "+" + "-" * 11 + "+"
+    assert all(len(row) == 13 and row[0] == row[-1] == "|" for row in framed[1:-1])
+    rows = [row[1:-1] for row in framed[1:-1]]  # full width even where the region is blank
     assert len(rows) == 10
     assert all(set(row) <= {".", "o"} for row in rows[5:])  # lower half: class 0
     assert all(set(row) <= {" ", "x"} for row in rows[:5])  # upper half: class 1
@@ -178,6 +189,89 @@ def test_bad_input_changes_no_weight(call, error, words):
     with pytest.raises(error, match=words):
         call(model)
     assert [(p.data, p.grad) for p in model.parameters()] == before
+
+
+def _line_model():
+    return MLP(1, [1], output_activation="linear", seed=0)
+
+
+def test_a_diverging_fit_keeps_the_weights_of_the_last_sound_step():
+    points, targets = [[1.0], [2.0]], [1.0, -1.0]
+    model = _line_model()
+    with pytest.raises(DivergenceError, match="training diverged at step") as caught:
+        fit(model, points, targets, loss="mse", optimizer=SGD(model.parameters(), lr=5.0),
+            epochs=50, progress=False)  # fmt: skip
+    step = caught.value.step
+    assert step >= 1 and caught.value.loss > 1e4 * 1.0
+    # the weights are those a run of step - 1 steps ends with: before the update that blew up
+    same = _line_model()
+    fit(same, points, targets, loss="mse", optimizer=SGD(same.parameters(), lr=5.0),
+        epochs=step - 1, progress=False)  # fmt: skip
+    assert [p.data for p in model.parameters()] == [p.data for p in same.parameters()]
+
+
+def test_an_update_that_overflows_is_divergence_and_changes_nothing():
+    model = _line_model()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(DivergenceError, match="step 0 .*became -?inf with learning rate 1e"):
+        fit(model, [[1e10]], [-1e10], loss="mse", optimizer=SGD(model.parameters(), lr=1e300),
+            epochs=3, progress=False)  # fmt: skip
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_a_healthy_bumpy_run_is_not_called_divergence():
+    points, targets = data.moons(40, 0.1, seed=0)
+    model = MLP(2, [8, 8, 1], activation="relu", seed=2)
+    history = fit(model, points, targets, optimizer=SGD(model.parameters(), lr=3.0), epochs=30,
+                  progress=False)  # fmt: skip
+    assert max(history.loss) > 2 * history.loss[0]  # it does bump, and recovers
+    assert history.loss[-1] < history.loss[0]
+
+
+@pytest.mark.parametrize(
+    "points, words",
+    [
+        ([[0.0, 1.0], [math.nan, 0.0]], r"sample 1 \(\[nan, 0.0\]\): every input must be finite"),
+        ([[0.0, 1.0], [0.0, 1.0], [math.inf, 0.0]], r"sample 2 \(\[inf, 0.0\]\)"),
+        ([[0.0, 1.0], [0.0]], r"sample 1 \(\[0.0\]\): MLP: expected 2 inputs, got 1"),
+    ],
+)
+def test_fit_names_a_bad_sample_and_its_index_before_any_step(points, words):
+    model = MLP(2, [2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=words):
+        fit(model, points, [1] * len(points), progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_fit_refuses_a_seed_that_is_not_an_int():
+    with pytest.raises(TypeError, match="fit: seed must be None or an int"):
+        fit(MLP(2, [1]), [[0.0, 1.0]], [1], seed="x", progress=False)
+
+
+def test_the_legend_names_each_character_of_the_map():
+    assert decision_map_legend([-1, 1]) == (
+        "region '.' predicts -1, ' ' predicts 1; sample 'o' is a -1, 'x' is a 1"
+    )
+    assert decision_map_legend([0, 1, 1]).startswith("region '.' predicts 0, ' ' predicts 1")
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_a_replayed_fit_diverges_the_same_way(backend):
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    points, targets = [[1.0], [2.0]], [1.0, -1.0]
+    engine, replayed = _line_model(), _line_model()
+    errors = []
+    for model, how in ((engine, "engine"), (replayed, backend)):
+        with pytest.raises(DivergenceError) as caught:
+            fit(model, points, targets, loss="mse", optimizer=SGD(model.parameters(), lr=5.0),
+                epochs=50, progress=False, backend=how)  # fmt: skip
+        errors.append(caught.value)
+    assert errors[0].step == errors[1].step
+    assert [p.data for p in replayed.parameters()] == pytest.approx(
+        [p.data for p in engine.parameters()], rel=1e-9
+    )
 
 
 # --- the cyclic garbage collector is paused for a step, and always restored ---------------

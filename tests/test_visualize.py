@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import xml.etree.ElementTree as ElementTree
 
 import graphviz
@@ -393,9 +394,17 @@ def test_dead_relu_neuron_is_marked_and_the_live_one_is_not():
     model.layers[1].neurons[0].w[0].data = model.layers[1].neurons[0].w[1].data = 1.0
     (model([1.0]) - 3.0).backward()
     picture = Picture(draw_network(model))
-    assert "dead" in picture.text(picture.nodes["L0.n0"])
-    assert "dead" not in picture.text(picture.nodes["L0.n1"])
-    assert "dead" not in picture.text(picture.nodes["L1.n0"])
+
+    def greyed(name: str) -> bool:
+        outline = picture.outline(picture.nodes[name])
+        return (
+            outline.get("stroke-dasharray") is not None
+            and outline.get("fill").lower() == style.DEAD_FILL.lower()
+        )
+
+    assert greyed("L0.n0") and not greyed("L0.n1") and not greyed("L1.n0")
+    assert "dead" not in picture.text(picture.nodes["L0.n0"])  # the legend says it, once
+    assert "inactive here: relu z ≤ 0" in picture.text(picture.nodes["legend"])
     assert not any(
         "exploding" in picture.text(g) for g in picture.nodes.values() if g.get("id") != "legend"
     )
@@ -425,8 +434,12 @@ def test_vanishing_gradient_across_twenty_sigmoid_layers_shows_in_one_look():
 
     assert norm(0) < norm(19) * 1e-6
     assert dark_blocks(19) == 10 and dark_blocks(0) < dark_blocks(10) < 10
-    assert "dead" in picture.text(picture.nodes["L0.n0"])
-    assert "dead" not in picture.text(picture.nodes["L19.n0"])
+    # tiny ∂E/∂z but a ≈ 0.5, the sigmoid's steepest point: vanishing, not dead, and no
+    # mark repeated in every box
+    texts = [picture.text(picture.nodes[f"L{l}.n0"]) for l in range(20)]  # noqa: E741
+    assert not any("dead" in text for text in texts)
+    fills = {picture.outline(picture.nodes[f"L{l}.n0"]).get("fill") for l in range(20)}  # noqa: E741
+    assert style.DEAD_FILL.lower() not in {fill.lower() for fill in fills}
     first = picture.stroke(picture.edges["L0.n0.w0"])[0]
     last = picture.stroke(picture.edges["L19.n0.w0"])[0]
     assert first < last
@@ -478,3 +491,42 @@ def test_render_rejects_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match=r"render: expected a graphviz Digraph .* got str"):
         render("digraph {}", tmp_path / "x")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- big graphs and the demo network ----------------------------------------------------
+
+
+@needs_dot
+def test_a_chain_of_a_thousand_nodes_gets_an_overview_dot_can_draw(tmp_path):
+    y = Value(0.5, label="x")
+    for i in range(1000):
+        y = (y * 0.99).tanh() if i % 2 else y + 0.001
+    y.label = "E"
+    y.backward()
+    dot = draw_graph(y)  # max_nodes=400 by default: 400 boxes in a row used to be 40,000 px
+    assert "id=overview" in dot.source and "more nodes here" in dot.source
+    png = render(dot, tmp_path / "chain", format="png").read_bytes()
+    width, height = struct.unpack(">II", png[16:24])
+    assert png.startswith(b"\x89PNG") and width < 8000 and height < 8000
+
+
+def test_a_shallow_graph_is_drawn_whole():
+    model = MLP(2, [16, 16, 1], seed=0)
+    error = (model([0.5, -0.3]) - 1.0) ** 2
+    assert "overview" not in draw_graph(error, collapse_neurons=True).source
+
+
+@needs_dot
+def test_the_demo_network_reads_at_sixteen_neurons():
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    model([1.0, -0.1]).backward()
+    source = draw_network(model).source
+    assert "splines=line" in source and "arrowhead=none" in source  # straight, no arrowheads
+    assert float(re.search(r"ranksep=([\d.]+)", source)[1]) >= 2.0  # room between layers
+    faint = re.findall(r'color="#[0-9A-Fa-f]{6}40"', source)
+    assert 0 < len(faint) < 16 * 16 + 2 * 16 + 16  # the strongest edges stay opaque
+    small = draw_network(MLP(2, [2, 1], seed=0)).source
+    assert "arrowhead=normal" in small
+    assert re.search(r"legend .*fontsize=7", small) and re.search(r"legend .*fontsize=9", source)
+    # a small picture gets a compact legend: not larger than the network it explains
+    assert "thinnest" in source and "thinnest" not in small

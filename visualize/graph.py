@@ -47,6 +47,12 @@ from visualize.svg import row_id
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
+# a graph deeper than this many steps from the root is drawn as an overview: the steps
+# nearest the root, one box for the middle, the deepest steps (a chain of 400 boxes in a row
+# is an unreadable 40,000-pixel strip, and Graphviz refuses PNGs over 32,767 pixels)
+OVERVIEW_DEPTH = 60
+OVERVIEW_NEAR_ROOT = 30
+OVERVIEW_DEEPEST = 12
 
 
 def graph_ids(root: Value) -> dict[Value, str]:
@@ -106,7 +112,9 @@ def draw_graph(
       weight and bias leaves and all constants are left out (the node tells their gradient
       norm), so an ``MLP(2, [16, 16, 1])`` stays readable;
     * ``max_nodes`` -- draw at most this many nodes, the ones nearest ``root``; a note says
-      how many were left out;
+      how many were left out. A graph deeper than ``OVERVIEW_DEPTH`` steps is drawn as an
+      overview: the steps nearest ``root`` and the deepest ones, with one box in between
+      that counts the operations it stands for (id ``overview``);
     * ``explode_threshold`` -- ``|grad|`` above this (or inf, nan) marks a node exploding;
     * ``dead_threshold`` -- ``|grad|`` at most this times the largest in the picture (so 0
       too) marks a node dead; a negative value marks none;
@@ -140,32 +148,33 @@ def draw_graph(
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
     hidden.discard(root)
     drawn = _nearest(root, hidden, max_nodes)
+    shown, middle = _overview(root, drawn)
 
     flows = {  # (input, node) -> gradient it sends back, summed over the slots it fills
         (input_, node): flow
-        for node in drawn
+        for node in shown
         for input_, flow in _flows(node, grad_of(node)).items()
-        if input_ in drawn
+        if input_ in shown
     }
     top_flow = style.largest(flows.values())
     looks = style.Encoding(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(grad_of(v) for v in drawn if not _is_constant(v)),
+        top_grad=style.largest(grad_of(v) for v in shown if not _is_constant(v)),
         known=grad_of(root) != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
-        edge_labels = len(drawn) <= AUTO_EDGE_LABELS
+        edge_labels = len(shown) <= AUTO_EDGE_LABELS
 
     dot = graphviz.Digraph("computation_graph")
     dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.25", ranksep="0.45")
     dot.attr("node", shape="box", fontname=style.FONT, fontsize="10", margin="0.08,0.04")
     dot.attr("edge", fontname=style.FONT, fontsize="9", arrowsize="0.6")
-    for value in sorted(drawn, key=index.__getitem__):
+    for value in sorted(shown, key=index.__getitem__):
         name = f"node{index[value]}"
         row_prefix = name if row_ids else None
-        label, attributes = _node(value, hidden, drawn, looks, grad_of, row_prefix)
+        label, attributes = _node(value, hidden, shown, looks, grad_of, row_prefix)
         dot.node(name, label, id=name, tooltip=_node_tooltip(value, grad_of(value)), **attributes)
     for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
         source, target = index[input_], index[node]
@@ -179,6 +188,8 @@ def draw_graph(
         name = f"edge{source}_{target}"
         dot.edge(f"node{source}", f"node{target}", id=name, tooltip=tooltip, **attributes)
 
+    if middle:
+        _add_middle_box(dot, middle, shown, index)
     left_out = len(order) - len(hidden) - len(drawn)
     if left_out:
         note = (
@@ -245,6 +256,59 @@ def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
                 if len(drawn) == max_nodes:
                     break
     return drawn
+
+
+def _overview(root: Value, drawn: set[Value]) -> tuple[set[Value], set[Value]]:
+    """Split ``drawn`` into the nodes to draw and the middle one box stands for: nothing in
+    the middle unless some node is more than ``OVERVIEW_DEPTH`` steps from ``root``.
+
+    >>> from autograd_lite import Value
+    >>> x = Value(0.5, label="x")
+    >>> y = x
+    >>> for _ in range(100):
+    ...     y = y.tanh()
+    >>> order = topological_order(y)
+    >>> shown, middle = _overview(y, set(order))
+    >>> len(shown), len(middle)       # y, the 30 steps nearest it, then the 12 deepest
+    (43, 58)
+    """
+    depth = {root: 0}  # steps from the root, breadth first (no recursion)
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        for input_ in node.inputs:
+            if input_ in drawn and input_ not in depth:
+                depth[input_] = depth[node] + 1
+                queue.append(input_)
+    deepest = max(depth.values())
+    if deepest <= OVERVIEW_DEPTH:
+        return drawn, set()
+    middle = {v for v, d in depth.items() if OVERVIEW_NEAR_ROOT < d <= deepest - OVERVIEW_DEEPEST}
+    return drawn - middle, middle
+
+
+def _add_middle_box(
+    dot: graphviz.Digraph, middle: set[Value], shown: set[Value], index: dict[Value, int]
+) -> None:
+    """One box for the middle of an overview, wired to the shown nodes it touches."""
+    counts: dict[str, int] = {}
+    for value in middle:
+        kind = value.op or ("leaf " + value.label if value.label else "constant")
+        counts[kind] = counts.get(kind, 0) + 1
+    common = sorted(counts.items(), key=lambda item: -item[1])
+    ops = ", ".join(f"{kind} ×{count}" for kind, count in common[:4])
+    if len(common) > 4:
+        ops += ", …"
+    label = (
+        f"⋯ {len(middle)} more nodes here ⋯\n{ops}\n(an overview: the graph is too deep to draw)"
+    )
+    dot.node("overview", label, id="overview", shape="box", style="dashed,rounded", color="#888888")
+    feeds = {node for node in shown for input_ in node.inputs if input_ in middle}
+    fed_by = {input_ for node in middle for input_ in node.inputs if input_ in shown}
+    for value in sorted(fed_by, key=index.__getitem__):
+        dot.edge(f"node{index[value]}", "overview", color="#888888", style="dashed")
+    for value in sorted(feeds, key=index.__getitem__):
+        dot.edge("overview", f"node{index[value]}", color="#888888", style="dashed")
 
 
 def _grad_reader(grads: Mapping[Value, float] | None) -> Callable[[Value], float]:

@@ -3,7 +3,16 @@
 Each weight is an edge from the neuron (or input) it reads to the neuron it feeds: thick by
 ``|w|`` or by ``|∂E/∂w|`` (``edge_thickness``), coloured by the sign of the same number.
 Each neuron shows its activation ``a`` and its ``∂E/∂z`` from the latest call and backward
-pass, filled by ``|∂E/∂z|``; dead and exploding neurons are marked as in ``draw_graph``.
+pass, filled by ``|∂E/∂z|``. A neuron is greyed out only when its own activation passes no
+blame back for this input, which is what a learner means by "dead": a relu that is off (z ≤ 0),
+a sigmoid or tanh so saturated that its slope is below ``SATURATED_SLOPE`` (a sigmoid at
+a ≈ 0.5 has its largest slope, whatever its tiny ∂E/∂z in a deep network). Exploding neurons
+are marked as in ``draw_graph``.
+
+The layout is made to be read at 16 neurons a layer: straight edges, room between layers
+(more for wider layers), the strongest edges opaque and the rest faint, no arrowheads once
+a layer has more than a few inputs (signals flow left to right), and a legend whose text
+size follows the picture's.
 Each layer's title gives its activation and its gradient norm sqrt(sum (∂E/∂w)²) with a bar
 that loses one block per power of ten below the largest layer's.
 
@@ -34,6 +43,10 @@ from visualize.graph import RANKDIRS
 
 EDGE_THICKNESS = ("weight", "grad")
 BAR_BLOCKS = 10  # the gradient-norm bar of a layer: one block per power of ten
+SATURATED_SLOPE = 1e-3  # a sigmoid or tanh slope below this passes (almost) no blame back
+STRONG = 0.5  # edges at least this strong (0..1, see style.strength) are drawn opaque
+FAINT = "40"  # alpha of the others, appended to their colour
+ARROWS_UP_TO = 4  # a layer with more inputs than this is drawn without arrowheads
 
 
 def draw_network(
@@ -82,10 +95,15 @@ def draw_network(
     norms = [_weight_norm(layer) for layer in model.layers]
     top_norm = style.largest(norms)
 
+    widest = max([model.nin, *model.nouts])
     dot = graphviz.Digraph("network")
-    dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.12", ranksep="0.6")
+    # room between layers grows with their width, so a fan of 16 x 16 edges can be followed
+    ranksep = f"{max(0.6, 0.14 * widest):.2f}"
+    dot.attr(rankdir=rankdir, fontname=style.FONT, nodesep="0.15", ranksep=ranksep)
+    dot.attr(splines="line", outputorder="edgesfirst")  # straight edges, under the boxes
     dot.attr("node", shape="box", fontname=style.FONT, fontsize="10", margin="0.06,0.03")
-    dot.attr("edge", arrowsize="0.4")
+    arrows = max([model.nin, *model.nouts[:-1]]) <= ARROWS_UP_TO
+    dot.attr("edge", arrowsize="0.4", arrowhead="normal" if arrows else "none")
 
     inputs = [
         (input_name(i), _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
@@ -93,19 +111,25 @@ def draw_network(
     ]
     _column(dot, "inputs", style.table([style.row("inputs")]), inputs)
     sources = [name for name, _, _ in inputs]
+    inactive: set[str] = set()  # neurons whose output is 0 for this input (relu off)
     for number, (layer, norm) in enumerate(zip(model.layers, norms)):
         title = _layer_title(layer, norm, top_norm, looks)
         _column(dot, f"layer{number}", title, [_neuron(n, looks) for n in layer.neurons])
         for neuron in layer.neurons:
             for i, (source, w) in enumerate(zip(sources, neuron.w)):
                 name = weight(neuron.name, i)
-                attributes = style.edge_attributes(w.grad if by_grad else w.data, top_edge, scale)
+                carried = w.grad if by_grad else w.data
+                attributes = style.edge_attributes(carried, top_edge, scale)
+                silent = source in inactive  # it carries 0 × w for this input
+                if silent or style.strength(abs(carried), top_edge, scale) < STRONG:
+                    attributes["color"] += FAINT  # the strongest live edges stand out
                 tooltip = f"{name} = {w.data:.6g}, ∂E/∂w = {w.grad:.6g}"
                 dot.edge(source, neuron.name, id=name, tooltip=tooltip, **attributes)
         sources = [neuron.name for neuron in layer.neurons]
+        inactive = {n.name for n in layer.neurons if not _passes_blame(n) and n.a.data == 0.0}
 
     if legend:
-        _add_legend(dot, looks, by_grad, top_edge)
+        _add_legend(dot, looks, by_grad, top_edge, small=len(neurons) + model.nin <= 8)
     return dot
 
 
@@ -190,14 +214,39 @@ def _neuron(neuron: Neuron, looks: style.Encoding) -> tuple[str, str, dict[str, 
         rows.append(style.row(f"{shown} {looks.fmt(neuron.a.data)}"))
         tooltip += f", z {neuron.z.data:.6g}, a {neuron.a.data:.6g}, ∂E/∂z {grad:.6g}"
         state = looks.state(grad)
+        if state in ("ok", "dead"):  # judged by the neuron's own slope, not by |∂E/∂z|
+            state = "ok" if _passes_blame(neuron) else "dead"
         if looks.known:
             rows.append(style.row(f"∂E/∂z {looks.fmt(grad)}"))
-            rows.append(looks.mark_row(grad, state))
+            if state == "exploding":
+                rows.append(looks.mark_row(grad, state))
     attributes = looks.node_attributes(grad, state)
     return neuron.name, style.table(rows), {**attributes, "tooltip": tooltip}
 
 
-def _add_legend(dot: graphviz.Digraph, looks: style.Encoding, by_grad: bool, top: float) -> None:
+def _passes_blame(neuron: Neuron) -> bool:
+    """False when the neuron's activation is flat at its latest z: ∂a/∂z is 0 (a relu that is
+    off) or below ``SATURATED_SLOPE`` (a saturated sigmoid or tanh). Its inputs then learn
+    nothing from this sample, whatever the error upstream.
+
+    >>> neuron = Neuron(1, activation="relu")
+    >>> neuron.w[0].data = -1.0
+    >>> _ = neuron([1.0]); _passes_blame(neuron)
+    False
+    >>> neuron = Neuron(1, activation="sigmoid")
+    >>> neuron.w[0].data = 0.0
+    >>> _ = neuron([1.0]); _passes_blame(neuron)      # a = 0.5: its steepest point
+    True
+    """
+    if neuron.z is None or neuron.a is neuron.z:  # not called yet, or linear
+        return True
+    slope = neuron.a.local_grads[0]
+    return abs(slope) >= SATURATED_SLOPE
+
+
+def _add_legend(
+    dot: graphviz.Digraph, looks: style.Encoding, by_grad: bool, top: float, *, small: bool
+) -> None:
     if by_grad:
         edge_lines = ("∂E/∂w > 0: descent lowers w", "∂E/∂w < 0: descent raises w", "∂E/∂w = 0")
         thickness = (
@@ -211,6 +260,9 @@ def _add_legend(dot: graphviz.Digraph, looks: style.Encoding, by_grad: bool, top
         edge_lines=edge_lines,
         thickness_lines=thickness,
         fill_line="neuron fill: |∂E/∂z| ≈",
-        notes=[(_bar(7), "layer gradient norm √Σ(∂E/∂w)²: one block less per power of ten")],
+        notes=[(_bar(7), "layer gradient norm √Σ(∂E/∂w)²: a block less per power of 10")],
+        dead_line=f"inactive here: relu z ≤ 0, or sigmoid/tanh slope < {SATURATED_SLOPE:g}",
+        faint_line=f"faint: under {STRONG:.0%} of the thickest, or from an inactive neuron",
+        compact=small,
     )
-    style.add_legend(dot, label)
+    style.add_legend(dot, label, fontsize="7" if small else "9")

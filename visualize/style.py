@@ -241,11 +241,18 @@ class Encoding:
         thickness_lines: tuple[str, str],
         fill_line: str,
         notes: Iterable[tuple[str, str]] = (),
+        dead_line: str | None = None,
+        faint_line: str | None = None,
+        compact: bool = False,
     ) -> str:
         """The legend: one HTML table that shows every encoding next to what it means.
 
         ``edge_lines`` explain a positive, a negative and a zero edge; ``thickness_lines``
-        the thickest and the thinnest; ``notes`` are extra (sample HTML, text) rows.
+        the thickest and the thinnest; ``notes`` are extra (sample HTML, text) rows;
+        ``dead_line`` replaces the meaning of the grey dashed swatch; ``faint_line`` adds a
+        faint edge sample; ``compact`` keeps only the rows a small picture needs (no zero
+        edge, no thinnest line, one fill swatch, no exploding row), so the legend is not
+        larger than the picture.
         """
 
         def sample(text: str, colour: str = "black", size: int = 14) -> str:
@@ -261,27 +268,26 @@ class Encoding:
         rows = ['<TR><TD COLSPAN="2"><B>how to read this picture</B></TD></TR>']
         if not self.known:
             rows.append('<TR><TD COLSPAN="2">no gradients yet: call backward() first</TD></TR>')
-        rows += [
-            sample(edge_lines[0], POSITIVE),
-            sample(edge_lines[1], NEGATIVE),
-            sample(edge_lines[2], ZERO, size=7),
-            sample(thickness_lines[0], size=20),
-            sample(thickness_lines[1], size=6),
-        ]
+        rows += [sample(edge_lines[0], POSITIVE), sample(edge_lines[1], NEGATIVE)]
+        if not compact:
+            rows.append(sample(edge_lines[2], ZERO, size=7))
+        rows.append(sample(thickness_lines[0], size=14 if compact else 20))
+        if not compact:
+            rows.append(sample(thickness_lines[1], size=6))
+        if faint_line:
+            rows.append(sample(faint_line, POSITIVE + "55"))
         if self.known:
-            for fraction in (1.0, 1e-2, 10.0**-DECADES):
+            for fraction in (1.0,) if compact else (1.0, 1e-2, 10.0**-DECADES):
                 shown = self.fmt(self.top_grad * fraction)
                 rows.append(swatch(fill_colour(fraction, 1.0), f"{fill_line} {shown}"))
             dead = (
                 f"|grad| ≤ {self.dead_threshold:g} × largest, or 0: "
                 "no blame gets through here for this input"
             )
-            rows += [
-                swatch(DEAD_FILL, f"{DEAD_MARK}: {dead}", DEAD_LINE),
-                swatch(
-                    "white", f"{EXPLODING_MARK}: |grad| > {self.explode_threshold:g}", EXPLODING
-                ),
-            ]
+            rows.append(swatch(DEAD_FILL, dead_line or f"{DEAD_MARK}: {dead}", DEAD_LINE))
+            if not compact:
+                exploding = f"{EXPLODING_MARK}: |grad| > {self.explode_threshold:g}"
+                rows.append(swatch("white", exploding, EXPLODING))
             rows += [
                 f'<TR><TD ALIGN="LEFT">{sample}</TD><TD ALIGN="LEFT">{text}</TD></TR>'
                 for sample, text in notes
@@ -308,8 +314,8 @@ def row(text: str, bold: bool = False, id: str | None = None) -> str:
     return f"<TR>{cell}{'<B>' + text + '</B>' if bold else text}</TD></TR>"
 
 
-def add_legend(dot: graphviz.Digraph, label: str) -> None:
+def add_legend(dot: graphviz.Digraph, label: str, fontsize: str = "9") -> None:
     """Put the legend ``label`` in a framed box of its own (DOT name and SVG id ``legend``)."""
     with dot.subgraph(name="cluster_legend") as box:
         box.attr(label="", color="#BBBBBB", style="rounded", id="legend_box")
-        box.node("legend", label, id="legend", shape="plain", fontsize="9")
+        box.node("legend", label, id="legend", shape="plain", fontsize=fontsize)

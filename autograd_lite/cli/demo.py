@@ -15,10 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograd_lite import no_grad
+from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, output_folder, positive_int
-from autograd_lite.nn import ACTIVATIONS, MLP, SGD, data
+from autograd_lite.nn import ACTIVATIONS, MLP, SGD, DivergenceError, data
 from autograd_lite.program import BACKENDS, BackendUnavailableError
-from autograd_lite.training import History, decision_map, evaluate, fit, forward_pass
+from autograd_lite.training import (
+    History,
+    decision_map,
+    decision_map_legend,
+    evaluate,
+    fit,
+    forward_pass,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ RECIPES = {
     "sine": Recipe("mse", 0.1, "tanh", 0.0, "regression of sin(x)"),
 }
 SPIRAL_CLASSES = 3
+DEFAULT_L2 = 1e-4
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -112,7 +121,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add(
         "--l2",
         type=finite_number(0.0, strict=False),
-        default=1e-4,
+        default=DEFAULT_L2,
         metavar="STRENGTH",
         help="L2 penalty added to the loss (default: 1e-4)",
     )
@@ -176,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Training {model!r}")
     print(f"  on {len(points)} {args.dataset} points ({about}), seed {args.seed}")
     print(f"  loss: {recipe.loss}{penalty}")
-    print(f"  SGD, lr {start_lr} falling to {start_lr / 10:.3g}; {schedule}")
+    print(f"  SGD, lr {start_lr:g} falling to {start_lr / 10:.3g}; {schedule}")
     try:
         history = fit(
             model, points, targets, loss=recipe.loss, optimizer=optimizer, epochs=args.steps,
@@ -186,16 +195,26 @@ def run(args: argparse.Namespace) -> int:
     except BackendUnavailableError as error:
         print(f"autograd-lite demo: {error}", file=sys.stderr)
         return 1
+    except DivergenceError as error:
+        sys.stdout.flush()
+        print(f"autograd-lite demo: {error}", file=sys.stderr)
+        cure = f"try a smaller --lr (the default for {args.dataset} is {recipe.lr:g})"
+        if args.l2 > 1.0:  # a penalty this strong can blow up on its own
+            cure += f" or a smaller --l2 (the default is {DEFAULT_L2:g})"
+        print(f"  {cure}; nothing was saved", file=sys.stderr)
+        return 1
     print(_step_time(history, args.backend))
     loss, accuracy = evaluate(model, points, targets, loss=recipe.loss, l2=args.l2)
-    result = f"final loss {loss:.4f}"
+    # the bar's loss= is the last step's, measured before its update; this one is after it
+    result = f"final loss {shown(loss, '.4f')} (after the last update)"
     if accuracy is not None:
         correct = round(accuracy * len(points))
         result += f", accuracy {accuracy:.0%} ({correct}/{len(points)} points right)"
     print(result)
     if len(points[0]) == 2:
-        print("\nWhat the network learned (region = its prediction, o/x/* = true class):")
+        print("\nWhat the network learned (the plane, each character a spot of it):")
         print(decision_map(model, points, targets))
+        print(decision_map_legend(targets))
     print()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -246,5 +265,5 @@ def _draw_network(model: MLP, out: Path, shown_point: list[float]) -> str:
         picture = visualize.render(visualize.draw_network(model), out / "network", format="svg")
     except ImportError as error:  # visualize (or graphviz, which it uses) is not installed
         return f"no picture: the visualize package cannot draw networks here ({error})"
-    point = ", ".join(f"{x:.3g}" for x in shown_point)
+    point = ", ".join(shown(x, ".3g") for x in shown_point)
     return f"saved the picture: {picture}  (activations and dE/dz at the hardest point, ({point}))"

@@ -12,7 +12,9 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
+from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, positive_int
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
@@ -58,7 +60,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         nargs="+",
         type=finite_number(),
         metavar="T",
-        help="target values, one per output (default: 0.01 0.99)",
+        help="target values, one per output (default: 0.01 0.99, repeated or cut to the "
+        "number of outputs)",
     )
     model.add_argument(
         "--layers",
@@ -110,7 +113,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="after the steps, the same gradients layer by layer: δ = (W)ᵀδ ⊙ σ′(z), "
         "∂E/∂W = δ aᵀ, with the numbers",
     )
-    show.add_argument("--html", metavar="PATH", help="write the steps as an HTML page instead")
+    show.add_argument(
+        "--html",
+        metavar="PATH",
+        help="write the steps as an HTML page instead (into PATH/backprop.html when PATH is "
+        "a folder)",
+    )
     parser.set_defaults(run=run, step_parser=parser)
 
 
@@ -120,10 +128,8 @@ def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
     inputs = args.inputs or list(CLASSIC_INPUTS)
     outputs = args.layers[-1]
     targets = args.targets
-    if targets is None:
-        if outputs != len(CLASSIC_TARGETS):
-            parser.error(f"--targets: give {outputs} number(s), one per output neuron")
-        targets = list(CLASSIC_TARGETS)
+    if targets is None:  # the example's 0.01, 0.99, repeated or cut to the output layer
+        targets = [CLASSIC_TARGETS[k % len(CLASSIC_TARGETS)] for k in range(outputs)]
     if len(targets) != outputs:
         parser.error(
             f"--targets: got {len(targets)} numbers but the output layer has {outputs} "
@@ -157,7 +163,14 @@ def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
             f"--html needs the visualize package and the graphviz Python package ({error}); "
             "try: pip install graphviz"
         )
-    path = export_html(example.error, args.html)
+    target = Path(args.html)
+    if target.is_dir():
+        target = target / "backprop.html"
+    try:
+        path = export_html(example.error, target)
+    except OSError as error:
+        print(f"autograd-lite step: cannot write {target}: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 
@@ -170,7 +183,15 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.layer_view and args.html:
         args.step_parser.error("--layer-view prints in the terminal; leave out --html")
-    example, origin = build_example(args)
+    try:
+        example, origin = build_example(args)
+    except OverflowError as error:  # e.g. --inputs 1e200 1e200: E = ½ (t - a)² is too large
+        print(f"autograd-lite step: the forward pass overflowed: {error}", file=sys.stderr)
+        print(
+            "  these numbers are too large for floats: try smaller --inputs or --targets",
+            file=sys.stderr,
+        )
+        return 1
     if args.html:
         return _export_html(args, example)
     ascii = args.ascii or not _can_write("∂×σ−←·", sys.stdout)
@@ -234,8 +255,8 @@ class Stepper:
             [f"{model.nin} inputs"]
             + [f"{len(layer.neurons)} {layer.activation}" for layer in model.layers]
         )
-        inputs = ", ".join(f"x{i} = {x:g}" for i, x in enumerate(self.example.inputs))
-        targets = ", ".join(f"t{k} = {t:g}" for k, t in enumerate(self.example.targets))
+        inputs = ", ".join(f"x{i} = {shown(x)}" for i, x in enumerate(self.example.inputs))
+        targets = ", ".join(f"t{k} = {shown(t)}" for k, t in enumerate(self.example.targets))
         self.say(f"Network: {shape}, with {origin}.")
         self.say(f"Inputs {inputs}; targets {targets}; error E = Σ ½ (t − a)².")
         self.say()
@@ -246,7 +267,7 @@ class Stepper:
         ]
         for title, cells in rows:
             if cells:
-                self.say(_row(title, [f"{name}={v.data:.4g}" for name, v in cells]))
+                self.say(_row(title, [f"{name}={shown(v.data, '.4g')}" for name, v in cells]))
 
     def forward(self) -> None:
         """The forward pass, one computed node per line."""
@@ -320,7 +341,7 @@ class Stepper:
             return
         self.say("Done: every gradient is complete, the same numbers backward() leaves.")
         for title, cells in self.table:
-            params = [f"{name}={v.grad:.4g}" for name, v in cells if v in self.parameters]
+            params = [f"{name}={shown(v.grad, '.4g')}" for name, v in cells if v in self.parameters]
             if params:
                 self.say(_row(title, params, prefix="∂E/∂ "))
         if show_layers:
@@ -331,8 +352,8 @@ class Stepper:
         self.say("Next, gradient descent moves every weight against its gradient:")
         self.say(
             f"  w_new = w_old − learning_rate × ∂E/∂w, e.g. with learning_rate {LEARNING_RATE:g}: "
-            f"{w.label} = {w.data:.4g} − {LEARNING_RATE:g} × {w.grad:.4g} "
-            f"= {w.data - LEARNING_RATE * w.grad:.4g}"
+            f"{w.label} = {shown(w.data, '.4g')} − {LEARNING_RATE:g} × {shown(w.grad, '.4g')} "
+            f"= {shown(w.data - LEARNING_RATE * w.grad, '.4g')}"
         )
         if show_explanation:
             self.say()
@@ -384,7 +405,7 @@ def _column(name: Name) -> int:
 
 
 def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value) -> str:
-    value = f"{node.grad:.4g}" if node in touched else "·"
+    value = shown(node.grad, ".4g") if node in touched else "·"
     return f"{name}={value}{'←' if node is changed else ''}"
 
 

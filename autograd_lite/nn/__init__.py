@@ -26,7 +26,7 @@ from autograd_lite.nn.losses import (
 )
 from autograd_lite.nn.metrics import binary_accuracy, class_accuracy
 from autograd_lite.nn.model import ACTIVATIONS, MLP, Layer, Module, Neuron
-from autograd_lite.nn.optim import SGD, Adam, Optimizer
+from autograd_lite.nn.optim import SGD, Adam, DivergenceError, Optimizer
 
 __all__ = [
     "ACTIVATIONS",
@@ -37,6 +37,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "DivergenceError",
     "binary_accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

@@ -83,7 +83,7 @@ def moons(
     check_count("moons", "n", n, minimum=2)
     noise = check_number("moons", "noise", noise, minimum=0.0)
     negative, positive = _check_labels("moons", labels)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed("moons", "seed", seed))
     upper, lower = n // 2, n - n // 2
     points, targets = [], []
     for t in _linspace(0.0, math.pi, upper):
@@ -114,7 +114,7 @@ def circles(
     if factor >= 1.0:
         raise ValueError(f"circles: factor must be below 1 (inner radius), got {factor!r}")
     negative, positive = _check_labels("circles", labels)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed("circles", "seed", seed))
     points, targets = [], []
     for radius, count, label in ((1.0, n // 2, negative), (factor, n - n // 2, positive)):
         for i in range(count):
@@ -139,7 +139,7 @@ def spiral(
     check_count("spiral", "n_per_class", n_per_class, minimum=2)
     check_count("spiral", "classes", classes, minimum=2)
     noise = check_number("spiral", "noise", noise, minimum=0.0)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed("spiral", "seed", seed))
     points, targets = [], []
     for k in range(classes):
         for r in _linspace(0.0, 1.0, n_per_class):
@@ -168,7 +168,7 @@ def sine(
     high = check_number("sine", "high", high)
     if high <= low:
         raise ValueError(f"sine: high must be above low, got low={low!r}, high={high!r}")
-    rng = random.Random(seed)
+    rng = random.Random(check_seed("sine", "seed", seed))
     points = [[x] for x in _linspace(low, high, n)]
     return points, [math.sin(x) + rng.gauss(0.0, noise) for (x,) in points]
 

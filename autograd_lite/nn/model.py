@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite import names
-from autograd_lite.checks import check_count, is_number
+from autograd_lite.checks import check_count, check_seed, is_number
 from autograd_lite.engine import Value
 from autograd_lite.sums import weighted_sum, weighted_sums
 
@@ -106,7 +106,7 @@ class Neuron(Module):
     ) -> None:
         check_count("Neuron", "nin", nin)
         _check_activation("Neuron", activation)
-        rng = rng or random.Random(seed)
+        rng = rng or random.Random(check_seed("Neuron", "seed", seed))
         bound = initial_weight_bound(activation, nin, 1) if bound is None else bound
         self.name = name
         self.activation = activation
@@ -170,7 +170,7 @@ class Layer(Module):
     ) -> None:
         check_count("Layer", "nout", nout)
         _check_activation("Layer", activation)
-        rng = rng or random.Random(seed)
+        rng = rng or random.Random(check_seed("Layer", "seed", seed))
         bound = initial_weight_bound(activation, nin, nout)
         self.name = name
         self.activation = activation
@@ -232,7 +232,7 @@ class MLP(Module):
             check_count("MLP", "each layer size in nouts", size)
         _check_activation("MLP", activation)
         _check_activation("MLP", output_activation)
-        rng = random.Random(seed)
+        rng = random.Random(check_seed("MLP", "seed", seed))
         sizes = [nin, *nouts]
         self.nin = nin
         self.nouts = list(nouts)
@@ -261,7 +261,17 @@ class MLP(Module):
         Traceback (most recent call last):
         ...
         ValueError: MLP: expected 2 inputs, got 1
+        >>> MLP(2, [1])(3.0)
+        Traceback (most recent call last):
+        ...
+        TypeError: MLP call: expected a list of 2 inputs (numbers or Values), got float 3.0
         """
+        # any sized, indexable container (list, tuple, NumPy array), but not text
+        if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
+            raise TypeError(
+                f"MLP call: expected a list of {self.nin} inputs (numbers or Values), "
+                f"got {type(inputs).__name__} {inputs!r}"
+            )
         if len(inputs) != self.nin:
             raise ValueError(f"MLP: expected {self.nin} inputs, got {len(inputs)}")
         for v in inputs:
@@ -325,7 +335,9 @@ class MLP(Module):
         return _model_from_checked(cls, _checked_save(saved, source))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to ``path`` as JSON; returns the path.
+        """Write the model to ``path`` as JSON; returns the path. A weight that is not a
+        finite number raises the ``ValueError`` that ``load()`` would give, and nothing is
+        written.
 
         >>> import tempfile, pathlib
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
@@ -335,7 +347,8 @@ class MLP(Module):
         True
         """
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        saved = _checked_save(self.to_dict(), str(path))  # load() would refuse a NaN weight
+        path.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
         return path
 
     @classmethod
@@ -344,8 +357,10 @@ class MLP(Module):
         problem; the file is only parsed as JSON, nothing in it is executed."""
         try:
             text = Path(path).read_text(encoding="utf-8")
-            saved = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as error:  # not UTF-8 text, not JSON, or NaN/Infinity (not JSON)
+            # NaN and Infinity (not JSON, but Python writes and reads them) become floats
+            # here, so the field check below names the weight, as save() does
+            saved = json.loads(text)
+        except ValueError as error:  # not UTF-8 text, or not JSON
             raise ValueError(f"{path}: not a valid JSON model file: {error}") from None
         return cls.from_dict(saved, source=str(path))
 
@@ -362,11 +377,6 @@ _SAVE_KEYS = {
     "op_by_op",
     "layers",
 }
-
-
-def _reject_constant(name: str) -> float:
-    # JSON has no NaN or Infinity, but Python's json module accepts them unless told not to
-    raise ValueError(f"weights must be finite numbers, found {name}")
 
 
 def _checked_save(saved: object, source: str) -> dict:

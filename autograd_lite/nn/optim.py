@@ -26,16 +26,35 @@ from collections.abc import Callable, Iterable
 from autograd_lite.checks import check_number, is_number
 from autograd_lite.engine import Value
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer", "DivergenceError"]
 
 LearningRate = float | Callable[[int], float]
+
+
+class DivergenceError(ValueError):
+    """Training blew up: a loss, a gradient or a new weight is not a finite number (or the
+    loss exploded, see ``autograd_lite.training.fit``). The parameters keep their values from
+    before the step that went wrong. ``step`` is that step's number (0-based) and ``loss``
+    the loss it measured (None when unknown); the usual cure is a smaller learning rate.
+
+    >>> error = DivergenceError("gradient of w is nan", step=3, loss=2.5)
+    >>> error.step, error.loss, str(error)
+    (3, 2.5, 'gradient of w is nan')
+    """
+
+    def __init__(self, message: str, *, step: int, loss: float | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.loss = loss
 
 
 class Optimizer:
     """What every optimizer shares: the parameters, the learning rate and the step count.
 
-    ``step()`` first checks every gradient: if one is NaN or infinite it raises a
-    ``ValueError`` naming the parameter and changes nothing.
+    ``step()`` first checks every gradient, then every new value: if one is NaN or infinite
+    (an update can overflow even from finite gradients) it raises ``DivergenceError`` (a
+    ``ValueError``) naming the parameter, and every parameter and the optimizer's own state
+    keep their values from before the step.
 
     >>> from autograd_lite import Value
     >>> optimizer = SGD([Value(1.0)], lr=lambda step: 0.1 / (step + 1))
@@ -79,14 +98,39 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its gradient, then count the step."""
+        name = f"{type(self).__name__}.step"
         for p in self.params:
             if not math.isfinite(p.grad):
-                raise ValueError(
-                    f"{type(self).__name__}.step: gradient of {p.label or 'a parameter'} is "
-                    f"{p.grad!r} (data {p.data!r}); no parameter was changed"
+                raise DivergenceError(
+                    f"{name}: gradient of {p.label or 'a parameter'} is {p.grad!r} "
+                    f"(data {p.data!r}); no parameter was changed",
+                    step=self.step_count,
                 )
-        self.update(self.learning_rate())
+        lr = self.learning_rate()
+        before = [p.data for p in self.params]
+        state = self.state()
+        try:
+            self.update(lr)
+            bad = next((p for p in self.params if not math.isfinite(p.data)), None)
+            problem = None if bad is None else f"{bad.label or 'a parameter'} became {bad.data!r}"
+        except OverflowError:  # x * y can overflow before anything is stored
+            problem = "an update overflowed"
+        if problem:
+            for p, old in zip(self.params, before):
+                p.data = old
+            self.restore(state)
+            raise DivergenceError(
+                f"{name}: {problem} with learning rate {lr:g}; no parameter was changed",
+                step=self.step_count,
+            )
         self.step_count += 1
+
+    def state(self) -> list[list[float]]:
+        """A copy of the optimizer's running values (momentum, averages), for ``restore``."""
+        return []
+
+    def restore(self, state: list[list[float]]) -> None:
+        """Put back running values saved by ``state()``."""
 
     def update(self, lr: float) -> None:
         """Change every parameter's ``.data`` (each optimizer has its own rule)."""
@@ -122,6 +166,12 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: momentum must be below 1, got {momentum!r}")
         self.weight_decay = check_number("SGD", "weight_decay", weight_decay, minimum=0.0)
         self.velocity = [0.0] * len(self.params)
+
+    def state(self) -> list[list[float]]:
+        return [list(self.velocity)]
+
+    def restore(self, state: list[list[float]]) -> None:
+        (self.velocity,) = state
 
     def update(self, lr: float) -> None:
         for i, p in enumerate(self.params):
@@ -168,6 +218,12 @@ class Adam(Optimizer):
         self.weight_decay = check_number("Adam", "weight_decay", weight_decay, minimum=0.0)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+
+    def state(self) -> list[list[float]]:
+        return [list(self.m), list(self.v)]
+
+    def restore(self, state: list[list[float]]) -> None:
+        self.m, self.v = state
 
     def update(self, lr: float) -> None:
         t = self.step_count + 1
