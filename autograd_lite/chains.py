@@ -9,7 +9,7 @@ derivatives come from ``local_grads`` only.
 
 >>> from autograd_lite import Value
 >>> w = Value(3.0, label="w")
->>> [chain] = chains(w * w * 2.0)    # ∂E/∂w = ∂E/∂(*#1) × ∂(*#1)/∂w = 2 × 6
+>>> [chain] = chains(w * w * 2.0)    # ∂E/∂w = ∂E/∂(*) × ∂(*)/∂w = 2 × 6
 >>> chain.gradient, chain.factors()
 (12.0, [2.0, 6.0])
 """

@@ -31,12 +31,13 @@ import sys
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograd_lite import engine
 from autograd_lite.checks import check_callable
 from autograd_lite.engine import Value, _describe, _mode, backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.names import is_constant
 from autograd_lite.notation import describe_step
 
 __all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly"]
@@ -160,11 +161,24 @@ def backward(
         pass
 
 
-def backward_steps(root: Value, seed: float) -> Iterator[BackwardStep]:
+def backward_steps(
+    root: Value, seed: float, show_constants: bool = False
+) -> Iterator[BackwardStep]:
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    return backpropagate(root, seed, BackwardStep, _run_hooks if _hooks else None)
+    steps = backpropagate(root, seed, BackwardStep, _run_hooks if _hooks else None)
+    return steps if show_constants else _without_constants(steps)
+
+
+def _without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
+    """The steps into anything but a constant or a target, numbered again from 0 (the
+    hidden ones still run: every gradient ends as ``backward()`` leaves it)."""
+    number = 0
+    for step in steps:
+        if not is_constant(step.input):
+            yield replace(step, number=number)
+            number += 1
 
 
 def watching() -> bool:

@@ -391,15 +391,17 @@ class Value:
         for _ in backpropagate(self, seed):  # nobody watches the steps: it runs in one go
             pass
 
-    def backward_steps(self, seed: float = 1.0) -> Iterator[Any]:
+    def backward_steps(self, seed: float = 1.0, *, show_constants: bool = False) -> Iterator[Any]:
         """Run the backward pass one chain-rule application at a time.
 
         Yields a ``BackwardStep`` per (node, input) edge, in the order ``backward()`` uses,
         after applying it. Stop early and the gradients are as accumulated so far; run to
-        the end and they are exactly what ``backward()`` leaves (``debugging.py``).
+        the end and they are exactly what ``backward()`` leaves (``debugging.py``). Steps
+        into constants and targets (``names.is_constant``) are applied but not shown unless
+        ``show_constants``; the shown steps are numbered 0, 1, 2...
         """
         seed = check_number("backward_steps", "seed", seed, finite=False)
-        return _debugger.backward_steps(self, seed)
+        return _debugger.backward_steps(self, seed, show_constants)
 
     def register_hook(self, hook: Callable[[Value], object]) -> Any:
         """Call ``hook(self)`` during each backward pass, as soon as ``self.grad`` is complete.

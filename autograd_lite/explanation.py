@@ -131,7 +131,7 @@ def explain(
     E = 6
     <BLANKLINE>
     Blame reaches x along 2 paths; dE/dx is their sum:
-      via *#1: dE/d(*#1) * d(*#1)/dx
+      via *: dE/d(*) * d(*)/dx
                = 1 * 4 = 4
       via E: dE/dx = 1
       dE/dx = 4 + 1 = 5

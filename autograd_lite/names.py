@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from autograd_lite.notation import ERROR  # the root of every narrated graph
@@ -41,9 +42,11 @@ __all__ = [
     "bias",
     "error_node",
     "input_name",
+    "is_constant",
     "layer_name",
     "neuron_name",
     "parse",
+    "squared",
     "weight",
     "weighted_input",
     "weighted_sum_inputs",
@@ -63,6 +66,9 @@ class Role(Enum):
     ERROR_TERM = "error e"  # e_k = t_k − a_k
     SQUARED_ERROR = "squared error e²"
     ERROR_SHARE = "share of the error"  # E_k = ½ e_k²
+    ERROR_SUM = "sum of the shares"  # ΣE = Σ_k E_k, which a mean divides by the count
+    PENALTY_SUM = "sum of the squared parameters"  # Σw² of an L2 penalty
+    PENALTY = "penalty P"  # P = λ Σw², added to the error
     ERROR = "error E"
 
     @property
@@ -101,8 +107,12 @@ _ERROR_PARTS = {
     Role.ERROR_TERM: "e{}",
     Role.SQUARED_ERROR: "e{}^2",
     Role.ERROR_SHARE: "E{}",
+    Role.ERROR_SUM: "ΣE",
+    Role.PENALTY_SUM: "Σw^2",
+    Role.PENALTY: "P",
     Role.ERROR: "E",
 }
+_WITHOUT_K = (Role.ERROR, Role.ERROR_SUM, Role.PENALTY_SUM, Role.PENALTY)
 
 _NUMBER = r"(0|[1-9][0-9]*)"  # no sign, no leading zeros: one spelling per number
 _NEURON_NAME = re.compile(rf"L{_NUMBER}\.n{_NUMBER}\.(?:(w){_NUMBER}|(b|z|a))")
@@ -142,7 +152,7 @@ class Name:
             raise TypeError(f"Name: role must be a Role, got {self.role!r}")
         wants_place = self.role.in_neuron
         wants_index = self.role in (Role.WEIGHT, Role.INPUT) or (
-            self.role.in_error and self.role is not Role.ERROR
+            self.role.in_error and self.role not in _WITHOUT_K
         )
         given = {"layer": self.layer, "neuron": self.neuron, "index": self.index}
         wanted = {"layer": wants_place, "neuron": wants_place, "index": wants_index}
@@ -199,6 +209,9 @@ def parse(label: str) -> Name | None:
         raise TypeError(f"parse: a label is a str, got {type(label).__name__}: {label!r}")
     if label == ERROR:
         return Name(Role.ERROR)
+    for role in _WITHOUT_K[1:]:
+        if label == _ERROR_PARTS[role]:
+            return Name(role)
     found = _NEURON_NAME.fullmatch(label)
     if found:
         layer, neuron, w, index, other = found.groups()
@@ -287,18 +300,53 @@ def input_name(i: int) -> str:
     return f"x{i}"
 
 
+@lru_cache(maxsize=4096)  # the losses name their nodes on every call: build each name once
 def error_node(role: Role, k: int | None = None) -> str:
     """The name of a node of the error: of output k, the target t_k, the error
-    e_k = t_k − a_k, its square e_k² and its share E_k = ½ e_k²; the whole error E (no k).
+    e_k = t_k − a_k, its square e_k² and its share E_k (½ e_k² in the notes; a loss's
+    term for output k in general); the sum of the shares ΣE, and the whole error E (no k);
+    an L2 penalty's sum of squared parameters Σw^2 and the penalty P = λ Σw^2 (no k).
 
     >>> [error_node(role, 1) for role in (Role.TARGET, Role.ERROR_TERM, Role.SQUARED_ERROR)]
     ['t1', 'e1', 'e1^2']
-    >>> error_node(Role.ERROR_SHARE, 0), error_node(Role.ERROR)
-    ('E0', 'E')
+    >>> error_node(Role.ERROR_SHARE, 0), error_node(Role.ERROR_SUM), error_node(Role.ERROR)
+    ('E0', 'ΣE', 'E')
     """
     if not isinstance(role, Role) or not role.in_error:
         raise ValueError(f"error_node: role must be one of the error's roles, got {role!r}")
     return str(Name(role, index=k))
+
+
+def squared(name: str) -> str:
+    """The name of a node that squares the node ``name`` (an L2 penalty's w²).
+
+    >>> squared("L0.n0.w1")
+    'L0.n0.w1^2'
+    """
+    return f"{name}^2"
+
+
+def is_constant(node: object) -> bool:
+    """True for a leaf that is neither learnt nor fed: a number the graph was written with
+    (the exponent 2, the ½ of the error) or a target t_k. Narrations hide the steps into
+    them by default: their gradient is computed but nobody uses it.
+
+    The one rule for "a constant or a target", used by ``backward_steps``, the stepper and
+    the step page. ``node`` is anything with ``op`` and ``label`` (a ``Value``).
+
+    >>> from types import SimpleNamespace as Node
+    >>> [is_constant(Node(op="", label=label)) for label in ("", "t0", "x0", "L0.n0.w0", "w")]
+    [True, True, False, False, False]
+    >>> is_constant(Node(op="*", label=""))
+    False
+    """
+    if node.op:  # type: ignore[attr-defined]
+        return False
+    label = node.label  # type: ignore[attr-defined]
+    if not label:
+        return True
+    name = parse(label)
+    return name is not None and name.role is Role.TARGET
 
 
 def _neuron(neuron: object, operation: str) -> str:

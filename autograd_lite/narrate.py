@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from autograd_lite.chains import Chain, Link, chains
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
-from autograd_lite.names import Role, WeightedSumParts, parse, weighted_sum_parts
+from autograd_lite.names import Role, WeightedSumParts, is_constant, parse, weighted_sum_parts
 from autograd_lite.notation import (
     describe_step,
     factor,
@@ -63,14 +63,15 @@ __all__ = [
 def node_names(root: Value) -> dict[Value, str]:
     """A distinct name for every node of the graph: what narrations call it.
 
-    The root is E. A node is called by its label; a label used again (a network called on
-    several samples) gets ``#2``, ``#3``... Unlabelled operations are ``op#1``, ``op#2``...
-    and unlabelled leaves (constants) are their value.
+    The root is E. A node is called by its label, an unlabelled operation by its op (as a
+    step printed alone calls it: ``notation.name_of``); a name used again (a network called
+    on several samples, a second unlabelled ``*``) gets ``#2``, ``#3``... Unlabelled leaves
+    (constants) are their value.
 
     >>> x = Value(3.0, label="x")
     >>> names = node_names(x * x + 1)
     >>> sorted(names.values())
-    ['*#1', '1', 'E', 'x']
+    ['*', '1', 'E', 'x']
     """
     return names_in_order(topological_order(root))
 
@@ -87,7 +88,7 @@ def role_note(node: Value) -> str:
     if name is not None and (name.role.in_neuron or name.role is Role.INPUT):
         words = name.role.value
         return f" ({'an' if words[0] in 'aeiou' else 'a'} {words})"
-    if not node.inputs and (not node.label or (name and name.role is Role.TARGET)):
+    if is_constant(node):
         what = "target" if node.label else "constant"
         return f" (a {what}: nothing to learn, its gradient is not used)"
     return ""

@@ -142,34 +142,35 @@ def name_of(node: Node) -> str:
 def names_in_order(order: Sequence[Node]) -> dict[Node, str]:
     """A distinct name for every node of a graph given inputs first, root last.
 
-    The root is E. A node is called by its label; a label used again (a network called on
-    several samples) gets ``#2``, ``#3``... Unlabelled operations are ``op#1``, ``op#2``...
-    and unlabelled leaves (constants) are their value.
+    The root is E. Every other node is called what ``name_of`` calls it -- the one naming
+    rule, so a step printed alone and the same step in ``explain`` or the stepper read the
+    same -- and a name used again (a network called on several samples, a second
+    unlabelled ``*``) gets ``#2``, ``#3``... Constants (unlabelled leaves) are their value.
 
     >>> from types import SimpleNamespace
     >>> class Node(SimpleNamespace):
     ...     __hash__ = object.__hash__
     >>> x, y = Node(label="x", op="", data=3.0), Node(label="x", op="", data=1.0)
-    >>> order = [x, y, Node(label="", op="*", data=3.0), Node(label="", op="+", data=4.0)]
-    >>> list(names_in_order(order).values())
-    ['x', 'x#2', '*#1', 'E']
+    >>> p, q = Node(label="", op="*", data=3.0), Node(label="", op="*", data=1.0)
+    >>> list(names_in_order([x, y, p, q, Node(label="", op="+", data=4.0)]).values())
+    ['x', 'x#2', '*', '*#2', 'E']
+    >>> inner = Node(label="E", op="+", data=4.0)       # a loss, then a penalty added to it
+    >>> list(names_in_order([x, inner, Node(label="", op="+", data=5.0)]).values())
+    ['x', 'E#2', 'E']
     """
     names: dict[Hashable, str] = {}
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {ERROR: 1}  # the root is E: a loss inside a bigger one is E#2
     root = order[-1] if order else None
     for node in order:
         if node is root:
             names[node] = ERROR
             continue
-        if node.label:
-            base, unnumbered = node.label, True
-        elif node.op:
-            base, unnumbered = node.op, False
-        else:
-            names[node] = number(node.data)
+        base = name_of(node)
+        if not node.label and not node.op:
+            names[node] = base  # a constant: its value says which one it is
             continue
         count = seen[base] = seen.get(base, 0) + 1
-        names[node] = base if unnumbered and count == 1 else f"{base}#{count}"
+        names[node] = base if count == 1 else f"{base}#{count}"
     return names  # type: ignore[return-value]
 
 
@@ -185,8 +186,8 @@ def in_derivative(name: str) -> str:
 def partial(upper: str, lower: str) -> str:
     """The derivative of one named node with respect to another, as the notes write it.
 
-    >>> partial("E", "w1"), partial("L1.n0.z", "*#1")
-    ('∂E/∂w1', '∂L1.n0.z/∂(*#1)')
+    >>> partial("E", "w1"), partial("L1.n0.z", "*#2")
+    ('∂E/∂w1', '∂L1.n0.z/∂(*#2)')
     """
     return f"∂{in_derivative(upper)}/∂{in_derivative(lower)}"
 

@@ -5,8 +5,8 @@
 * ``classic_network()`` and ``backprop_example()`` -- the 2-2-2 sigmoid network of the
   classic worked example (inputs 0.05 and 0.10, targets 0.01 and 0.99), which a learner
   can compare number by number with the walk-through they read;
-* ``labelled_error(outputs, targets)`` -- the error E = Σ ½ (t − a)² with a label on every
-  node, so that each step of the backward pass can be named.
+* ``labelled_error(outputs, targets)`` -- the error E = Σ ½ (t − a)², every node named
+  (it is ``nn.losses.half_sum_squared_error``: every loss names its nodes).
 
 >>> example = backprop_example()
 >>> round(example.error.data, 9)                 # E before any learning
@@ -18,15 +18,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from autograd_lite.engine import Value, topological_order
-from autograd_lite.names import Role, error_node
 from autograd_lite.narrate import describe_forward
 from autograd_lite.nn import MLP
-from autograd_lite.sums import sum_values
+from autograd_lite.nn.losses import half_sum_squared_error
 
 __all__ = [
     "CLASSIC_INPUTS",
@@ -105,46 +103,9 @@ def classic_network(activation: str = "sigmoid", op_by_op: bool = False) -> MLP:
     return model
 
 
-def labelled_error(outputs: Value | Sequence[Value], targets: float | Sequence[float]) -> Value:
-    """E = Σ ½ (t − a)², the notes' error, with every node labelled.
-
-    For output k: the target is the leaf ``t{k}``, ``e{k} = t{k} − a`` is how wrong it was
-    (True_Answer − Predicted_Answer), ``e{k}^2`` its square, ``E{k} = 0.5 × e{k}^2`` its
-    share of the error, and ``E`` the sum. (``autograd_lite.nn``'s half sum of squared
-    errors gives the same number; this one names its nodes for the stepper.)
-
-    >>> a = Value(0.75, label="a")
-    >>> E = labelled_error([a], [1.0])
-    >>> E.label, E.data
-    ('E', 0.03125)
-    >>> E.backward(); a.grad                   # ∂E/∂a = −(t − a)
-    -0.25
-    """
-    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
-    targets = [targets] if isinstance(targets, (int, float)) else list(targets)
-    if len(outputs) != len(targets):
-        raise ValueError(
-            f"labelled_error: got {len(outputs)} outputs but {len(targets)} targets; "
-            "they must match one to one"
-        )
-    for t in targets:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-            raise ValueError(f"labelled_error: targets must be finite numbers, got {t!r}")
-    for a in outputs:
-        if not isinstance(a, Value):
-            raise TypeError(f"labelled_error: outputs must be Values, got {type(a).__name__}")
-    shares = []
-    for k, (a, t) in enumerate(zip(outputs, targets)):
-        e = Value(t, error_node(Role.TARGET, k)) - a
-        e.label = error_node(Role.ERROR_TERM, k)
-        square = e**2
-        square.label = error_node(Role.SQUARED_ERROR, k)
-        share = 0.5 * square
-        share.label = error_node(Role.ERROR_SHARE, k)
-        shares.append(share)
-    error = sum_values(shares)
-    error.label = error_node(Role.ERROR)
-    return error
+# The notes' error E = Σ ½ (t − a)² with every node named (t_k, e_k, e_k^2, E_k, E): the
+# loss names its own nodes; this is its name in the stepper's vocabulary.
+labelled_error = half_sum_squared_error
 
 
 @dataclass

@@ -104,7 +104,7 @@ def test_default_targets_follow_the_output_layer():
 def test_html_into_an_existing_folder_writes_inside_it(tmp_path, monkeypatch):
     calls = []
     fake = types.ModuleType("visualize")
-    fake.export_html = lambda root, path: calls.append(path) or path
+    fake.export_html = lambda root, path, show_constants=False: calls.append(path) or path
     monkeypatch.setitem(sys.modules, "visualize", fake)
     code, out, _ = run("step", "--html", str(tmp_path))
     assert code == 0 and calls == [tmp_path / "backprop.html"]

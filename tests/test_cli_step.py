@@ -49,20 +49,20 @@ def spawn():
 def test_terminal_one_step_per_enter_then_q_quits():
     child = spawn()
     try:
-        child.expect(r"\[step 1/38\] Enter: next, a: all, q: quit > ")
+        child.expect(r"\[step 1/32\] Enter: next, a: all, q: quit > ")
         forward = child.before
         assert "L1.n0.a = σ(L1.n0.z) = σ(1.106) = 0.7514" in forward
         assert "E = E0 + E1 = 0.2748 + 0.02356 = 0.2984" in forward
         assert "Step 1 of" not in forward  # nothing before the first Enter
         child.sendline("")
-        child.expect(r"\[step 2/38\]")
-        assert "Step 1 of 38: from E back to E0" in child.before
+        child.expect(r"\[step 2/32\]")
+        assert "Step 1 of 32: from E back to E0" in child.before
         assert "∂E/∂E0 += ∂E/∂E × ∂E/∂E0 = 1 × 1 = 1  (E0.grad = 1)" in child.before
         assert "E=1  E0=1←  e0^2=·" in child.before  # the gradients so far
         assert "Step 2 of" not in child.before
         child.sendline("")
-        child.expect(r"\[step 3/38\]")
-        assert "Step 2 of 38: from E back to E1" in child.before
+        child.expect(r"\[step 3/32\]")
+        assert "Step 2 of 32: from E back to E1" in child.before
         child.sendline("q")
         child.expect(pexpect.EOF)
         assert "Stopped: the gradients above are partial" in child.before
@@ -75,14 +75,14 @@ def test_terminal_one_step_per_enter_then_q_quits():
 def test_terminal_a_runs_the_rest_to_the_end():
     child = spawn()
     try:
-        child.expect(r"\[step 1/38\]")
+        child.expect(r"\[step 1/32\]")
         child.sendline("a")
         child.expect(pexpect.EOF)
         rest = child.before.replace("\r\n", "\n")
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
-    assert rest.count("Step ") == 38 and "[step 2/38]" not in rest
+    assert rest.count("Step ") == 32 and "[step 2/32]" not in rest
     grads = final_gradients(rest)
     for label, value in HAND.items():
         assert grads[label] == pytest.approx(value, rel=1e-3), label
@@ -96,8 +96,8 @@ def test_pipe_with_no_pause_prints_every_step():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Enter: next" not in out and "Press Enter" not in out
-    numbers = [int(n) for n in re.findall(r"^Step (\d+) of 38:", out, re.MULTILINE)]
-    assert numbers == list(range(1, 39))
+    numbers = [int(n) for n in re.findall(r"^Step (\d+) of 32:", out, re.MULTILINE)]
+    assert numbers == list(range(1, 33))
     for upstream, local, contribution in re.findall(
         r"= (\S+) × (\S+) = (\S+)  \(", out
     ):  # each step: contribution = upstream × local
@@ -121,7 +121,7 @@ def test_stdin_that_ends_stops_politely(capsys, monkeypatch):
 def test_lines_from_a_pipe_are_enter_keys(capsys, monkeypatch):
     code, out = run_in_process([], capsys, monkeypatch, stdin="\n\nwhat\nq\n")
     assert code == 0
-    assert "Step 2 of 38" in out.out and "Step 3 of 38" not in out.out
+    assert "Step 2 of 32" in out.out and "Step 3 of 32" not in out.out
     assert "Press Enter for the next step, a for all the rest, q to quit." in out.out
     assert "Stopped" in out.out
 
@@ -131,6 +131,19 @@ def test_ascii_and_explain(capsys, monkeypatch):
     assert code == 0 and out.out.isascii()
     assert "dE/dL1.n0.w0 = dE/dL1.n0.a * dL1.n0.a/dL1.n0.z * dL1.n0.z/dL1.n0.w0" in out.out
     assert "= 0.4 - 0.5 * 0.08217 = 0.3589" in out.out  # the gradient-descent line
+
+
+def test_show_constants_shows_the_steps_into_constants_and_targets(capsys, monkeypatch):
+    code, out = run_in_process(["--no-pause", "--show-constants"], capsys, monkeypatch)
+    assert code == 0 and "hidden" not in out.out
+    numbers = [int(n) for n in re.findall(r"^Step (\d+) of 38:", out.out, re.MULTILINE)]
+    assert numbers == list(range(1, 39))
+    assert "from e0^2 back to 2 (a constant" in out.out and "back to t1 (a target" in out.out
+    assert "  t0=-0.7414" in out.out  # ∂E/∂t0 = −∂E/∂a0, in its cell
+    code, out = run_in_process(["--no-pause"], capsys, monkeypatch)
+    assert "back to t1" not in out.out and "back to 2 " not in out.out
+    assert "t0=" not in out.out.split("Backward pass")[1]  # no table cell that never fills
+    assert "(6 steps into constants and targets are hidden: --show-constants" in out.out
 
 
 def test_a_model_chosen_by_options(capsys, monkeypatch):
@@ -144,9 +157,11 @@ def test_a_model_chosen_by_options(capsys, monkeypatch):
     def error():
         return labelled_error(model([0.5, -1.0]), [0.25])
 
-    # 3 neurons × 5 inputs (w0, w1, x0, x1, b) + 3 tanh + output z (7) + its tanh + error (7)
+    # 3 neurons × 5 inputs (w0, w1, x0, x1, b) + 3 tanh + output z (7) + its tanh + error
+    # (7, of which 3 go into the constants ½ and 2 and the target t0: hidden)
     steps = re.findall(r"^Step \d+ of (\d+):", out.out, re.MULTILINE)
-    assert len(steps) == int(steps[0]) == 15 + 3 + 7 + 1 + 7
+    assert len(steps) == int(steps[0]) == 15 + 3 + 7 + 1 + 7 - 3
+    assert "3 steps into constants and targets are hidden" in out.out
     printed = final_gradients(out.out)
     for p in model.parameters():  # against central finite differences
         original = p.data
@@ -186,8 +201,10 @@ def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, cap
 
     calls = []
     with_export = types.ModuleType("visualize")
-    with_export.export_html = lambda root, path: calls.append((root.label, path)) or path
+    with_export.export_html = lambda root, path, show_constants: (
+        calls.append((root.label, path, show_constants)) or path
+    )
     monkeypatch.setitem(sys.modules, "visualize", with_export)
     code, out = run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
-    assert code == 0 and calls == [("E", tmp_path / "s.html")]
+    assert code == 0 and calls == [("E", tmp_path / "s.html", False)]
     assert f"wrote {tmp_path / 's.html'}" in out.out

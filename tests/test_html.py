@@ -17,6 +17,7 @@ from autograd_lite.cli import main
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.losses import mean_squared_error
 from autograd_lite.nn.optim import SGD
+from autograd_lite.stepping import backprop_example
 from visualize import export_html, export_training_html, graph_ids, graphviz_available
 
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")
@@ -133,7 +134,21 @@ def test_every_drawn_node_shows_its_grad_and_data_where_the_page_finds_them(tmp_
     rows = re.findall(r'<g id="a_(node\d+)_grad"><text text-anchor="middle"[^>]*class="grad" '
                       r'data-prefix="grad "', text)  # fmt: skip
     assert len(rows) == drawn and len(set(rows)) == drawn
-    assert drawn == len(graph_ids(error)) - 0  # nothing collapsed, nothing hidden
+    assert drawn == len(graph_ids(error)) - 2  # nothing collapsed; the constants 1, 2 hidden
+
+
+@needs_dot
+def test_constants_and_targets_are_left_out_unless_shown(tmp_path):
+    # the same rule as backward_steps(): the 2-2-2 example's 38 steps, 6 into t_k, ½ and 2
+    error = backprop_example().error
+    hidden = page_data(export_html(error, tmp_path / "hidden"))
+    shown = page_data(export_html(error, tmp_path / "shown", show_constants=True))
+    assert (len(hidden["backward"]), len(shown["backward"])) == (32, 38)
+    expected = [str(step) for step in backprop_example().error.backward_steps()]
+    assert [step["text"] for step in hidden["backward"]] == expected
+    drawn = {node["name"] for node in hidden["nodes"] if node["id"]}
+    assert not drawn & {"t0", "t1", "0.5", "2"}
+    assert {"t0", "t1", "0.5", "2"} <= {node["name"] for node in shown["nodes"] if node["id"]}
 
 
 @needs_dot

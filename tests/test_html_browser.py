@@ -16,6 +16,7 @@ from helpers import neuron_graph
 from autograd_lite.narrate import describe_step, node_names
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.optim import SGD
+from autograd_lite.stepping import backprop_example
 from visualize import edge_ids, export_html, export_training_html, graph_ids
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -238,3 +239,40 @@ def test_training_page_slides_over_epochs(open_page, tmp_path):
     assert opened.page.text_content("#epoch-number") == "3"
     edge = opened.page.locator("[id='L0.n0.w0'] path").first
     assert float(edge.get_attribute("stroke-width")) > 0
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 900)])
+def test_the_graph_text_is_readable_and_follows_the_step(browser, tmp_path, size):
+    # at 1024×640 the 2-2-2 example used to be fitted to the pane: text about 5 px high
+    path = export_html(backprop_example().error, tmp_path / "example")
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        page.goto(path.as_uri())
+        smallest_text = """() => Math.min(...Array.from(document.querySelectorAll(
+            '#picture g.node text')).map(t => t.getBoundingClientRect().height)
+            .filter(h => h > 0))"""
+        assert page.evaluate(smallest_text) >= 10
+        in_view = """() => {
+            const view = document.getElementById('picture').getBoundingClientRect();
+            return Array.from(document.querySelectorAll('#picture g.node.sending, '
+                + '#picture g.node.receiving')).map((node) => {
+                const box = node.getBoundingClientRect();
+                return box.left >= view.left && box.right <= view.right
+                    && box.top >= view.top && box.bottom <= view.bottom; }); }"""
+        for steps in (1, 12, 26, 40, 55):  # forward pass, then the backward pass
+            page.evaluate(
+                f"() => {{ for (let i = 0; i < {steps}; i++) "
+                "document.getElementById('next').click(); }"
+            )
+            shown = page.evaluate(in_view)
+            assert shown and all(shown), f"the nodes of step {steps} are out of view"
+            page.click("#reset")
+        page.click("#zoom-fit")  # the whole picture, fitted to the pane's width
+        fitted = page.evaluate("""() => document.querySelector('#picture svg')
+            .getBoundingClientRect().width <= document.getElementById('picture').clientWidth""")
+        assert fitted
+        page.click("#zoom-readable")
+        assert page.evaluate(smallest_text) >= 10
+    finally:
+        page.close()

@@ -8,8 +8,10 @@ import math
 import pytest
 from helpers import numeric_gradient
 
-from autograd_lite import Value
+from autograd_lite import Value, topological_order
+from autograd_lite.names import parse
 from autograd_lite.nn import (
+    MLP,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     half_sum_squared_error,
@@ -211,3 +213,53 @@ def test_bad_input_is_named_and_changes_nothing(call, error, words):
     with pytest.raises(error, match=words):
         call(outputs)
     assert [(v.data, v.grad, v.inputs) for v in outputs] == [(1.5, 0.25, ()), (-2.0, 0.25, ())]
+
+
+# --- every loss names its nodes in the notes' notation ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "outputs", "targets", "expected"),
+    [
+        (half_sum_squared_error, [0.7, 0.2], [1.0, 0.0],
+         {"t0", "t1", "e0", "e1", "e0^2", "e1^2", "E0", "E1", "E"}),
+        (mean_squared_error, [0.7, 0.2], [1.0, 0.0],
+         {"t0", "t1", "e0", "e1", "e0^2", "e1^2", "ΣE", "E"}),
+        (binary_cross_entropy, [0.7, 0.2], [1, 0], {"t0", "E0", "E1", "ΣE", "E"}),
+        (binary_cross_entropy_with_logits, [0.7, -0.2], [1, 0],
+         {"t0", "t1", "E0", "E1", "ΣE", "E"}),
+        (hinge_loss, [0.7, -0.2], [1, -1], {"t0", "t1", "E0", "E1", "ΣE", "E"}),
+        (softmax_cross_entropy, [[0.7, -0.2], [0.1, 0.3]], [0, 1], {"E0", "E1", "ΣE", "E"}),
+    ],
+)  # fmt: skip
+def test_every_loss_names_its_nodes_as_the_notes_do(loss, outputs, targets, expected):
+    if loss is softmax_cross_entropy:
+        values = [[Value(z) for z in sample] for sample in outputs]
+    else:
+        values = [Value(o) for o in outputs]
+    result = loss(values, targets)
+    labels = {node.label for node in topological_order(result) if node.label}
+    assert labels == expected
+    assert all(parse(label) is not None for label in labels)  # one grammar: names.parse
+    assert result.label == "E"
+
+
+def test_the_steps_of_the_notes_error_name_every_node():
+    # before: ∂E/∂sum += ∂E/∂(*) × ∂(*)/∂sum -- an unnamed op in every step of the error
+    out = [Value(0.75, "L1.n0.a"), Value(0.77, "L1.n1.a")]
+    lines = [str(step) for step in half_sum_squared_error(out, [0.01, 0.99]).backward_steps()]
+    assert lines and not any("(*)" in line or "sum" in line or "(-)" in line for line in lines)
+    assert lines[0].startswith("∂E/∂E0 += ∂E/∂E × ∂E/∂E0")
+
+
+def test_the_demo_loss_with_its_l2_penalty_names_every_step():
+    # the issue's line, from the demo's loss: ∂E/∂sum += ∂E/∂(*) × ∂(*)/∂sum
+    model = MLP(2, [2, 1], seed=0)
+    outputs = [model(x) for x in ([0.5, 1.0], [1.0, -1.0])]
+    total = hinge_loss(outputs, [1, -1]) + l2_penalty(model.parameters(), 0.01)
+    lines = [str(step) for step in total.backward_steps()]
+    penalty = [line for line in lines if "P" in line or "^2" in line]
+    assert len(penalty) == 2 + 3 * len(model.parameters())  # E→P, P→Σw², then w², w × w
+    assert not any("(*)" in line or "sum" in line for line in penalty)
+    assert "∂E/∂P += ∂E/∂(+) × ∂(+)/∂P = 1 × 1 = 1  (P.grad = 1)" in lines
+    assert any(line.startswith("∂E/∂(L0.n0.w0^2) += ∂E/∂(Σw^2)") for line in lines)

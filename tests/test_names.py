@@ -8,6 +8,7 @@ import pytest
 from autograd_lite import Value, names, topological_order, weighted_sum
 from autograd_lite.names import Name, Role, parse
 from autograd_lite.nn import MLP
+from autograd_lite.nn.losses import mean_squared_error
 from autograd_lite.stepping import backprop_example
 
 
@@ -54,7 +55,13 @@ def test_every_name_a_model_builds_parses_back():
             assert parse(neuron.a.label) == Name(Role.ACTIVATION, l, j)
             assert parse(neuron.b.label).neuron_name == neuron.name == names.neuron_name(l, j)
     roles = {parse(v.label).role for v in topological_order(example.error) if v.label}
-    assert roles == set(Role)  # the error's nodes speak the grammar too
+    # every role but those of a mean (ΣE) and of a penalty (Σw^2, P)
+    assert roles == set(Role) - {Role.ERROR_SUM, Role.PENALTY_SUM, Role.PENALTY}
+    # a mean loss sums its terms in a node ΣE first
+    mean = mean_squared_error(example.outputs, example.targets)
+    assert {parse(v.label).role for v in topological_order(mean) if v.label} == roles - {
+        Role.ERROR_SHARE
+    } | {Role.ERROR_SUM}
 
 
 def test_builders_refuse_what_no_name_can_hold():

@@ -188,12 +188,15 @@ def test_chain_of_a_plain_expression_by_hand():
     a = z.tanh()
     by_label = {c.target.label: c for c in chains(a)}
     slope = 1 - a.data**2  # ∂a/∂z
-    # E → z → *#1 → w: ∂E/∂z × ∂z/∂(*#1) × ∂(*#1)/∂w; unlabelled ops are named too
+    # E → z → * → w: ∂E/∂z × ∂z/∂(*) × ∂(*)/∂w; unlabelled ops are named too
     assert by_label["w"].factors() == pytest.approx([slope, 1.0, 2.0])
     assert by_label["w"].gradient == pytest.approx(slope * 2.0)
     assert by_label["b"].factors() == pytest.approx([slope, 1.0])  # ∂E/∂z × ∂z/∂b
     text = explain(a)
-    assert "∂E/∂w = ∂E/∂z × ∂z/∂(*#1) × ∂(*#1)/∂w" in text
+    assert "∂E/∂w = ∂E/∂z × ∂z/∂(*) × ∂(*)/∂w" in text
+    # one naming rule: explain calls each node what a step printed alone calls it
+    steps = {step.input: str(step) for step in a.backward_steps()}
+    assert "∂E/∂(*) += ∂E/∂z × ∂z/∂(*)" in steps[z.inputs[0]]
 
 
 # --- one step, one forward node, names -------------------------------------------------------
@@ -220,7 +223,7 @@ def test_describe_forward_recomputes_to_the_value():
     a.label = "a"
     names = node_names(a)
     assert describe_forward(a, names=names) == "E = σ(z) = σ(0.3575) = 0.5884"
-    assert describe_forward(z, names=names) == "z = (*#1) + b = 0.0075 + 0.35 = 0.3575"
+    assert describe_forward(z, names=names) == "z = (*) + b = 0.0075 + 0.35 = 0.3575"
     assert describe_forward(w) == "w = 0.15"
     assert describe_forward(z * -2.0, ascii=True) == "* = z * -2 = 0.3575 * (-2) = -0.715"
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from autograd_lite import AnomalyError, Value, detect_anomaly, sum_values, weighted_sum
+from autograd_lite.names import is_constant
 from autograd_lite.stepping import (
     CLASSIC_PARAMETERS,
     backprop_example,
@@ -75,8 +76,8 @@ def test_classic_network_parameters_and_op_by_op_variant_give_the_walk_through_n
     assert {p.label: p.data for p in plain.model.parameters()} == CLASSIC_PARAMETERS
     # per neuron: weighted_sum 5 + activation 1 = 6 steps, op by op 2 × (*) + 2 × (+) + 1 = 9;
     # the error: per output (t − a), e², ½ × e² = 6 steps, then the sum of the two = 2
-    assert len(list(plain.error.backward_steps())) == 4 * 6 + 2 * 6 + 2
-    assert len(list(split.error.backward_steps())) == 4 * 9 + 2 * 6 + 2
+    assert len(list(plain.error.backward_steps(show_constants=True))) == 4 * 6 + 2 * 6 + 2
+    assert len(list(split.error.backward_steps(show_constants=True))) == 4 * 9 + 2 * 6 + 2
     for q in split.model.parameters():
         if q.label in HAND:
             assert q.grad == pytest.approx(HAND[q.label], abs=1e-9), q.label
@@ -90,12 +91,32 @@ def test_labelled_error_names_every_node_and_checks_its_arguments():
     assert (a0.grad, a1.grad) == pytest.approx((0.25 - 1.0, 0.5 - 0.0))  # ∂E/∂a = a − t
     labels = {v.label for v in forward_node_set(error)}
     assert {"E", "E0", "E1", "e0", "e1", "e0^2", "e1^2"} <= labels
-    with pytest.raises(ValueError, match="labelled_error: got 2 outputs but 1 targets"):
+    with pytest.raises(ValueError, match="squared_error: got 2 outputs but 1 targets"):
         labelled_error([a0, a1], [1.0])
-    with pytest.raises(ValueError, match="finite numbers, got nan"):
+    with pytest.raises(ValueError, match="each target must be finite, got nan"):
         labelled_error([a0], [math.nan])
-    with pytest.raises(TypeError, match="outputs must be Values, got float"):
-        labelled_error([0.5], [1.0])
+    with pytest.raises(TypeError, match="outputs must be Values or numbers, got str"):
+        labelled_error(["a"], [1.0])
+
+
+def test_steps_into_constants_and_targets_are_hidden_unless_asked():
+    # of the 38 steps of the 2-2-2 example, 6 go into what nobody learns: per output the
+    # target t_k, the exponent 2 of e_k² and the ½ of E_k
+    hidden, shown = backprop_example(), backprop_example()
+    every = list(hidden.error.backward_steps(show_constants=True))
+    into = sorted(s.input.label or repr(s.input.data) for s in every if is_constant(s.input))
+    assert into == ["0.5", "0.5", "2.0", "2.0", "t0", "t1"]
+    steps = list(shown.error.backward_steps())
+    assert len(steps) == 32 and [s.number for s in steps] == list(range(32))
+    assert not any(is_constant(s.input) for s in steps)
+    # the hidden steps still ran: every gradient as backward() leaves it, HAND's included
+    for p, q in zip(hidden.model.parameters(), shown.model.parameters()):
+        assert p.grad == q.grad
+        if q.label in HAND:
+            assert q.grad == pytest.approx(HAND[q.label], abs=1e-9), q.label
+    # a user's labelled leaf is no constant: its step is shown
+    x = Value(3.0, "x")
+    assert [s.input for s in (x * 2.0).backward_steps()] == [x]
 
 
 def forward_node_set(root):
@@ -133,7 +154,7 @@ def test_upstream_is_complete_when_a_node_passes_blame_down():
 def test_stopping_half_way_leaves_the_gradients_accumulated_so_far():
     example = backprop_example()
     steps = example.error.backward_steps()
-    taken = [next(steps) for _ in range(22)]
+    taken = [next(steps) for _ in range(16)]  # 22 with the 6 steps into constants
     w5 = example.model.layers[1].neurons[0].w[0]
     hidden = example.model.layers[0].neurons[0].w[0]
     assert taken[-1].input is w5 and w5.grad == pytest.approx(HAND["L1.n0.w0"], abs=1e-9)
@@ -214,7 +235,7 @@ def test_stepping_equals_backward_on_random_graphs(case):
     leaves, program = case
     stepped_leaves, stepped_root = build(leaves, program, KINKED)
     plain_leaves, plain_root = build(leaves, program, KINKED)
-    steps = list(stepped_root.backward_steps())
+    steps = list(stepped_root.backward_steps(show_constants=True))  # every edge
     plain_root.backward()
     for s, p in zip(stepped_leaves, plain_leaves):
         assert s.grad == p.grad  # the same arithmetic in the same order: bit for bit

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import struct
 import xml.etree.ElementTree as ElementTree
 
@@ -15,6 +16,7 @@ import pytest
 
 from autograd_lite import Value
 from autograd_lite.nn import MLP
+from autograd_lite.nn.model import Neuron
 from visualize import (
     draw_graph,
     draw_network,
@@ -24,6 +26,7 @@ from visualize import (
     render,
     style,
 )
+from visualize.training_page import _network_picture
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")
@@ -448,6 +451,26 @@ def test_vanishing_gradient_across_twenty_sigmoid_layers_shows_in_one_look():
 def test_network_before_any_call_shows_names_only():
     source = draw_network(MLP(2, [3, 1], seed=0)).source
     assert "L0.n2" in source and "∂E/∂z" not in source and "dead" not in source.split("legend")[0]
+
+
+def test_names_only_draws_a_called_model_as_never_called_and_writes_nothing(monkeypatch):
+    called, fresh = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)
+    called([0.5, -1.0]).backward()
+    names_only = draw_network(called, names_only=True).source
+    assert names_only == draw_network(fresh, names_only=True).source and "∂E/∂" not in names_only
+    assert "∂E/∂z" in draw_network(called).source  # numbers of the latest call by default
+    writes = []  # the training page's diagram used to blank z, a and grads, then restore them
+
+    def trap(self, name, value):
+        writes.append(name)
+        object.__setattr__(self, name, value)
+
+    monkeypatch.setattr(Neuron, "__setattr__", trap)
+    monkeypatch.setattr(Value, "__setattr__", trap)
+    draw_network(called, names_only=True)
+    if shutil.which("dot"):
+        _network_picture(called)
+    assert writes == []
 
 
 def test_network_bad_arguments():

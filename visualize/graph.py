@@ -41,7 +41,7 @@ from autograd_lite.checks import (
     check_instance,
     check_number,
 )
-from autograd_lite.names import weighted_sum_parts
+from autograd_lite.names import is_constant, weighted_sum_parts
 from visualize import style
 from visualize.svg import row_id
 
@@ -105,8 +105,8 @@ def draw_graph(
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
     * ``rankdir`` -- "LR" (left to right), "TB" (top to bottom), "RL" or "BT";
-    * ``hide_constants`` -- leave out unlabelled leaves (the numbers in ``x * 2``); the node
-      shows them instead, as in ``*(·, 2)``;
+    * ``hide_constants`` -- leave out constants and targets (``names.is_constant``: the
+      numbers in ``x * 2``, a loss's t_k); the node shows them instead, as in ``*(·, 2)``;
     * ``number_format`` -- format spec of every number, e.g. ".4g";
     * ``collapse_neurons`` -- for networks: each neuron's weighted sum stays one node, its
       weight and bias leaves and all constants are left out (the node tells their gradient
@@ -161,7 +161,7 @@ def draw_graph(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(grad_of(v) for v in shown if not _is_constant(v)),
+        top_grad=style.largest(grad_of(v) for v in shown if not is_constant(v)),
         known=grad_of(root) != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
@@ -204,13 +204,9 @@ def draw_graph(
     return dot
 
 
-def _is_constant(value: Value) -> bool:
-    return not value.inputs and not value.label
-
-
 def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[Value]:
     """Constants, and (``parameters``) leaves used only as weights or bias of weighted sums."""
-    hidden = {v for v in order if _is_constant(v)} if constants else set()
+    hidden = {v for v in order if is_constant(v)} if constants else set()
     if parameters:
         in_a_sum, used_elsewhere = set(), set()
         for node in order:
@@ -241,7 +237,7 @@ def folded_parameters(root: Value) -> dict[Value, list[Value]]:
 
 
 def _folded(node: Value, hidden: set[Value]) -> list[Value]:
-    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not _is_constant(v)]
+    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not is_constant(v)]
 
 
 def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
@@ -339,9 +335,9 @@ def _header(value: Value, hidden: set[Value], looks: style.Encoding) -> str:
     if not value.inputs:
         return style.row(value.label or "constant", bold=True)
     operation = value.op
-    if any(input_ in hidden and _is_constant(input_) for input_ in value.inputs):
+    if any(input_ in hidden and is_constant(input_) for input_ in value.inputs):
         arguments = (
-            looks.fmt(v.data) if v in hidden and _is_constant(v) else "·" for v in value.inputs
+            looks.fmt(v.data) if v in hidden and is_constant(v) else "·" for v in value.inputs
         )
         operation = f"{value.op}({', '.join(arguments)})"
     text = f"<B>{html.escape(operation)}</B>"
@@ -367,7 +363,7 @@ def _node(
 
     grad = grad_of(value)
     # a constant's gradient teaches nothing: no fill, no marks
-    state = "unknown" if _is_constant(value) else looks.state(grad)
+    state = "unknown" if is_constant(value) else looks.state(grad)
     rows = [
         _header(value, hidden, looks),
         style.row(f"data {looks.fmt(value.data)}", id=ids("data")),

@@ -58,13 +58,16 @@ def draw_network(
     explode_threshold: float = 10.0,
     dead_threshold: float = 1e-8,
     legend: bool = True,
+    names_only: bool = False,
 ) -> graphviz.Digraph:
     """The network diagram of ``model`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
     Call the model and ``backward()`` first to see activations and gradients; the diagram
     shows the latest call. ``edge_thickness`` is "weight" (``|w|``, linear scale, colour by
-    the sign of ``w``) or "grad" (``|∂E/∂w|``, log scale, colour by its sign). The other
-    options are those of ``draw_graph``.
+    the sign of ``w``) or "grad" (``|∂E/∂w|``, log scale, colour by its sign).
+    ``names_only`` draws the model as if never called: no activation, no gradient, only
+    names and weights (the model is only read, as always). The other options are those of
+    ``draw_graph``.
 
     >>> from autograd_lite.nn import MLP
     >>> model = MLP(1, [1], seed=0)
@@ -80,19 +83,24 @@ def draw_network(
 
     neurons = [neuron for layer in model.layers for neuron in layer.neurons]
     weights = [w for neuron in neurons for w in neuron.w]
-    blames = [n.z.grad for n in neurons if n.z is not None]  # ∂E/∂z of each called neuron
+
+    def grad_of(w: Value) -> float:
+        return 0.0 if names_only else w.grad
+
+    called = [] if names_only else [n for n in neurons if n.z is not None]
+    blames = [n.z.grad for n in called]  # ∂E/∂z of each called neuron
     looks = style.Encoding(
         number_format,
         dead_threshold,
         explode_threshold,
         top_grad=style.largest(blames),
         # before any backward pass every gradient is 0: there is nothing to judge yet
-        known=any(w.grad != 0.0 for w in weights) or any(g != 0.0 for g in blames),
+        known=any(grad_of(w) != 0.0 for w in weights) or any(g != 0.0 for g in blames),
     )
     by_grad = edge_thickness == "grad"
     scale = "log" if by_grad else "linear"
-    top_edge = style.largest(w.grad if by_grad else w.data for w in weights)
-    norms = [_weight_norm(layer) for layer in model.layers]
+    top_edge = style.largest(grad_of(w) if by_grad else w.data for w in weights)
+    norms = [0.0 if names_only else _weight_norm(layer) for layer in model.layers]
     top_norm = style.largest(norms)
 
     widest = max([model.nin, *model.nouts])
@@ -107,26 +115,33 @@ def draw_network(
 
     inputs = [
         (input_name(i), _input_label(i, x, looks), {"style": "rounded", "color": "#555555"})
-        for i, x in enumerate(_latest_inputs(model))
+        for i, x in enumerate(_latest_inputs(model, names_only))
     ]
     _column(dot, "inputs", style.table([style.row("inputs")]), inputs)
     sources = [name for name, _, _ in inputs]
     inactive: set[str] = set()  # neurons whose output is 0 for this input (relu off)
     for number, (layer, norm) in enumerate(zip(model.layers, norms)):
         title = _layer_title(layer, norm, top_norm, looks)
-        _column(dot, f"layer{number}", title, [_neuron(n, looks) for n in layer.neurons])
+        cells = [_neuron(n, looks, names_only) for n in layer.neurons]
+        _column(dot, f"layer{number}", title, cells)
         for neuron in layer.neurons:
             for i, (source, w) in enumerate(zip(sources, neuron.w)):
                 name = weight(neuron.name, i)
-                carried = w.grad if by_grad else w.data
+                carried = grad_of(w) if by_grad else w.data
                 attributes = style.edge_attributes(carried, top_edge, scale)
                 silent = source in inactive  # it carries 0 × w for this input
                 if silent or style.strength(abs(carried), top_edge, scale) < STRONG:
                     attributes["color"] += FAINT  # the strongest live edges stand out
-                tooltip = f"{name} = {w.data:.6g}, ∂E/∂w = {w.grad:.6g}"
+                tooltip = f"{name} = {w.data:.6g}" + (
+                    "" if names_only else f", ∂E/∂w = {w.grad:.6g}"
+                )
                 dot.edge(source, neuron.name, id=name, tooltip=tooltip, **attributes)
         sources = [neuron.name for neuron in layer.neurons]
-        inactive = {n.name for n in layer.neurons if not _passes_blame(n) and n.a.data == 0.0}
+        inactive = {  # names only: no call to judge
+            n.name
+            for n in layer.neurons
+            if not names_only and not _passes_blame(n) and n.a.data == 0.0
+        }
 
     if legend:
         _add_legend(dot, looks, by_grad, top_edge, small=len(neurons) + model.nin <= 8)
@@ -168,11 +183,11 @@ def _column(
             previous = name
 
 
-def _latest_inputs(model: MLP) -> list[Value | None]:
+def _latest_inputs(model: MLP, names_only: bool = False) -> list[Value | None]:
     """The input Values of the model's latest call (read off the first weighted sum)."""
     first = model.layers[0].neurons[0]
     n = len(first.w)
-    if first.z is None or first.z.op != "weighted_sum":
+    if names_only or first.z is None or first.z.op != "weighted_sum":
         return [None] * n  # not called yet, or op_by_op: names only
     return list(first.z.inputs[n : 2 * n])
 
@@ -203,12 +218,14 @@ def _layer_title(layer: Layer, norm: float, top_norm: float, looks: style.Encodi
     return style.table(rows)
 
 
-def _neuron(neuron: Neuron, looks: style.Encoding) -> tuple[str, str, dict[str, str]]:
-    """(name, label, attributes) of a neuron's node."""
+def _neuron(
+    neuron: Neuron, looks: style.Encoding, names_only: bool = False
+) -> tuple[str, str, dict[str, str]]:
+    """(name, label, attributes) of a neuron's node (its latest call unless ``names_only``)."""
     rows = [style.row(neuron.name, bold=True)]
     tooltip = f"{neuron.name} ({neuron.activation}), bias {neuron.b.data:.6g}"
     grad, state = 0.0, "unknown"
-    if neuron.z is not None:
+    if neuron.z is not None and not names_only:
         grad = neuron.z.grad
         shown = "z" if neuron.a is neuron.z else "a"  # a linear neuron's output is z
         rows.append(style.row(f"{shown} {looks.fmt(neuron.a.data)}"))

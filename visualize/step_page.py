@@ -30,6 +30,7 @@ from autograd_lite.checks import check_format
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.names import is_constant
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
@@ -51,7 +52,7 @@ def export_html(
     seed: float = 1.0,
     collapse_neurons: bool | None = None,
     rankdir: str = "LR",
-    hide_constants: bool = False,
+    show_constants: bool = False,
     number_format: str = ".4g",
     max_nodes: int = 400,
     max_steps: int = 20_000,
@@ -66,8 +67,11 @@ def export_html(
     * ``collapse_neurons`` -- draw each neuron's weights and bias inside its weighted-sum
       box (``draw_graph``'s option); by default, when the graph has more than
       ``AUTO_COLLAPSE`` nodes and contains weighted sums;
-    * ``rankdir``, ``hide_constants``, ``number_format``, ``max_nodes`` -- as in
-      ``draw_graph``;
+    * ``show_constants`` -- also draw the constants and targets and step into them; by
+      default they are left out of the picture (written into their operation, as
+      ``draw_graph(hide_constants=True)`` does) and their steps are not shown, as
+      ``backward_steps()`` does: their gradients teach nothing (``names.is_constant``);
+    * ``rankdir``, ``number_format``, ``max_nodes`` -- as in ``draw_graph``;
     * ``max_steps`` -- refuse graphs with more chain-rule steps than this (a page per step
       of a huge graph would be too big to be useful).
 
@@ -103,7 +107,7 @@ def export_html(
         )
 
     folded = folded_parameters(root) if collapse_neurons else {}
-    record, widest = _record_passes(root, order, float(seed), number_format, folded)
+    record, widest = _record_passes(root, order, float(seed), number_format, folded, show_constants)
     # Each box is drawn with its widest recorded grad (and norm of folded parameters), so
     # every step's number fits; the root with 0, so that draw_graph judges no gradient and
     # draws every node and edge plain (the page paints them step by step).
@@ -111,7 +115,7 @@ def export_html(
     digraph = draw_graph(
         root,
         rankdir=rankdir,
-        hide_constants=hide_constants,
+        hide_constants=not show_constants,
         number_format=number_format,
         collapse_neurons=collapse_neurons,
         max_nodes=max_nodes,
@@ -160,6 +164,7 @@ def _record_passes(
     seed: float,
     number_format: str,
     folded: dict[Value, list[Value]],
+    show_constants: bool = False,
 ) -> tuple[dict[str, object], dict[Value, float]]:
     """The page data: every node, each forward step, the seed and each backward step; and
     per node the recorded grad with the longest text (for a parameter folded into a box,
@@ -168,7 +173,8 @@ def _record_passes(
     ``folded`` maps a box to the parameters drawn inside it: each step into one of them
     records the new norm of their gradients.
 
-    Numbers are written as text here, so the page shows exactly the engine's values.
+    Numbers are written as text here, so the page shows exactly the engine's values. Steps
+    into constants and targets are left out unless ``show_constants``.
     """
     index = {node: i for i, node in enumerate(order)}
     ids, edges = graph_ids(root), edge_ids(root)
@@ -181,7 +187,7 @@ def _record_passes(
         {
             "id": ids[node],
             "name": names[node],
-            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*#1)/∂x
+            "after_d": in_derivative(names[node]),  # as written after ∂: ∂(*)/∂x
             "data": fmt(node.data),
             "leaf": not node.inputs,
         }
@@ -205,6 +211,8 @@ def _record_passes(
     backward, new_grads = [], []
     steps, grad_of = _chain_rule_steps(root, seed)
     for step in steps:
+        if not show_constants and is_constant(step.input):
+            continue
         edge = edges[step.input, step.node]
         flows[edge] = flows.get(edge, 0.0) + step.contribution
         if step.input not in inside and len(fmt(step.input_grad)) > len(fmt(widest[step.input])):

@@ -192,21 +192,9 @@ def _loss_chart(losses: list[float], fmt: Callable) -> tuple[str, list[list[floa
 
 def _network_picture(model: MLP) -> str:
     """The network diagram with names only: the page sets each weight's thickness per epoch."""
-    neurons = [neuron for layer in model.layers for neuron in layer.neurons]
     parameters = model.parameters()
-    latest = [(neuron.z, neuron.a) for neuron in neurons]
-    grads = [p.grad for p in parameters]
-    try:  # as if never called: names only, not the numbers of one sample or one epoch
-        for neuron in neurons:
-            neuron.z = neuron.a = None
-        for p in parameters:
-            p.grad = 0.0
-        digraph = draw_network(model, edge_thickness="weight", legend=False)
-    finally:
-        for neuron, (z, a) in zip(neurons, latest):
-            neuron.z, neuron.a = z, a
-        for p, grad in zip(parameters, grads):
-            p.grad = grad
+    # names only: not the numbers of one sample or one epoch (the model is only read)
+    digraph = draw_network(model, edge_thickness="weight", legend=False, names_only=True)
     svg = svg_of(digraph, "export_training_html", "the page shows no network diagram")
     if svg is None:
         return '<p class="rule">(no diagram: Graphviz is not installed)</p>'

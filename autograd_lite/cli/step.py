@@ -20,7 +20,7 @@ from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
 from autograd_lite.layers import describe_layers, layer_view
-from autograd_lite.names import Name, Role, parse
+from autograd_lite.names import Name, Role, is_constant, parse
 from autograd_lite.narrate import describe_forward, node_names, role_note
 from autograd_lite.nn import ACTIVATIONS, MLP
 from autograd_lite.notation import describe_step, to_ascii
@@ -108,6 +108,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="end with each gradient as a chain of local derivatives",
     )
     show.add_argument(
+        "--show-constants",
+        action="store_true",
+        help="also show the steps into constants and targets (the 2 of e², the ½, t_k): "
+        "their gradients are computed but nobody uses them, so they are hidden by default",
+    )
+    show.add_argument(
         "--layer-view",
         action="store_true",
         help="after the steps, the same gradients layer by layer: δ = (W)ᵀδ ⊙ σ′(z), "
@@ -167,7 +173,7 @@ def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
     if target.is_dir():
         target = target / "backprop.html"
     try:
-        path = export_html(example.error, target)
+        path = export_html(example.error, target, show_constants=args.show_constants)
     except OSError as error:
         print(f"autograd-lite step: cannot write {target}: {error}", file=sys.stderr)
         return 1
@@ -195,7 +201,9 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         return _export_html(args, example)
     ascii = args.ascii or not _can_write("∂×σ−←·", sys.stdout)
-    stepper = Stepper(example, ascii=ascii, pause=not args.no_pause)
+    stepper = Stepper(
+        example, ascii=ascii, pause=not args.no_pause, show_constants=args.show_constants
+    )
     stepper.introduce(origin)
     stepper.forward()
     finished = stepper.backward()
@@ -222,7 +230,9 @@ class Stepper:
     >>> stepper.backward()
     True
     >>> lines[1]
-    'Backward pass: 38 chain-rule steps, from E back to every weight.'
+    'Backward pass: 32 chain-rule steps, from E back to every weight.'
+    >>> lines[2]
+    '(6 steps into constants and targets are hidden: --show-constants shows them.)'
     """
 
     def __init__(
@@ -233,8 +243,10 @@ class Stepper:
         pause: bool = True,
         read_line: Callable[[], str] | None = None,
         write: Callable[[str], object] | None = None,
+        show_constants: bool = False,
     ) -> None:
         self.example = example
+        self.show_constants = show_constants
         self.ascii = ascii
         self.pause = pause
         self.read_line = read_line or sys.stdin.readline
@@ -242,7 +254,10 @@ class Stepper:
         self.error = example.error
         self.names = node_names(self.error)
         self.parameters = example.model.parameters()
-        self.table = _table_rows(self.error)  # (row title, [(short name, node)])
+        self.table = [  # (row title, [(short name, node)]); no t_k cell if its step is hidden
+            (title, [(name, v) for name, v in cells if show_constants or not is_constant(v)])
+            for title, cells in _table_rows(self.error)
+        ]
 
     def say(self, text: str = "") -> None:
         """Write one line (in ASCII when asked)."""
@@ -281,15 +296,22 @@ class Stepper:
 
     def backward(self) -> bool:
         """Run the backward pass; False if the learner quit (or the input ended) early."""
-        total = sum(len(node.inputs) for node in forward_steps(self.error))
+        edges = [v for node in forward_steps(self.error) for v in node.inputs]
+        hidden = 0 if self.show_constants else sum(map(is_constant, edges))
+        total = len(edges) - hidden
         self.example.model.zero_grad()
         self.say()
         self.say(f"Backward pass: {total} chain-rule steps, from E back to every weight.")
+        if hidden:
+            self.say(
+                f"({hidden} step{'s' * (hidden > 1)} into constants and targets "
+                f"{'are' if hidden > 1 else 'is'} hidden: --show-constants shows them.)"
+            )
         self.say("Each step: ∂E/∂input += ∂E/∂node × ∂node/∂input (upstream × local).")
         if self.pause:
             self.say("Press Enter for the next step, a for all the rest, q to quit.")
         touched = {self.error}
-        for step in self.error.backward_steps():
+        for step in self.error.backward_steps(show_constants=self.show_constants):
             if self.pause and not self._wait(step.number, total):
                 return False
             touched.add(step.input)

@@ -8,12 +8,21 @@ sample has several outputs. Sums are single ``sum`` nodes; means divide that nod
 Bad targets (wrong shape, a label the loss does not use, NaN) raise a ``ValueError`` or a
 ``TypeError`` naming the loss, before any node is made.
 
+Every loss names its nodes in the notes' language (``autograd_lite.names``), so a step of
+the backward pass reads ``∂E/∂e0 += ...`` rather than ``∂E/∂(-) += ...``: for output k the
+target ``t{k}``, the error ``e{k} = t{k} − a_k`` and its square ``e{k}^2`` (squared-error
+losses), the output's term of the loss ``E{k}``; the sum of the terms ``ΣE`` when a mean
+divides it by the count; and the loss ``E``. k counts the outputs of one sample, or the
+items of a flat list. (Naming costs one string assignment per node: the names are built once.)
+
 >>> from autograd_lite import Value
 >>> out = Value(0.8, label="out")
 >>> loss = half_sum_squared_error(out, 1.0)    # E = 1/2 (target - output)^2
 >>> loss.backward()
 >>> round(loss.data, 6), round(out.grad, 6)    # dE/d(out) = -(target - output)
 (0.02, -0.2)
+>>> loss.label, [v.label for v in loss.inputs], loss.inputs[0].inputs[0].label
+('E', ['E0'], 'e0^2')
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from collections.abc import Sequence
 
 from autograd_lite.checks import check_number, is_number
 from autograd_lite.engine import Value
+from autograd_lite.names import Role, error_node, squared
 from autograd_lite.sums import sum_values
 
 __all__ = [
@@ -68,8 +78,9 @@ def _as_value(loss: str, output: object) -> Value:
     )
 
 
-def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, float]]:
-    """Pair every output Value with its target number, checking that the shapes match."""
+def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, float | Value, int]]:
+    """(output Value, target, k) for every output, checking that the shapes match; k is the
+    output's number in its sample (its place in a flat list), the k of its nodes' names."""
     outputs, targets = _as_list(loss, "outputs", outputs), _as_list(loss, "targets", targets)
     _same_length(loss, outputs, targets)
     pairs = []
@@ -77,14 +88,14 @@ def _pairs(loss: str, outputs: object, targets: object) -> list[tuple[Value, flo
         if isinstance(output, (list, tuple)):  # one sample with several outputs
             target = _as_list(loss, f"targets[{i}]", target)
             _same_length(loss, output, target, f" for sample {i}")
-            pairs.extend(zip(output, target))
+            pairs.extend((o, t, k) for k, (o, t) in enumerate(zip(output, target)))
         else:
             if isinstance(target, (list, tuple)) and len(target) == 1:
                 target = target[0]  # a one-output model's target written as [t]
-            pairs.append((output, target))
+            pairs.append((output, target, i))
     if not pairs:
         raise ValueError(f"{loss}: needs at least one output; got none")
-    return [(_as_value(loss, o), _target(loss, t)) for o, t in pairs]
+    return [(_as_value(loss, o), _target(loss, t), k) for o, t, k in pairs]
 
 
 def _target(loss: str, t: object) -> float | Value:
@@ -95,8 +106,28 @@ def _target(loss: str, t: object) -> float | Value:
     return check_number(loss, "each target", t)
 
 
+def _named(node: Value, role: Role, k: int | None = None) -> Value:
+    node.label = error_node(role, k)
+    return node
+
+
+def _target_node(t: float | Value, k: int) -> Value:
+    """The target as the leaf t_k (a fed target Value is the user's: kept as it is)."""
+    return t if isinstance(t, Value) else Value(t, error_node(Role.TARGET, k))
+
+
+def _error_term(output: Value, t: float | Value, k: int) -> Value:
+    """e_k = t_k − a_k, how wrong output k was (True_Answer − Predicted_Answer)."""
+    return _named(_target_node(t, k) - output, Role.ERROR_TERM, k)
+
+
+def _squared_error(output: Value, t: float | Value, k: int) -> Value:
+    return _named(_error_term(output, t, k) ** 2, Role.SQUARED_ERROR, k)
+
+
 def _mean(terms: list[Value]) -> Value:
-    return sum_values(terms) / len(terms)
+    """E = ΣE / n: the terms summed (the node ΣE), divided by their count."""
+    return _named(_named(sum_values(terms), Role.ERROR_SUM) / len(terms), Role.ERROR)
 
 
 def mean_squared_error(outputs: object, targets: object) -> Value:
@@ -106,19 +137,26 @@ def mean_squared_error(outputs: object, targets: object) -> Value:
     2.5
     """
     pairs = _pairs("mean_squared_error", outputs, targets)
-    return _mean([(output - target) ** 2 for output, target in pairs])
+    return _mean([_squared_error(output, target, k) for output, target, k in pairs])
 
 
 def half_sum_squared_error(outputs: object, targets: object) -> Value:
-    """The notes' error E = 1/2 * sum of (target - output)^2.
+    """The notes' error E = Σ ½ (t − a)², every node named as the notes name it.
 
-    The 1/2 cancels the 2 of the derivative: dE/d(output) = -(target - output) = output - target.
+    For output k: the target is the leaf ``t{k}``, ``e{k} = t{k} − a`` how wrong it was,
+    ``e{k}^2`` its square, ``E{k} = 0.5 × e{k}^2`` its share of the error, and ``E`` the sum
+    of the shares. The 1/2 cancels the 2 of the derivative: ∂E/∂a = −(t − a) = a − t.
 
-    >>> round(half_sum_squared_error([Value(0.75), Value(0.5)], [1.0, 0.0]).data, 6)
-    0.15625
+    >>> E = half_sum_squared_error([Value(0.75), Value(0.5)], [1.0, 0.0])
+    >>> round(E.data, 6), [share.label for share in E.inputs]
+    (0.15625, ['E0', 'E1'])
     """
     pairs = _pairs("half_sum_squared_error", outputs, targets)
-    return 0.5 * sum_values([(target - output) ** 2 for output, target in pairs])
+    shares = [
+        _named(0.5 * _squared_error(output, target, k), Role.ERROR_SHARE, k)
+        for output, target, k in pairs
+    ]
+    return _named(sum_values(shares), Role.ERROR)
 
 
 def binary_cross_entropy(probabilities: object, targets: object) -> Value:
@@ -133,18 +171,19 @@ def binary_cross_entropy(probabilities: object, targets: object) -> Value:
     """
     loss = "binary_cross_entropy"
     pairs = _pairs(loss, probabilities, targets)
-    for p, y in pairs:
+    for p, y, _ in pairs:
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"{loss}: probabilities must be in [0, 1], got {p.data!r}")
         _check_probability_target(loss, y)
     terms = []
-    for p, y in pairs:
+    for p, y, k in pairs:
         term = []  # skip a term whose weight is 0 (a fed target keeps both: no branch)
+        t = _target_node(y, k)
         if isinstance(y, Value) or y > 0.0:
-            term.append(y * _clipped(p).log())
+            term.append(t * _clipped(p).log())
         if isinstance(y, Value) or y < 1.0:
-            term.append((1.0 - y) * (1.0 - _clipped(p)).log())
-        terms.append(-sum_values(term))
+            term.append((1.0 - y) * (1.0 - _clipped(p)).log())  # 1 − t: a number, or a node
+        terms.append(_named(-sum_values(term), Role.ERROR_SHARE, k))
     return _mean(terms)
 
 
@@ -174,9 +213,10 @@ def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
     """
     loss = "binary_cross_entropy_with_logits"
     pairs = _pairs(loss, logits, targets)
-    for _, y in pairs:
+    for _, y, _ in pairs:
         _check_probability_target(loss, y)
-    return _mean([softplus(z) - z * y for z, y in pairs])
+    terms = [softplus(z) - z * _target_node(y, k) for z, y, k in pairs]
+    return _mean([_named(term, Role.ERROR_SHARE, k) for term, (_, _, k) in zip(terms, pairs)])
 
 
 def softplus(z: Value) -> Value:
@@ -203,12 +243,17 @@ def hinge_loss(scores: object, targets: object) -> Value:
     0.666667
     """
     pairs = _pairs("hinge_loss", scores, targets)
-    for _, y in pairs:
+    for _, y, _ in pairs:
         if float(y) not in (-1.0, 1.0):
             raise ValueError(
                 f"hinge_loss: targets must be -1 or +1, got {y!r} (datasets: labels=(-1, 1))"
             )
-    return _mean([(1.0 - score * y).relu() for score, y in pairs])
+    return _mean(
+        [
+            _named((1.0 - score * _target_node(y, k)).relu(), Role.ERROR_SHARE, k)
+            for score, y, k in pairs
+        ]
+    )
 
 
 def _check_logits(loss: str, logits: object) -> list[Value]:
@@ -260,18 +305,22 @@ def softmax_cross_entropy(logits: object, targets: object) -> Value:
                 f"{loss}: target class {target} is out of range for {len(sample)} logits"
             )
     terms = []
-    for sample, target in zip(samples, targets):
+    for k, (sample, target) in enumerate(zip(samples, targets)):
         shift = max(z.data for z in sample)
         log_sum_exp = sum_values([(z - shift).exp() for z in sample]).log()
-        terms.append(log_sum_exp - (sample[target] - shift))
+        terms.append(_named(log_sum_exp - (sample[target] - shift), Role.ERROR_SHARE, k))
     return _mean(terms)
 
 
 def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
     """``strength * sum(p^2)``: added to a loss, it pulls every weight a little towards 0.
 
-    >>> round(l2_penalty([Value(1.0), Value(-2.0)], 0.1).data, 6)
-    0.5
+    Its nodes are named: each labelled parameter's square ``w^2`` (``L0.n0.w0^2``), their
+    sum ``Σw^2`` and the penalty ``P``.
+
+    >>> P = l2_penalty([Value(1.0, "w"), Value(-2.0)], 0.1)
+    >>> round(P.data, 6), P.label, [v.label for v in P.inputs[0].inputs]
+    (0.5, 'P', ['w^2', ''])
     """
     strength = check_number("l2_penalty", "strength", strength, minimum=0.0)
     parameters = list(parameters)
@@ -280,4 +329,8 @@ def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
     for p in parameters:
         if not isinstance(p, Value):
             raise TypeError(f"l2_penalty: parameters must be Values, got {type(p).__name__}")
-    return strength * sum_values([p * p for p in parameters])
+    squares = [p * p for p in parameters]
+    for p, square in zip(parameters, squares):
+        if p.label:
+            square.label = squared(p.label)
+    return _named(strength * _named(sum_values(squares), Role.PENALTY_SUM), Role.PENALTY)

@@ -70,17 +70,26 @@
     if (element) element.textContent = (element.dataset.prefix || "") + value + (element.dataset.suffix || "");
   }
 
-  // Keeps a picture element visible inside its scrolling pane.
-  function reveal(element, pane) {
-    if (!element || !pane) return;
-    const box = element.getBoundingClientRect();
+  // Keeps picture elements (the two nodes of a step) visible inside their scrolling pane:
+  // when they are not all in view, scrolls so that they sit in its middle.
+  function reveal(elements, pane) {
+    const shown = elements.filter(Boolean);
+    if (!shown.length || !pane) return;
+    const boxes = shown.map((element) => element.getBoundingClientRect());
+    const box = { left: Math.min(...boxes.map((b) => b.left)), right: Math.max(...boxes.map((b) => b.right)),
+                  top: Math.min(...boxes.map((b) => b.top)), bottom: Math.max(...boxes.map((b) => b.bottom)) };
     const view = pane.getBoundingClientRect();
-    const dx = box.left < view.left ? box.left - view.left - 30 : box.right > view.right ? box.right - view.right + 30 : 0;
-    const dy = box.top < view.top ? box.top - view.top - 30 : box.bottom > view.bottom ? box.bottom - view.bottom + 30 : 0;
-    if (dx || dy) pane.scrollBy(dx, dy);
+    const inside = box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom;
+    if (inside) return;
+    pane.scrollBy((box.left + box.right - view.left - view.right) / 2,
+                  (box.top + box.bottom - view.top - view.bottom) / 2);
   }
 
-  // Zoom buttons of a picture pane; starts fitted to the pane's width.
+  // Graphviz writes text at 10 pt: at this zoom it is 11 px high or more, readable on any screen.
+  const READABLE_ZOOM = 0.82;
+
+  // Zoom buttons of a picture pane. It starts fitted to the pane's width when the text stays
+  // readable so; else at a readable size, scrolled to follow the steps ("fit" shows it whole).
   function zoomable(pane) {
     const svg = pane.querySelector("svg");
     if (!svg) { // the table shown without Graphviz needs no zoom
@@ -96,10 +105,12 @@
       svg.style.width = `${natural * zoom}px`;
     };
     const fit = () => apply(Math.min((pane.clientWidth - 28) / natural, 1.6));
+    const readable = () => apply(Math.min(Math.max((pane.clientWidth - 28) / natural, READABLE_ZOOM), 1.6));
     byId("zoom-in").addEventListener("click", () => apply(zoom * 1.25));
     byId("zoom-out").addEventListener("click", () => apply(zoom / 1.25));
     byId("zoom-fit").addEventListener("click", fit);
-    fit();
+    byId("zoom-readable").addEventListener("click", readable);
+    readable();
   }
 
   // --- the step-by-step page ---------------------------------------------------------------
@@ -234,8 +245,8 @@
         item.textContent = stepAt(earlier).text.split("\n")[0];
         history.appendChild(item);
       }
-      const target = at.receiving !== null && parts[at.receiving];
-      reveal(target ? target.element : null, pane);
+      const element = (i) => (i !== null && parts[i] ? parts[i].element : null);
+      reveal([element(at.receiving), ...at.sending.map(element)], pane);
     }
 
     pane.addEventListener("mouseover", (event) => {
