@@ -50,7 +50,9 @@ class BackwardStep:
     ``upstream`` is d(output)/d(node), complete when the step runs; ``local_grad`` is
     d(node)/d(input); ``contribution`` is their product; ``input_grad`` is the input's
     gradient after adding it. ``index`` is the position of ``input`` among the node's
-    inputs and ``number`` counts steps from 0.
+    inputs and ``number`` counts steps from 0. ``carried`` is the gradient a leaf already
+    held from earlier ``backward()`` calls (leaf gradients add up), given on the first step
+    into that leaf and 0.0 otherwise; the narration says so.
     """
 
     number: int
@@ -61,6 +63,7 @@ class BackwardStep:
     upstream: float
     contribution: float
     input_grad: float
+    carried: float = 0.0
 
     def __str__(self) -> str:
         return describe_step(self)
@@ -104,15 +107,18 @@ def _run_hooks(node: Value) -> None:
 
 
 def _breakpoint_test(
+    root: Value,
     break_on: Value | str | Callable[[BackwardStep], bool] | None,
 ) -> Callable[[BackwardStep], bool] | None:
     if break_on is None:
         return None
+    if isinstance(break_on, (Value, str)):
+        if isinstance(break_on, str) and not break_on:  # "" would match every unlabelled node
+            raise ValueError("backward: break_on must be a non-empty label, got ''")
+        _check_in_graph(root, break_on)  # a breakpoint that can never stop is a mistake
     if isinstance(break_on, Value):
         return lambda step: step.node is break_on or step.input is break_on
     if isinstance(break_on, str):
-        if not break_on:  # "" would match every unlabelled node
-            raise ValueError("backward: break_on must be a non-empty label, got ''")
         return lambda step: break_on in (step.node.label, step.input.label)
     if callable(break_on):
         return break_on
@@ -120,6 +126,22 @@ def _breakpoint_test(
         f"backward: break_on must be a Value, a label or a predicate, "
         f"got {type(break_on).__name__} {break_on!r}"
     )
+
+
+def _check_in_graph(root: Value, break_on: Value | str) -> None:
+    """ValueError unless ``break_on`` (a node or a label) is in the graph of ``root``."""
+    order = engine.topological_order(root)
+    if isinstance(break_on, Value):
+        if break_on not in set(order):
+            raise ValueError(f"backward: break_on={break_on!r} is not in the graph of {root!r}")
+        return
+    labels = list(dict.fromkeys(node.label for node in order if node.label))
+    if break_on not in labels:
+        shown = ", ".join(labels[:10]) + (", ..." if len(labels) > 10 else "")
+        raise ValueError(
+            f"backward: break_on={break_on!r} is not a label in the graph; "
+            f"its labels are: {shown or 'none (no node has a label)'}"
+        )
 
 
 def _open_debugger(step: BackwardStep) -> None:
@@ -143,16 +165,15 @@ def backward(
         check_callable("backward", "on_break", on_break)
         if break_on is None:
             raise ValueError("backward: on_break needs break_on, which says where to stop")
-    should_break = _breakpoint_test(break_on)  # a bad break_on fails before any change
+    should_break = _breakpoint_test(root, break_on)  # a bad break_on fails before any change
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # raises before any gradient changes
-    if should_break is None:
-        make_step = BackwardStep
-    else:
-        stop = on_break or _open_debugger
+    make_step = _step_maker(root)
+    if should_break is not None:
+        stop, make = on_break or _open_debugger, make_step
 
         def make_step(*edge: object) -> BackwardStep:
-            step = BackwardStep(*edge)  # type: ignore[arg-type]
+            step = make(*edge)
             if should_break(step):
                 stop(step)
             return step
@@ -167,7 +188,7 @@ def backward_steps(
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    steps = backpropagate(root, seed, BackwardStep, _run_hooks if _hooks else None)
+    steps = backpropagate(root, seed, _step_maker(root), _run_hooks if _hooks else None)
     return steps if show_constants else _without_constants(steps)
 
 
@@ -179,6 +200,26 @@ def _without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
         if not is_constant(step.input):
             yield replace(step, number=number)
             number += 1
+
+
+def _step_maker(root: Value) -> Callable[..., BackwardStep]:
+    """``BackwardStep``, or, when leaves of ``root``'s graph already hold gradients (an
+    earlier ``backward()``), a maker that records that ``carried`` gradient on the first step
+    into each such leaf, so a narration does not present doubled gradients as this pass's."""
+    held = {
+        node: node.grad
+        for node in engine.topological_order(root)
+        if not node.inputs and node.grad != 0.0 and node is not root
+    }
+    if not held:
+        return BackwardStep
+
+    def make_step(*edge: object) -> BackwardStep:
+        step = BackwardStep(*edge)  # type: ignore[arg-type]
+        carried = held.pop(step.input, 0.0)
+        return replace(step, carried=carried) if carried else step
+
+    return make_step
 
 
 def watching() -> bool:
@@ -241,13 +282,19 @@ def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
 
 
 def _check_gradients(root: Value, seed: float) -> None:
-    """Find the first NaN/inf gradient, without changing any grad: runs on a copy."""
+    """Find the first NaN/inf gradient, without changing any grad: runs on a copy.
+
+    A constant's or a target's gradient (``names.is_constant``) is not checked: nobody reads
+    it, and nothing flows on from a leaf (the base of ``0.0 ** w`` gets an inf there).
+    """
+    if not math.isfinite(seed):
+        raise AnomalyError(f"backward: the seed is {seed!r} (d root/d root must be finite)")
     copies = copy_graph(root)
     original = {copy: node for node, copy in copies.items()}
 
     def check(*edge: object) -> BackwardStep:
         step = BackwardStep(*edge)  # type: ignore[arg-type]
-        if not math.isfinite(step.contribution):
+        if not math.isfinite(step.contribution) and not is_constant(original[step.input]):
             node, input_ = original[step.node], original[step.input]
             where = _origins.get(node, "a place outside detect_anomaly()")
             raise AnomalyError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from autograd_lite.checks import check_number, is_number
@@ -76,16 +77,17 @@ def data_of(x: Value | float) -> float:
     >>> data_of(Value(2.5)), data_of(3)
     (2.5, 3.0)
     """
-    return x.data if isinstance(x, Value) else float(x)
+    return x._data if isinstance(x, Value) else float(x)
 
 
-def _compared(other: object) -> float:
-    """The number a Value is compared with; anything else is a TypeError naming it."""
+def _compared(other: object) -> float | None:
+    """The number a Value is compared with; None for anything else (the comparison then
+    returns NotImplemented, so Python asks the other side or raises its TypeError)."""
     if isinstance(other, Value):
-        return other.data
+        return other._data
     if is_number(other):
         return other  # type: ignore[return-value]
-    raise TypeError(f"cannot compare a Value with {type(other).__name__} {other!r}")
+    return None
 
 
 def _log(x: Value | float) -> Value | float:
@@ -107,6 +109,13 @@ class Value:
     * ``inputs``      -- the Values it was computed from, in order;
     * ``local_grads`` -- d(this)/d(input) for each input, in the same order.
 
+    ``data`` must be a real number: assigning anything else is a TypeError on the spot. NaN
+    and infinities are allowed (as in PyTorch), in ``Value(...)``, ``.data`` and
+    ``backward(seed=...)``; they flow through every operation (``relu(nan)`` is nan) and
+    ``detect_anomaly()`` names the first operation that meets one. Operators given something
+    that is neither a Value nor a number return ``NotImplemented``, so the other operand can
+    answer (``Value(2.0) * numpy.array([1, 2])``). See docs/engine.md for the table.
+
     >>> w = Value(0.5, label="w")
     >>> z = w * 4.0
     >>> z.op, z.local_grads
@@ -117,53 +126,83 @@ class Value:
     [-0.9640275800758169, 0.11920292202211755, 0.0, -0.02]
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "__weakref__")
+    # ``data`` is a property over the slot ``_data`` so that assigning a non-number is refused
+    # where it happens; the engine's own code reads and writes ``_data`` (see _set_data).
+    __slots__ = ("_data", "grad", "_label", "op", "inputs", "local_grads", "__weakref__")
 
-    data: float
+    _data: float
     grad: float
-    label: str
+    _label: str
     op: str
     inputs: tuple[Value, ...]
     local_grads: tuple
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = check_number("Value", "data", data, finite=False)
+        self._data = check_number("Value", "data", data, finite=False)
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self.op = ""
         self.inputs = ()
         self.local_grads = ()
 
+    def _set_data(self, value: float) -> None:
+        if type(value) is not float:  # refused here, not later in some operation
+            where = f"Value {self.label!r}" if self.label else "Value"
+            value = check_number(f"{where}: setting .data", "the new data", value, finite=False)
+        self._data = value
+
+    # Reading goes straight to the slot (attrgetter is C); the check is on writes only.
+    # The engine itself reads and writes _data, so the operations pay nothing for it.
+    data = property(
+        attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed)."
+    )
+
+    def _set_label(self, label: str) -> None:
+        if not isinstance(label, str):  # a narration or a picture would fail on it later
+            raise TypeError(
+                f"Value: setting .label: the new label must be a str, "
+                f"got {type(label).__name__} {label!r}"
+            )
+        self._label = label
+
+    label = property(attrgetter("_label"), _set_label, doc="A name for pictures and narrations.")
+
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
         op = f"op={self.op!r}, " if self.op else ""
-        return f"Value({name}{op}data={self.data:.6g}, grad={self.grad:.6g})"
+        return f"Value({name}{op}data={self._data:.6g}, grad={self.grad:.6g})"
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
 
     # Comparisons look at data and return bool. There is no __eq__: Values are graph nodes,
     # compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data < y
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data <= y
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data > y
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _compared(other)
+        y = _compared(other)
+        return NotImplemented if y is None else self._data >= y
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "+")
-        x, y = self.data, other.data
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
+        x, y = self._data, other._data
         out = x + y
         return record(out, "+", (self, other), Value.add_rule(x, y, out))
 
@@ -174,8 +213,10 @@ class Value:
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "*")
-        x, y = self.data, other.data
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
+        x, y = self._data, other._data
         out = x * y
         return record(out, "*", (self, other), Value.mul_rule(x, y, out))
 
@@ -186,8 +227,10 @@ class Value:
 
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = operand(other, "-")
-        x, y = self.data, other.data
+            other = _other_side(other)
+            if other is None:  # Python asks the other operand next (numpy arrays, ...)
+                return NotImplemented
+        x, y = self._data, other._data
         out = x - y
         return record(out, "-", (self, other), Value.sub_rule(x, y, out))
 
@@ -197,10 +240,12 @@ class Value:
         return (1.0, -1.0)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = operand(other, "/")
-        if other.data == 0.0:
+        other = _other_side(other)
+        if other is None:
+            return NotImplemented
+        if other._data == 0.0:
             raise _fail(ZeroDivisionError, "/", "division by zero", self, other)
-        x, y = self.data, other.data
+        x, y = self._data, other._data
         out = x / y
         return record(out, "/", (self, other), Value.div_rule(x, y, out))
 
@@ -210,11 +255,13 @@ class Value:
         return (1.0 / y, -out / y)
 
     def __pow__(self, other: Value | float) -> Value:
-        other = operand(other, "**")
-        x, y = self.data, other.data
+        other = _other_side(other)
+        if other is None:
+            return NotImplemented
+        x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
-        if x < 0.0 and not y.is_integer():
+        if x < 0.0 and math.isfinite(y) and not y.is_integer():  # (-2) ** nan is nan
             raise _fail(ValueError, "**", "negative base to a non-integer power", self, other)
         try:
             out = x**y
@@ -228,16 +275,23 @@ class Value:
         # At x = 0, d/dx is flat for y = 0 and vertical for 0 < y < 1.
         if data_of(x) == 0.0 and data_of(y) < 1.0:
             dx = 0.0 if data_of(y) == 0.0 else math.inf
+            if dx and (isinstance(x, Value) or isinstance(y, Value)):  # create_graph=True
+                # y * x^(y-1), whose x^(y-1) = inf "**" refuses: its slopes are
+                # (y-1) x^(y-2) = -inf and x^(y-1) ln x = -inf, so the second derivatives
+                # come out as PyTorch's: d/dx = -inf, d/dy = inf - inf = NaN.
+                x, y = operand(x, "**"), operand(y, "**")
+                dx = y * record(math.inf, "**", (x, y - 1.0), (-math.inf, -math.inf))
         else:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the
         # exponent is an integer constant, whose gradient nobody reads.
-        dy = out * _log(x) if data_of(x) > 0.0 else 0.0
+        base = data_of(x)
+        dy = out * _log(x) if base > 0.0 else 0.0 if base <= 0.0 else math.nan  # NaN stays
         return (dx, dy)
 
     def __neg__(self) -> Value:
-        out = -self.data
-        return record(out, "neg", (self,), Value.neg_rule(self.data, out))
+        out = -self._data
+        return record(out, "neg", (self,), Value.neg_rule(self._data, out))
 
     @derivative("neg")
     def neg_rule(x: float, out: float) -> tuple:
@@ -251,23 +305,23 @@ class Value:
         return self * other if is_number(other) else NotImplemented
 
     def __rsub__(self, other: float) -> Value:  # 2 - x
-        return Value(other) - self if is_number(other) else NotImplemented
+        return _other_side(other) - self if is_number(other) else NotImplemented
 
     def __rtruediv__(self, other: float) -> Value:  # 2 / x
-        return Value(other) / self if is_number(other) else NotImplemented
+        return _other_side(other) / self if is_number(other) else NotImplemented
 
     def __rpow__(self, other: float) -> Value:  # 2 ** x
-        return Value(other) ** self if is_number(other) else NotImplemented
+        return _other_side(other) ** self if is_number(other) else NotImplemented
 
     # --- functions ---------------------------------------------------------------------
 
     def exp(self) -> Value:
         """e to the power of this value."""
         try:
-            out = math.exp(self.data)
+            out = math.exp(self._data)
         except OverflowError:
             raise _fail(OverflowError, "exp", "result too large for a float", self) from None
-        return record(out, "exp", (self,), Value.exp_rule(self.data, out))
+        return record(out, "exp", (self,), Value.exp_rule(self._data, out))
 
     @derivative("exp")
     def exp_rule(x: float, out: float) -> tuple:
@@ -276,10 +330,10 @@ class Value:
 
     def log(self) -> Value:
         """Natural logarithm; needs a positive value."""
-        if self.data <= 0.0:
+        if self._data <= 0.0:
             raise _fail(ValueError, "log", "needs x > 0", self)
-        out = math.log(self.data)
-        return record(out, "log", (self,), Value.log_rule(self.data, out))
+        out = math.log(self._data)
+        return record(out, "log", (self,), Value.log_rule(self._data, out))
 
     @derivative("log")
     def log_rule(x: float, out: float) -> tuple:
@@ -288,20 +342,27 @@ class Value:
 
     def sqrt(self) -> Value:
         """Square root; needs a value >= 0."""
-        if self.data < 0.0:
+        if self._data < 0.0:
             raise _fail(ValueError, "sqrt", "needs x >= 0", self)
-        out = math.sqrt(self.data)
-        return record(out, "sqrt", (self,), Value.sqrt_rule(self.data, out))
+        out = math.sqrt(self._data)
+        return record(out, "sqrt", (self,), Value.sqrt_rule(self._data, out))
 
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
-        """d(sqrt x)/dx = 1/(2 sqrt x), vertical at 0"""
-        return (0.5 / out if data_of(out) > 0.0 else math.inf,)
+        """d(sqrt x)/dx = 1/(2 sqrt x), vertical (inf) at 0"""
+        if not data_of(out) <= 0.0:  # out > 0, or NaN (whose slope 0.5 / NaN is NaN)
+            return (0.5 / out,)
+        if isinstance(out, Value):  # grad(create_graph=True): keep d/dx (1/(2 sqrt x)) = -inf
+            # 0.5 / out, which "/" refuses at 0: the node 1/(2*0) = inf, and its slope
+            # d(0.5/out)/d out = -0.5/out^2 = -inf, so the chain gives -inf * inf = -inf.
+            half = operand(0.5, "sqrt")
+            return (record(math.inf, "/", (half, out), (math.inf, -math.inf)),)
+        return (math.inf,)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, an activation with outputs in (-1, 1)."""
-        out = math.tanh(self.data)
-        return record(out, "tanh", (self,), Value.tanh_rule(self.data, out))
+        out = math.tanh(self._data)
+        return record(out, "tanh", (self,), Value.tanh_rule(self._data, out))
 
     @derivative("tanh")
     def tanh_rule(x: float, out: float) -> tuple:
@@ -310,7 +371,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), outputs in (0, 1); no overflow for any x."""
-        x = self.data
+        x = self._data
         if x >= 0.0:
             out = 1.0 / (1.0 + math.exp(-x))
         else:  # e^-x would overflow for very negative x; this form cannot
@@ -325,36 +386,36 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, x)."""
-        x = self.data
-        out = x if x > 0.0 else 0.0
+        x = self._data
+        out = 0.0 if x <= 0.0 else x  # so NaN stays NaN (as in PyTorch)
         return record(out, "relu", (self,), Value.relu_rule(x, out))
 
     @derivative("relu")
     def relu_rule(x: float, out: float) -> tuple:
-        """1 where x > 0, else 0 (we take 0 at x = 0)"""
-        return (1.0 if x > 0.0 else 0.0,)
+        """1 where x > 0, 0 where x <= 0 (we take 0 at x = 0), NaN at NaN"""
+        return (1.0 if x > 0.0 else 0.0 if x <= 0.0 else math.nan,)
 
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
         """x for x > 0, else slope * x. The slope is an input too, so it can be learned."""
         slope = operand(slope, "leaky_relu")
-        x = self.data
-        out = x if x > 0.0 else slope.data * x
-        return record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope.data, out))
+        x = self._data
+        out = x if x > 0.0 else slope._data * x
+        return record(out, "leaky_relu", (self, slope), Value.leaky_relu_rule(x, slope._data, out))
 
     @derivative("leaky_relu")
     def leaky_relu_rule(x: float, slope: float, out: float) -> tuple:
-        """d/dx = 1 or slope; d/dslope = 0 or x"""
-        return (1.0, 0.0) if x > 0.0 else (slope, x)
+        """d/dx = 1 or slope; d/dslope = 0 or x (NaN at NaN)"""
+        return (1.0, 0.0) if x > 0.0 else (slope, x) if x <= 0.0 else (math.nan, math.nan)
 
     def abs(self) -> Value:
         """|x|."""
-        out = abs(self.data)
-        return record(out, "abs", (self,), Value.abs_rule(self.data, out))
+        out = abs(self._data)
+        return record(out, "abs", (self,), Value.abs_rule(self._data, out))
 
     @derivative("abs")
     def abs_rule(x: float, out: float) -> tuple:
-        """d|x|/dx = sign of x (0 at 0)"""
-        return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
+        """d|x|/dx = sign of x (0 at 0, NaN at NaN)"""
+        return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x >= 0.0 else math.nan,)
 
     __abs__ = abs
 
@@ -414,7 +475,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
     def zero_grad(self) -> None:
         """Set this node's grad to 0.0."""
@@ -431,9 +492,9 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     a leaf.
     """
     node = _new_value(Value)  # every field is given: no checks needed
-    node.data = data
+    node._data = data
     node.grad = 0.0
-    node.label = ""
+    node._label = ""
     node.op = op
     node.inputs = inputs
     node.local_grads = local_grads
@@ -448,18 +509,28 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
 
 
 def operand(other: object, op: str) -> Value:
-    """The other side of a binary operation, as a Value (numbers become constant leaves)."""
+    """An input of ``op`` as a Value (numbers become constant leaves); anything else is a
+    TypeError naming ``op`` and the value. (Operators use ``_other_side`` instead: they
+    return NotImplemented, as Python's data model asks.)"""
+    value = _other_side(other)
+    if value is None:
+        raise TypeError(
+            f"{op}: unsupported operand {type(other).__name__} {other!r}; "
+            "expected a Value or a real number"
+        )
+    return value
+
+
+def _other_side(other: object) -> Value | None:
+    """``other`` as a Value (a number becomes a constant leaf), or None if it is neither."""
     if isinstance(other, Value):
         return other
-    if is_number(other):
-        leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
-        leaf.data, leaf.grad, leaf.label = float(other), 0.0, ""  # type: ignore[arg-type]
-        leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
-        return leaf
-    raise TypeError(
-        f"{op}: unsupported operand {type(other).__name__} {other!r}; "
-        "expected a Value or a real number"
-    )
+    if not is_number(other):
+        return None
+    leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
+    leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
+    leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
+    return leaf
 
 
 # --- graph traversal ---------------------------------------------------------------------

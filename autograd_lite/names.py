@@ -49,6 +49,7 @@ __all__ = [
     "squared",
     "weight",
     "weighted_input",
+    "split_weighted_sum",
     "weighted_sum_inputs",
     "weighted_sum_parts",
 ]
@@ -415,5 +416,17 @@ def weighted_sum_parts(inputs: Sequence[T]) -> WeightedSumParts[T]:
             "weighted_sum_parts: expected 2n + 1 inputs (n weights, n inputs, a bias), "
             f"got {len(inputs)}"
         )
-    n = len(inputs) // 2
-    return WeightedSumParts(tuple(inputs[:n]), tuple(inputs[n : 2 * n]), inputs[-1])
+    weights, activations, bias = split_weighted_sum(inputs)
+    return WeightedSumParts(tuple(weights), tuple(activations), bias)
+
+
+def split_weighted_sum(seq: Sequence[T]) -> tuple[Sequence[T], Sequence[T], T]:
+    """The layout itself, unchecked and fast (the engine's derivative rule calls it for every
+    neuron): ``seq[:n]`` weights, ``seq[n:2n]`` activations, ``seq[2n]`` the bias, with
+    ``n = (len(seq) - 1) // 2``; one item after the bias (a rule's output value) is ignored.
+
+    >>> split_weighted_sum(("w0", "w1", "x0", "x1", "b", "out"))
+    (('w0', 'w1'), ('x0', 'x1'), 'b')
+    """
+    n = (len(seq) - 1) // 2
+    return seq[:n], seq[n : 2 * n], seq[2 * n]

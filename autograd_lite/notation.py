@@ -236,4 +236,10 @@ def describe_step(
         f" = {number(step.contribution, digits)}"
         f"  ({input_}.grad = {number(step.input_grad, digits)})"
     )
+    carried = getattr(step, "carried", 0.0)  # a leaf's gradient from an earlier backward()
+    if carried:
+        text += (
+            f"  [{input_}.grad already held {number(carried, digits)} from an earlier"
+            f" backward(): leaf gradients add up until zero_grad()]"
+        )
     return to_ascii(text) if ascii else text

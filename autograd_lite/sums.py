@@ -17,6 +17,7 @@ import operator
 from collections.abc import Iterable, Sequence
 
 from autograd_lite.engine import Value, derivative, operand, record
+from autograd_lite.names import split_weighted_sum, weighted_sum_inputs
 
 __all__ = ["sum_values", "weighted_sum", "weighted_sums"]
 
@@ -33,8 +34,11 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     inputs = tuple(operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
-    out = math.fsum(v.data for v in inputs)
-    return record(out, "sum", inputs, sum_rule(*(v.data for v in inputs), out))
+    try:
+        out = math.fsum(v._data for v in inputs)
+    except (ValueError, OverflowError):  # inf - inf, or past the largest float: as "+" does
+        out = sum(v._data for v in inputs)
+    return record(out, "sum", inputs, sum_rule(*(v._data for v in inputs), out))
 
 
 @derivative("sum")
@@ -79,7 +83,7 @@ def weighted_sums(
     activations = tuple(activations)
     if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
         activations = tuple([operand(a, "weighted_sum") for a in activations])
-    a = [v.data for v in activations]  # read once for every row
+    a = [v._data for v in activations]  # read once for every row
     nodes = []
     for weights, bias in zip(weight_rows, biases):
         if len(weights) != len(a):
@@ -90,16 +94,16 @@ def weighted_sums(
         if type(bias) is not Value or set(map(type, weights)) != _ONLY_VALUES:
             weights = [operand(v, "weighted_sum") for v in weights]
             bias = operand(bias, "weighted_sum")
-        w = [v.data for v in weights]
-        out = sum(map(operator.mul, w, a), bias.data)
+        w = [v._data for v in weights]
+        out = sum(map(operator.mul, w, a), bias._data)
+        inputs = weighted_sum_inputs(weights, activations, bias)
         # weighted_sum_rule(*w, *a, b, out), written out: the activations, the weights, 1
-        nodes.append(record(out, "weighted_sum", (*weights, *activations, bias), (*a, *w, 1.0)))
+        nodes.append(record(out, "weighted_sum", inputs, (*a, *w, 1.0)))
     return nodes
 
 
 @derivative("weighted_sum")
 def weighted_sum_rule(*inputs_and_out: float) -> tuple:
     """dz/dwi = ai, dz/dai = wi, dz/db = 1"""
-    n = (len(inputs_and_out) - 2) // 2
-    weights, activations = inputs_and_out[:n], inputs_and_out[n : 2 * n]
+    weights, activations, _ = split_weighted_sum(inputs_and_out)  # names.py owns the layout
     return (*activations, *weights, 1.0)

@@ -77,3 +77,59 @@ def test_detect_anomaly_is_scoped_and_works_under_no_grad():
         with pytest.raises(AnomalyError, match="\\* gave inf from inputs big"):
             Value(1e308, label="big") * 10
     Value(1e308) * 10  # after the block: no error
+
+
+# --- issue 11: NaN hidden by relu, false alarm for constants, NaN seeds --------------------
+
+
+def test_relu_of_nan_is_caught_not_hidden():
+    x = Value(math.nan, label="x")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"relu gave nan from inputs x=nan"):
+        x.relu()
+
+
+def test_a_nan_leaf_is_caught_at_its_first_use():
+    x = Value(math.nan, label="x")  # allowed (documented): the first op that uses it says so
+    with (
+        detect_anomaly(),
+        pytest.raises(AnomalyError, match=r"\* gave nan from inputs x=nan, 2\.0"),
+    ):
+        x * 2.0
+
+
+def test_zero_to_a_learned_power_is_no_false_alarm():
+    # 0.0 ** w: d/d(base) = inf belongs to the constant 0.0, which nobody reads.
+    w = Value(0.5, label="w")
+    with detect_anomaly():
+        y = 0.0**w + w * 0.0**2.0
+        y.backward()
+    assert y.data == 0.0 and w.grad == 0.0  # PyTorch float64: 0.0 too
+
+
+def test_an_inf_gradient_of_a_leaf_you_made_is_still_an_anomaly():
+    base, w = Value(0.0, label="base"), Value(0.5, label="w")
+    with detect_anomaly():
+        y = base**w
+        with pytest.raises(AnomalyError, match=r"gradient of inf for input base=0\.0"):
+            y.backward()
+    assert base.grad == 0.0 and w.grad == 0.0  # raised before any change
+
+
+def test_an_inf_gradient_through_a_constant_into_the_graph_is_still_an_anomaly():
+    x = Value(0.0, label="x")
+    with detect_anomaly():
+        y = (x * 1.0).sqrt()  # the inf slope reaches x through an intermediate node
+        with pytest.raises(AnomalyError, match="gradient of inf"):
+            y.backward()
+
+
+def test_a_non_finite_seed_is_an_anomaly_before_any_change():
+    x = Value(2.0, label="x")
+    with detect_anomaly():
+        y = x * 3.0
+        for seed in (math.nan, math.inf):
+            with pytest.raises(AnomalyError, match=r"backward: the seed is (nan|inf)"):
+                y.backward(seed=seed)
+            with pytest.raises(AnomalyError, match=r"the seed is"):
+                y.backward_steps(seed=seed)
+    assert x.grad == 0.0

@@ -20,6 +20,7 @@ from autograd_lite import (
     topological_order,
     weighted_sum,
 )
+from autograd_lite.engine import data_of
 
 
 def numeric_derivative(f, xs, i, eps=1e-6):
@@ -382,10 +383,65 @@ def test_error_messages_name_labels_and_values():
 
 @pytest.mark.parametrize("other", ["x", None, [1.0], 1j])
 def test_operands_must_be_numbers(other):
+    # Nobody handles Value op other: Python's TypeError names the operator and both types
+    # (for * with a str or list: "can't multiply sequence by non-int of type 'Value'").
     x = Value(1.0)
-    for op, apply in [("+", lambda: x + other), ("*", lambda: x * other), ("-", lambda: x - other)]:
-        with pytest.raises(TypeError, match=re_escape(op)):
+    for op, apply in [
+        ("+", lambda: x + other), ("*", lambda: x * other), ("-", lambda: x - other),
+        ("/", lambda: x / other), ("**", lambda: x**other), ("+", lambda: other + x),
+    ]:  # fmt: skip
+        with pytest.raises(TypeError, match="Value") as caught:
             apply()
+        message = str(caught.value)
+        assert op in message or "sequence" in message or "concatenate" in message, message
+
+
+def test_operators_return_not_implemented_so_the_other_operand_can_answer():
+    class Scaled:  # a type the engine does not know, which knows how to handle a Value
+        def __rmul__(self, other):
+            return ("rmul", other.data)
+
+        def __radd__(self, other):
+            return ("radd", other.data)
+
+        def __gt__(self, other):  # Value < Scaled is asked as Scaled > Value
+            return True
+
+    x = Value(2.0)
+    assert x * Scaled() == ("rmul", 2.0)
+    assert x + Scaled() == ("radd", 2.0)
+    assert (x < Scaled()) is True
+    for dunder in ("__add__", "__mul__", "__sub__", "__truediv__", "__pow__", "__lt__"):
+        assert getattr(x, dunder)("abc") is NotImplemented
+
+
+def test_value_times_numpy_array_works_like_the_reverse():
+    np = pytest.importorskip("numpy")
+    forward, reverse = Value(2.0) * np.array([1, 2]), np.array([1, 2]) * Value(2.0)
+    assert [v.data for v in forward] == [v.data for v in reverse] == [2.0, 4.0]
+    assert (Value(2.0) * np.float64(3.0)).data == 6.0  # a NumPy scalar is a number
+
+
+def test_operand_of_a_named_op_is_still_a_clear_type_error():
+    with pytest.raises(TypeError, match=r"leaky_relu: unsupported operand str 'x'"):
+        Value(1.0).leaky_relu("x")
+    with pytest.raises(TypeError, match=r"sum: unsupported operand NoneType None"):
+        sum_values([Value(1.0), None])
+
+
+def test_assigning_a_non_number_to_data_is_refused_where_it_happens():
+    w = Value(0.5, label="w")
+    for bad in ("abc", None, True, [1.0], 1j):
+        with pytest.raises(TypeError, match=r"Value 'w': setting \.data: the new data must be"):
+            w.data = bad
+        assert w.data == 0.5  # unchanged
+    w.data = 3  # an int becomes a float
+    assert w.data == 3.0 and type(w.data) is float
+    w.data = math.inf  # like Value(inf): allowed (detect_anomaly() catches its use)
+    assert w.data == math.inf
+    node = w * 2.0
+    node.data = 1.5  # any node, not only leaves
+    assert node.data == 1.5
 
 
 def re_escape(text):
@@ -494,7 +550,7 @@ def test_gradcheck_reports_the_worst_mismatch_by_label():
 
 def test_comparisons_look_at_data_and_refuse_non_numbers():
     assert Value(1.0) < 2 and Value(3.0) >= Value(3.0) and not Value(1.0) > Value(2.0)
-    with pytest.raises(TypeError, match="compare a Value with str"):
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'Value' and 'str'"):
         Value(1.0) < "a"  # noqa: B015 (the comparison is the test)
 
 
@@ -577,3 +633,120 @@ def test_nodes_without_gradient_are_skipped_only_when_that_changes_nothing():
     y = (w * w).sqrt() * 0.0  # d sqrt/ds = inf at 0, reached by an upstream gradient of 0
     y.backward()
     assert math.isnan(w.grad)  # inf × 0 is NaN: an infinite slope is never skipped
+
+
+# --- NaN and infinities through every op (PyTorch float64 values, by hand; docs/engine.md) ---
+NAN, INF = math.nan, math.inf
+
+
+def same(a, b):
+    """Equal floats, NaN equal to NaN."""
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize(
+    "op, x, value, slope",
+    [
+        # NaN goes through every activation, and so does its slope: nothing downstream of a
+        # NaN looks healthy. (PyTorch's slopes at NaN: relu 1, abs 0, leaky_relu 0.01.)
+        ("relu", NAN, NAN, NAN), ("abs", NAN, NAN, NAN), ("leaky_relu", NAN, NAN, NAN),
+        ("sigmoid", NAN, NAN, NAN), ("tanh", NAN, NAN, NAN), ("exp", NAN, NAN, NAN),
+        # Infinities: the limits, as PyTorch.
+        ("relu", INF, INF, 1.0), ("relu", -INF, 0.0, 0.0), ("abs", INF, INF, 1.0),
+        ("abs", -INF, INF, -1.0), ("sigmoid", INF, 1.0, 0.0), ("sigmoid", -INF, 0.0, 0.0),
+        ("tanh", INF, 1.0, 0.0), ("tanh", -INF, -1.0, 0.0), ("exp", INF, INF, INF),
+        ("exp", -INF, 0.0, 0.0), ("log", INF, INF, 0.0), ("sqrt", INF, INF, 0.0),
+        ("leaky_relu", -INF, -INF, 0.01), ("leaky_relu", INF, INF, 1.0),
+        # The kinks, as PyTorch: slope 0 at 0.
+        ("relu", 0.0, 0.0, 0.0), ("abs", 0.0, 0.0, 0.0),
+    ],
+)  # fmt: skip
+def test_nan_and_inf_through_each_op(op, x, value, slope):
+    leaf = Value(x)
+    y = getattr(leaf, op)()
+    y.backward()
+    assert same(y.data, value) and same(leaf.grad, slope), (y.data, leaf.grad)
+
+
+def test_abs_and_relu_slopes_under_create_graph_are_right_at_zero():
+    # The rules get Values there: a comparison by identity (==) would give NaN at 0.
+    for op in ("abs", "relu"):
+        x = Value(0.0)
+        [first] = grad(getattr(x, op)(), [x], create_graph=True)
+        assert data_of(first) == 0.0
+
+
+def test_pow_gradient_of_the_exponent_keeps_nan_and_is_0_at_base_0():
+    # PyTorch float64: d(b^w)/dw = b^w ln b is 0 at b = 0 and NaN at b = NaN.
+    for base, expected in ((0.0, 0.0), (NAN, NAN)):
+        w = Value(0.5)
+        (base**w).backward()
+        assert same(w.grad, expected)
+
+
+def test_second_derivative_of_sqrt_at_0_is_minus_inf_as_pytorch():
+    x = Value(0.0, label="x")
+    [first] = grad(x.sqrt(), [x], create_graph=True)
+    assert data_of(first) == INF  # 1 / (2 sqrt 0)
+    [second] = grad(first, [x])
+    assert second == -INF  # d/dx 1/(2 sqrt x) = -1/(4 x^1.5) -> -inf (PyTorch: -inf)
+    x = Value(4.0)  # elsewhere the rule is unchanged: -1/(4 * 8)
+    [first] = grad(x.sqrt(), [x], create_graph=True)
+    assert grad(first, [x])[0] == pytest.approx(-1 / 32)
+
+
+def test_nan_and_inf_are_allowed_in_values_and_seeds_as_documented():
+    # Allowed, like PyTorch's tensors; detect_anomaly() catches their first use (test_anomaly).
+    assert math.isnan(Value(NAN).data) and Value(-INF).data == -INF
+    x = Value(2.0)
+    (x * 3.0).backward(seed=NAN)
+    assert math.isnan(x.grad)
+
+
+def test_sqrt_of_nan_has_a_nan_slope_not_inf():
+    x = Value(NAN)
+    y = x.sqrt()
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(x.grad)  # PyTorch: nan, nan
+
+
+def test_negative_base_to_a_nan_power_is_nan_not_a_misleading_refusal():
+    x = Value(-2.0)
+    y = x**NAN
+    y.backward()
+    assert math.isnan(y.data) and math.isnan(x.grad)  # PyTorch: nan, nan
+    with pytest.raises(ValueError, match="negative base to a non-integer power"):
+        x**0.5  # still refused for a real non-integer exponent
+
+
+def test_sum_values_of_infinities_gives_what_a_chain_of_plus_gives():
+    # math.fsum raises for inf - inf and for overflow; the sum must not (as "+" and PyTorch).
+    a, b = Value(INF), Value(-INF)
+    s = sum_values([a, b])
+    s.backward()
+    assert math.isnan(s.data) and math.isnan((a + b).data) and a.grad == 1.0
+    assert sum_values([1e308, 1e308]).data == INF == (Value(1e308) + 1e308).data
+
+
+def test_second_derivatives_of_a_power_at_base_0_are_pytorchs():
+    # x ** y at x = 0, 0 < y < 1: d/dx = inf; d2/dx2 = y (y-1) x^(y-2) -> -inf; d2/dxdy = NaN
+    # (inf - inf). PyTorch float64 gives inf, -inf, nan.
+    x, y = Value(0.0), Value(0.5)
+    [first] = grad(x**y, [x], create_graph=True)
+    assert data_of(first) == INF
+    second_x, second_y = grad(first, [x, y])
+    assert second_x == -INF and math.isnan(second_y)
+    x = Value(0.0)
+    [first] = grad(x**0.5, [x], create_graph=True)  # a constant exponent
+    assert grad(first, [x]) == [-INF]
+
+
+def test_assigning_a_non_str_label_is_refused_where_it_happens():
+    node = Value(1.0, label="w") * 2.0
+    node.label = "z"
+    assert node.label == "z"
+    with pytest.raises(
+        TypeError, match=r"Value: setting \.label: the new label must be a str, got int 3"
+    ):
+        node.label = 3
+    assert node.label == "z"

@@ -199,3 +199,18 @@ def test_derivative_rules_are_named_functions_a_debugger_steps_into():
     assert "mul_rule" in entered and "sigmoid_rule" in entered
     s = 1 / (1 + math.exp(-0.5))
     assert DERIVATIVES["sigmoid"](0.5, s) == pytest.approx((s * (1 - s),))  # σ(1 − σ)
+
+
+def test_break_on_a_label_or_value_not_in_the_graph_is_an_error_before_any_change():
+    x, h, hh, y = small_graph()
+    elsewhere = Value(1.0, label="elsewhere")
+    y.backward()
+    before = [v.grad for v in (x, h, hh, y)]
+    with pytest.raises(ValueError, match=r"break_on='no-such-label' is not a label in the graph; "
+                       r"its labels are: .*\bx\b"):  # fmt: skip
+        y.backward(break_on="no-such-label", on_break=print)
+    with pytest.raises(
+        ValueError, match=r"break_on=Value\(label='elsewhere'.* is not in the graph"
+    ):
+        y.backward(break_on=elsewhere, on_break=print)
+    assert [v.grad for v in (x, h, hh, y)] == before  # nothing changed, not even x's

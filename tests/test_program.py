@@ -16,7 +16,7 @@ from autograd_lite.nn import MLP, SGD, Adam, data
 from autograd_lite.program import BackendUnavailableError, replay, trace
 from autograd_lite.program.backends import ReplayError
 from autograd_lite.program.c_backend import find_compiler
-from autograd_lite.program.formulas import OPS, render
+from autograd_lite.program.formulas import FORMULAS, OPS, render
 from autograd_lite.stepping import backprop_example
 from autograd_lite.sums import sum_values, weighted_sum
 from autograd_lite.training import fit, forward_pass
@@ -502,3 +502,21 @@ def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeyp
     assert len(traces) > 1  # traced again after the first step
     assert max(losses["engine"]) > 700  # the logits did go far (and below fit's divergence)
     assert losses["python"] == pytest.approx(losses["engine"], rel=1e-12)
+
+
+@pytest.mark.parametrize("op", ["relu", "abs", "leaky_relu", "sqrt", "**", "tanh", "sigmoid"])
+@pytest.mark.parametrize("x", [math.nan, 0.0, -1.5, 2.0, math.inf])
+def test_formulas_follow_the_engine_at_nan_zero_and_infinity(op, x):
+    # The table is the engine's rules as data: at the edges too (relu(nan) is nan, ...).
+    if op in ("sqrt", "**") and x < 0:
+        return  # refused by both
+    y = {"leaky_relu": 0.01, "**": 0.5}.get(op)
+    leaf = Value(x)
+    node = {"**": lambda: leaf**y, "leaky_relu": lambda: leaf.leaky_relu(y)}.get(
+        op, lambda: getattr(leaf, op)()
+    )()
+    env = {"math": math, "x": x, "y": y, "out": node.data}
+    formula = FORMULAS[op]
+    got = [eval(render(e, "python"), env) for e in (formula.forward, *formula.derivatives)]
+    want = [node.data, *node.local_grads]
+    assert all((a != a and b != b) or a == b for a, b in zip(got, want)), (got, want)

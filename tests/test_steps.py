@@ -302,3 +302,31 @@ def test_forward_steps_of_a_leaf_and_of_a_non_value():
     assert list(forward_steps(Value(1.0))) == []
     with pytest.raises(TypeError, match="forward_steps\\(root\\): expected a Value, not float"):
         list(forward_steps(1.0))
+
+
+def test_steps_after_a_backward_say_that_leaf_gradients_were_carried_over():
+    # backward_steps() leaves what backward() leaves (leaf gradients add up), and the
+    # narration says where a leaf's larger gradient comes from instead of presenting it as
+    # this pass's.
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.backward()  # x.grad = 6
+    steps = list(y.backward_steps())
+    assert [s.input_grad for s in steps] == [9.0, 12.0] and x.grad == 12.0
+    assert [s.carried for s in steps] == [6.0, 0.0]  # only the first step into x
+    assert "x.grad already held 6 from an earlier backward()" in str(steps[0])
+    assert "already held" not in str(steps[1])
+    x.grad = 0.0
+    fresh = list(y.backward_steps())
+    assert [s.carried for s in fresh] == [0.0, 0.0]
+    assert all("already held" not in str(s) for s in fresh)
+
+
+def test_break_on_steps_carry_the_same_note():
+    x = Value(3.0, label="x")
+    y = x * 2.0
+    y.backward()
+    stops = []
+    y.backward(break_on="x", on_break=stops.append)
+    assert stops[0].carried == 2.0 and "already held 2" in str(stops[0])

@@ -19,7 +19,7 @@ of computing (``False`` when it never does): a replay reports such a node as an 
 >>> render(rule.forward, "c"), render(rule.derivatives[0], "c")
 ('tanh(x)', '(1.0 - (out * out))')
 >>> render(FORMULAS["relu"].derivatives[0], "javascript")
-'((x > 0.0) ? 1.0 : 0.0)'
+'((x > 0.0) ? 1.0 : ((x <= 0.0) ? 0.0 : x))'
 
 The two ops with any number of inputs are described by ``NARY`` instead (see there).
 """
@@ -109,14 +109,16 @@ FORMULAS: dict[str, Formula] = {
                 _if(("and", ("==", "x", 0.0), ("<", "y", 1.0)),
                     _if(("==", "y", 0.0), 0.0, INF),
                     ("*", "y", ("pow", "x", ("-", "y", 1.0)))),
-                _if((">", "x", 0.0), ("*", "out", ("log", "x")), 0.0),
+                _if((">", "x", 0.0), ("*", "out", ("log", "x")), _if(("<=", "x", 0.0), 0.0, "x")),
             ),
             "d/dx at x = 0: 0 for y = 0, infinite for 0 < y < 1; d/dy is 0 for x <= 0 "
-            "(x^y is flat in y at 0; a negative base has an integer, constant exponent); "
+            "(x^y is flat in y at 0; a negative base has an integer, constant exponent), "
+            "NaN for x = NaN; "
             "the engine refuses 0 to a negative power, a negative base to a non-integer one, "
             "and an overflow",
             ("or", ("and", ("==", "x", 0.0), ("<", "y", 0.0)),
-                   ("or", ("and", ("<", "x", 0.0), ("!=", "y", ("floor", "y"))),
+                   ("or", ("and", ("<", "x", 0.0),
+                                  ("and", ("<", ("abs", "y"), INF), ("!=", "y", ("floor", "y")))),
                           _overflow("out", "x", "y"))),
         ),
         Formula("neg", ("x",), ("neg", "x"), (-1.0,)),
@@ -124,8 +126,9 @@ FORMULAS: dict[str, Formula] = {
                 _overflow("out", "x")),
         Formula("log", ("x",), ("log", "x"), (("/", 1.0, "x"),), "the engine refuses x <= 0",
                 ("<=", "x", 0.0)),
-        Formula("sqrt", ("x",), ("sqrt", "x"), (_if((">", "out", 0.0), ("/", 0.5, "out"), INF),),
-                "vertical (infinite slope) at x = 0; the engine refuses x < 0", ("<", "x", 0.0)),
+        Formula("sqrt", ("x",), ("sqrt", "x"), (_if(("<=", "out", 0.0), INF, ("/", 0.5, "out")),),
+                "vertical (infinite slope) at x = 0, NaN at NaN; the engine refuses x < 0",
+                ("<", "x", 0.0)),
         Formula("tanh", ("x",), ("tanh", "x"), (("-", 1.0, ("*", "out", "out")),)),
         Formula(
             "sigmoid", ("x",),
@@ -135,15 +138,20 @@ FORMULAS: dict[str, Formula] = {
             (("*", "out", ("-", 1.0, "out")),),
             "two forms so that exp never overflows",
         ),
-        Formula("relu", ("x",), _if((">", "x", 0.0), "x", 0.0),
-                (_if((">", "x", 0.0), 1.0, 0.0),), "slope 0 at x = 0"),
+        Formula("relu", ("x",), _if(("<=", "x", 0.0), 0.0, "x"),
+                (_if((">", "x", 0.0), 1.0, _if(("<=", "x", 0.0), 0.0, "x")),),
+                "slope 0 at x = 0; NaN stays NaN, its slope too (the last branch's x is NaN)"),
         Formula(
             "leaky_relu", ("x", "y"), _if((">", "x", 0.0), "x", ("*", "y", "x")),
-            (_if((">", "x", 0.0), 1.0, "y"), _if((">", "x", 0.0), 0.0, "x")),
-            "y is the slope (an input, so it can be learned); slope y at x = 0",
+            (_if((">", "x", 0.0), 1.0, _if(("<=", "x", 0.0), "y", "x")),
+             _if((">", "x", 0.0), 0.0, "x")),
+            "y is the slope (an input, so it can be learned); slope y at x = 0; NaN slopes at "
+            "x = NaN (the last branches' x is NaN)",
         ),
         Formula("abs", ("x",), ("abs", "x"),
-                (_if((">", "x", 0.0), 1.0, _if(("<", "x", 0.0), -1.0, 0.0)),), "0 at x = 0"),
+                (_if((">", "x", 0.0), 1.0,
+                     _if(("<", "x", 0.0), -1.0, _if(("==", "x", 0.0), 0.0, "x"))),),
+                "0 at x = 0, NaN at NaN (the last branch's x is NaN)"),
     ]
 }  # fmt: skip
 
