@@ -1,21 +1,11 @@
 """The engine: one scalar ``Value`` per node of a computation graph.
 
-Every operation on Values makes a new Value that remembers ``op`` (the operation's name),
-``inputs`` (the Values it was computed from, in order) and ``local_grads`` (d(this node)/
-d(input) for each input, evaluated at the forward values). ``backward()`` walks the graph
-from the output back to the leaves and applies the chain rule: each input receives
-``local_grad * upstream``, where ``upstream`` is d(output)/d(node). The local derivatives
-are computed once, during the forward pass, so the backward pass only multiplies and adds.
-
-Each operation is a method (its forward rule) followed by its derivative rule, a plain
-function registered under the operation's name in ``DERIVATIVES``: it takes the input values
-and the output value and returns one partial derivative per input. Rules use only
-arithmetic, so they work on floats (the forward pass) and on Values (``grad(...,
-create_graph=True)`` differentiates a gradient again).
-
-Read this file top to bottom: the node, its operations, the graph walk, the chain rule.
-Elsewhere: ``sums.py`` (ops with many inputs), ``debugging.py`` (steps, hooks, breakpoints,
-``detect_anomaly``), ``gradients.py`` (``grad``, ``gradcheck``), ``checks.py``.
+Each operation makes a Value that remembers ``op``, its ``inputs`` and its ``local_grads``
+(d(node)/d(input), computed during the forward pass). Read top to bottom: the node, each
+operation followed by its derivative rule (a plain function in ``DERIVATIVES``: input values
+and output value in, one partial per input out), the graph walk, and the one chain-rule loop,
+``backpropagate``: ``input.grad += local_grad * upstream``. The map of the other rooms
+(``sums``, ``modes``, ``debugging``, ``gradients``, ``checks``) is in ``docs/engine.md``.
 
 >>> a = Value(2.0, label="a")
 >>> b = Value(-3.0, label="b")
@@ -29,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from autograd_lite.checks import check_number, is_number
+from autograd_lite.modes import RECORDING as _RECORDING
+from autograd_lite.modes import is_grad_enabled, no_grad
+from autograd_lite.modes import mode as _mode  # no_grad() and detect_anomaly(): modes.py
 
 __all__ = [
     "DERIVATIVES",
@@ -63,45 +54,6 @@ def derivative(op: str) -> Callable[[Rule], Rule]:
         return rule
 
     return register
-
-
-# --- recording modes ---------------------------------------------------------------------
-# One context variable holds the mode, so an operation pays for a single lookup; it keeps
-# no_grad() and the debugging modes local to a thread or an asyncio task.
-
-
-class _Mode(NamedTuple):
-    record: bool = True  # False under no_grad(): results are leaves
-    # When set, called as observe(node, op, inputs) for each new node (detect_anomaly()).
-    observe: Callable[[Value, str, tuple], None] | None = None
-
-
-_RECORDING = _Mode()
-_mode: ContextVar[_Mode] = ContextVar("autograd_lite_mode", default=_RECORDING)
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Operations inside the block record no inputs: their results are plain leaves.
-
-    Use it for evaluation and for updating weights. Nestable and thread-safe.
-
-    >>> x = Value(3.0)
-    >>> with no_grad():
-    ...     y = x * x
-    >>> y.data, y.inputs
-    (9.0, ())
-    """
-    token = _mode.set(_mode.get()._replace(record=False))
-    try:
-        yield
-    finally:
-        _mode.reset(token)
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _mode.get().record
 
 
 # The debugging tools (hooks, breakpoints, detect_anomaly, steps) plug in here when
@@ -603,14 +555,14 @@ def topological_order(
     while stack:
         node, pending = stack[-1]
         for child in pending:
-            if child not in seen:
+            if child.inputs and (stop is None or not stop(child)):
+                if child not in seen:  # visit it: its inputs first
+                    seen.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
+            elif leaves and child not in seen:  # a leaf (or a stop): nothing to wait for
                 seen.add(child)
-                if not child.inputs or (stop is not None and stop(child)):
-                    if leaves:  # a leaf (or a stop) has nothing to wait for: place it now
-                        order.append(child)
-                    continue
-                stack.append((child, iter(child.inputs)))
-                break
+                order.append(child)
         else:  # every input is placed: the node can follow them
             stack.pop()
             order.append(node)
@@ -628,14 +580,12 @@ def backpropagate(
 ) -> Iterator[Any]:
     """The chain rule, node by node from ``root`` back: ``input.grad += local_grad * upstream``.
 
-    Every backward pass of the project is this loop. It resets the gradients of the nodes
-    it computes through, seeds ``root`` (a leaf root accumulates, as every leaf does) and
-    adds each edge's contribution. Without ``make_step`` it yields nothing: run it with
-    ``for _ in backpropagate(root): pass``. With it, each edge calls ``make_step(number,
-    node, input, index, local_grad, upstream, contribution, input_grad)`` right before the
-    contribution is added; it returns a step record (such as a ``BackwardStep``) whose
-    ``input_grad`` is stored, and which is yielded once stored. With it too, ``ready(node)``
-    is called when a node's gradient is complete, before it passes blame to its inputs.
+    Every backward pass of the project is this loop (``docs/engine.md``). It resets the
+    gradients of the nodes it computes through, seeds ``root`` (a leaf root accumulates) and
+    adds each edge's contribution; without ``make_step`` it yields nothing. With it, each edge
+    calls ``make_step(number, node, input, index, local_grad, upstream, contribution,
+    input_grad)`` before adding, stores the record's ``input_grad`` and yields the record;
+    ``ready(node)`` runs when a node's gradient is complete.
 
     >>> from autograd_lite.debugging import BackwardStep
     >>> x = Value(3.0, label="x")

@@ -83,7 +83,7 @@ def weighted_sums(
     activations = tuple(activations)
     if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
         activations = tuple([operand(a, "weighted_sum") for a in activations])
-    a = [v._data for v in activations]
+    a = [v._data for v in activations]  # read once for every row
     nodes = []
     for weights, bias in zip(weight_rows, biases):
         if len(weights) != len(a):
@@ -91,15 +91,14 @@ def weighted_sums(
                 f"weighted_sum: needs as many weights as activations; "
                 f"got {len(weights)} weights and {len(a)} activations"
             )
-        parameters = (*weights, bias)
-        if set(map(type, parameters)) != _ONLY_VALUES:
-            parameters = tuple([operand(v, "weighted_sum") for v in parameters])
-        w = [v._data for v in parameters]  # the weights, then the bias
-        b = w.pop()
-        out = sum(map(operator.mul, w, a), b)
-        inputs = weighted_sum_inputs(parameters[:-1], activations, parameters[-1])
-        rule_args = (*w, *a, b, out)  # the values, in the layout of the inputs
-        nodes.append(record(out, "weighted_sum", inputs, weighted_sum_rule(*rule_args)))
+        if type(bias) is not Value or set(map(type, weights)) != _ONLY_VALUES:
+            weights = [operand(v, "weighted_sum") for v in weights]
+            bias = operand(bias, "weighted_sum")
+        w = [v._data for v in weights]
+        out = sum(map(operator.mul, w, a), bias._data)
+        inputs = weighted_sum_inputs(weights, activations, bias)
+        # weighted_sum_rule(*w, *a, b, out), written out: the activations, the weights, 1
+        nodes.append(record(out, "weighted_sum", inputs, (*a, *w, 1.0)))
     return nodes
 
 

@@ -288,7 +288,11 @@ def fit(
                             step=step,
                             loss=value,
                         ) from None
-                accuracy = accuracy_function(outputs, batch_targets) if accuracy_function else None
+                    accuracy = (
+                        accuracy_function(outputs, batch_targets) if accuracy_function else None
+                    )
+                    # Free the graph before the collector is back: it would scan all of it.
+                    total = outputs = None
                 history.seconds.append(time.perf_counter() - began)
                 history.loss.append(value)
                 history.accuracy.append(accuracy)

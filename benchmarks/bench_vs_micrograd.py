@@ -5,9 +5,11 @@
 
 What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the demo):
 
-1. one training step of the demo: hinge loss + 1e-4 * L2, SGD update. Each library runs it
-   its own natural way (autograd_lite: one ``weighted_sum`` node per neuron and n-ary sums;
-   micrograd: a node per ``*`` and ``+``), from the same weights.
+1. one training step of the demo: hinge loss + 1e-4 * L2, SGD update, accuracy. Each
+   library runs it its own natural way, from the same weights: autograd_lite is ``fit()``
+   itself (full batch, as the demo calls it: one ``weighted_sum`` node per neuron, n-ary
+   sums; its data checks, divergence checks and history included), micrograd its demo
+   notebook's ``loss()`` and update (a node per ``*`` and ``+``). Timed over 2 steps.
 2. op by op, one sample at a time: forward + backward of the same network on one sample,
    30 samples in a row. Both libraries run the very same Python code, so they build the
    same graph, node for node.
@@ -16,8 +18,8 @@ What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the
 5. bytes per graph node, measured with tracemalloc while building the graph of 2.
 
 Each timing is printed twice: as users run each library (micrograd with the cyclic garbage
-collector on, as always; autograd_lite's demo step the way ``fit()`` and the demo run it,
-with the collector paused for the step), and with the collector paused for both. Timings
+collector on, as always; autograd_lite's demo step is ``fit()``, which pauses the
+collector for each step), and with the collector paused for both. Timings
 are medians of a few runs of the CPU time of this process (the chain: wall time), the two
 libraries taking turns so that a noisy neighbour slows both; ratios are micrograd's time
 over ours. They are not tests: read the ratios. The
@@ -45,13 +47,14 @@ from micrograd.engine import Value as MicrogradValue
 import autograd_lite
 from autograd_lite import Value, topological_order
 from autograd_lite.cli.options import positive_int
-from autograd_lite.nn import MLP, SGD, data, hinge_loss, l2_penalty
-from autograd_lite.training import collector_paused
+from autograd_lite.nn import MLP, SGD, data
+from autograd_lite.training import collector_paused, fit
 
 SIZES = [16, 16, 1]
 L2 = 1e-4
 LR = 0.1  # a small step, so that repeated steps keep both models sensible
 ONE_BY_ONE = 30  # samples in a row for the op-by-op measurement
+DEMO_STEPS = 2  # training steps per timed run of the demo (fit()'s checks shared by them)
 
 
 # --- the work ------------------------------------------------------------------------------
@@ -77,17 +80,25 @@ def plain_hinge_objective(model, inputs, targets) -> object:
     return data_loss + L2 * sum(p * p for p in model.parameters())
 
 
-def our_training_step(model: MLP, optimizer: SGD, points, targets) -> float:
-    loss = hinge_loss([model(x) for x in points], targets) + l2_penalty(model.parameters(), L2)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.data
+def our_training_steps(model: MLP, optimizer: SGD, points, targets, steps: int) -> float:
+    """``steps`` steps of the demo as a user runs them: ``fit()`` itself (it pauses the
+    collector for each step; its one-time data checks are shared by the steps)."""
+    history = fit(
+        model, points, targets, loss="hinge", optimizer=optimizer, epochs=steps, l2=L2,
+        progress=False,
+    )  # fmt: skip
+    return history.loss[0]
 
 
 def their_training_step(model: micrograd_nn.MLP, points, targets) -> float:
+    """One step of micrograd's demo notebook: its ``loss()``, ``backward()``, the update."""
     inputs = [[MicrogradValue(x) for x in point] for point in points]
-    loss = plain_hinge_objective(model, inputs, targets)
+    scores = list(map(model, inputs))
+    losses = [(1 + -y * score).relu() for y, score in zip(targets, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    loss = data_loss + L2 * sum(p * p for p in model.parameters())
+    accuracy = [(y > 0) == (score.data > 0) for y, score in zip(targets, scores)]
+    sum(accuracy) / len(accuracy)
     model.zero_grad()
     loss.backward()
     for p in model.parameters():
@@ -145,6 +156,10 @@ def median_times(
         our_times.append(timed(ours, our_pause))
         their_times.append(timed(theirs, their_pause))
     return statistics.median(our_times), statistics.median(their_times)
+
+
+def per_step(times: tuple[float, float]) -> tuple[float, float]:
+    return times[0] / DEMO_STEPS, times[1] / DEMO_STEPS
 
 
 def count_micrograd_nodes(root: MicrogradValue) -> int:
@@ -235,20 +250,22 @@ def main() -> None:
     ours, theirs = twin_models(op_by_op=False)
     optimizer = SGD(ours.parameters(), lr=LR)
     first_losses = (
-        our_training_step(ours, optimizer, points, targets),
+        our_training_steps(ours, optimizer, points, targets, 1),
         their_training_step(theirs, points, targets),
     )
     ours, theirs = twin_models(op_by_op=False)
     optimizer = SGD(ours.parameters(), lr=LR)
 
     def our_step() -> float:
-        return our_training_step(ours, optimizer, points, targets)
+        return our_training_steps(ours, optimizer, points, targets, DEMO_STEPS)
 
     def their_step() -> float:
-        return their_training_step(theirs, points, targets)
+        for _ in range(DEMO_STEPS):
+            loss = their_training_step(theirs, points, targets)
+        return loss
 
-    users = median_times(our_step, their_step, args.repeats, off, on)
-    paused = median_times(our_step, their_step, args.repeats, off, off)
+    users = per_step(median_times(our_step, their_step, args.repeats, on, on))
+    paused = per_step(median_times(our_step, their_step, args.repeats, off, off))
     rows.append(row("1. demo training step", verdict(users[1] / users[0], 40) + " (users)",
                     users, paused))  # fmt: skip
 

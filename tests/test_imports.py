@@ -102,9 +102,10 @@ def test_no_module_imports_itself_through_others():
     assert find_cycle(import_graph()) is None
 
 
-def test_the_engine_core_imports_only_the_standard_library_and_the_checks():
+def test_the_engine_core_imports_only_the_standard_library_the_checks_and_the_modes():
     graph = import_graph()
-    assert graph["autograd_lite.engine"] == {"autograd_lite.checks"}
+    assert graph["autograd_lite.engine"] == {"autograd_lite.checks", "autograd_lite.modes"}
     assert graph["autograd_lite.checks"] == set()
+    assert graph["autograd_lite.modes"] == set()
     for module in ("autograd_lite.debugging", "autograd_lite.gradients"):
         assert "autograd_lite.engine" in graph[module], module
