@@ -31,6 +31,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Generic, TypeVar
 
+from autograd_lite.checks import check_count
 from autograd_lite.notation import ERROR  # the root of every narrated graph
 
 __all__ = [
@@ -159,7 +160,7 @@ class Name:
         wanted = {"layer": wants_place, "neuron": wants_place, "index": wants_index}
         for field, value in given.items():
             if value is not None:
-                _check_count(f"Name({self.role.value})", field, value)
+                check_count(f"Name({self.role.value})", field, value, minimum=0)
         if any((given[field] is None) == wanted[field] for field in given):
             needs = [field for field in given if wanted[field]]
             raise ValueError(
@@ -235,7 +236,7 @@ def layer_name(layer: int) -> str:
     >>> layer_name(2)
     'L2'
     """
-    _check_count("layer_name", "layer", layer)
+    check_count("layer_name", "layer", layer, minimum=0)
     return f"L{layer}"
 
 
@@ -245,7 +246,7 @@ def neuron_name(layer: int | str, neuron: int) -> str:
     >>> neuron_name(1, 0), neuron_name("L2", 3)
     ('L1.n0', 'L2.n3')
     """
-    _check_count("neuron_name", "neuron", neuron)
+    check_count("neuron_name", "neuron", neuron, minimum=0)
     if isinstance(layer, str) and layer:
         return f"{layer}.n{neuron}"
     return f"{layer_name(layer)}.n{neuron}"
@@ -260,7 +261,7 @@ def weight(neuron: str | tuple[int, int], i: int) -> str:
     >>> weight((1, 0), 2), weight("n0", 1)
     ('L1.n0.w2', 'n0.w1')
     """
-    _check_count("weight", "i", i)
+    check_count("weight", "i", i, minimum=0)
     return f"{_neuron(neuron, 'weight')}.w{i}"
 
 
@@ -297,7 +298,7 @@ def input_name(i: int) -> str:
     >>> input_name(0)
     'x0'
     """
-    _check_count("input_name", "i", i)
+    check_count("input_name", "i", i, minimum=0)
     return f"x{i}"
 
 
@@ -358,13 +359,6 @@ def _neuron(neuron: object, operation: str) -> str:
     raise TypeError(
         f"{operation}: the neuron is its name (like 'L1.n0') or (layer, neuron), got {neuron!r}"
     )
-
-
-def _check_count(operation: str, name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{operation}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{operation}: {name} must be 0 or more, got {value!r}")
 
 
 def _join(words: list[str]) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "names_in_order",
     "number",
     "partial",
+    "shown",
     "superscript",
     "to_ascii",
 ]
@@ -103,13 +104,27 @@ def to_ascii(text: str) -> str:
     return text
 
 
+def shown(x: float, spec: str = "g") -> str:
+    """``format(x, spec)`` without the minus sign of a number that shows as zero: a weight
+    or a coordinate that rounds to zero from below would print as ``-0`` (or ``-0.0000``),
+    which reads like a sign that matters.
+
+    >>> shown(-0.0), shown(-1e-9, ".3g"), shown(-1e-9, ".4f"), shown(-0.5, ".2f")
+    ('0', '-1e-09', '0.0000', '-0.50')
+    """
+    text = format(x, spec)
+    if text.startswith("-") and text.strip("-0.e+%") == "":  # every digit is a zero
+        return text[1:]
+    return text
+
+
 def number(x: float, digits: int = 4) -> str:
     """A number with ``digits`` significant digits; zero is 0, never -0.
 
     >>> number(0.123456), number(3.0), number(-2e-7, 2), number(-0.0)
     ('0.1235', '3', '-2e-07', '0')
     """
-    return f"{x + 0.0:.{digits}g}"  # + 0.0 turns -0.0 (say 0 × a negative) into 0.0
+    return shown(x, f".{digits}g")
 
 
 def factor(x: float, digits: int = 4) -> str:

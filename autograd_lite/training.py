@@ -138,7 +138,17 @@ def _check_samples(model: MLP, inputs: Sequence, targets: Sequence, loss: str) -
     stand_in = 0.0 if width == 1 else [0.0] * width
     loss_function, _ = _loss_functions(loss)
     with no_grad():
-        loss_function([stand_in] * len(inputs), list(targets))
+        try:
+            loss_function([stand_in] * len(inputs), list(targets))
+        except (TypeError, ValueError) as error:
+            # name the first target the loss refuses on its own (checked only on failure:
+            # one call per target would cost a loss per sample on every fit)
+            for index, target in enumerate(targets):
+                try:
+                    loss_function([stand_in], [target])
+                except (TypeError, ValueError) as single:
+                    raise type(single)(f"target {index} ({target!r}): {single}") from None
+            raise error from None
 
 
 def forward_pass(

@@ -79,7 +79,7 @@ def test_detect_anomaly_is_scoped_and_works_under_no_grad():
     Value(1e308) * 10  # after the block: no error
 
 
-# --- issue 11: NaN hidden by relu, false alarm for constants, NaN seeds --------------------
+# --- numbers that are not finite: NaN hidden by relu, false alarm for constants, NaN seeds
 
 
 def test_relu_of_nan_is_caught_not_hidden():

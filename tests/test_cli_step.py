@@ -208,3 +208,10 @@ def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, cap
     code, out = run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
     assert code == 0 and calls == [("E", tmp_path / "s.html", False)]
     assert f"wrote {tmp_path / 's.html'}" in out.out
+
+
+def test_the_gradient_descent_line_puts_a_negative_gradient_in_parentheses(capsys, monkeypatch):
+    # L1.n0.w0's gradient in the worked example is 0.08217 > 0; with targets swapped it is < 0.
+    _, output = run_in_process(["--no-pause", "--targets", "0.99", "0.01"], capsys, monkeypatch)
+    line = next(line for line in output.out.splitlines() if line.startswith("  w_new"))
+    assert re.search(r"L1\.n0\.w0 = 0\.4 − 0\.5 × \(-0\.\d+\) = 0\.4\d*$", line), line

@@ -320,8 +320,12 @@ def test_names_come_from_the_labels_and_comments_speak_the_notes():
 def test_bad_arguments_are_refused_where_they_enter():
     with pytest.raises(ValueError, match="unknown language 'rust'"):
         export_example("rust")
-    with pytest.raises(ValueError, match="learning rate must be > 0"):
+    with pytest.raises(ValueError, match=r"export_model: lr must be > 0, got 0.0"):
         export_example("c", lr=0.0)
+    with pytest.raises(TypeError, match=r"export_model: lr must be a number, got str '1'"):
+        export_example("c", lr="1")
+    with pytest.raises(ValueError, match=r"export_model: lr must be finite, got nan"):
+        export_example("c", lr=float("nan"))
     with pytest.raises(TypeError, match="expected an MLP"):
         export_model("model", [1.0], [1.0])
     with pytest.raises(ValueError, match="expected 2 inputs"):

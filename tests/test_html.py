@@ -102,9 +102,11 @@ def test_export_leaves_every_gradient_as_it_was(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "error", "words"),
     [
-        ((3.0, "page.html"), TypeError, "export_html: root must be a Value"),
+        ((3.0, "page.html"), TypeError, "export_html: root must be a Value, got float 3.0"),
         ((None, 42), TypeError, "export_html: path must be a str or a Path"),
-        ((None, "p", {"seed": "1"}), TypeError, "export_html: seed must be a finite number"),
+        ((None, "p", {"seed": "1"}), TypeError, "export_html: seed must be a number, got str '1'"),
+        ((None, "p", {"seed": float("nan")}), ValueError, "export_html: seed must be finite"),
+        ((None, "p", {"max_steps": True}), TypeError, "export_html: max_steps must be an int"),
         ((None, "p", {"number_format": "q"}), ValueError, "number_format"),
         ((None, "p", {"max_steps": 3}), ValueError, "has 9 steps, more than max_steps=3"),
         ((None, "p", {"title": 7}), TypeError, "export_html: title must be a str"),
@@ -250,7 +252,9 @@ def test_training_page_records_every_epoch_of_gradient_descent(tmp_path):
     ("change", "error", "words"),
     [
         ({"model": "mlp"}, TypeError, "export_training_html: model must be an MLP"),
-        ({"epochs": 0}, ValueError, "export_training_html: epochs must be an int from 1"),
+        ({"epochs": 0}, ValueError, "export_training_html: epochs must be >= 1, got 0"),
+        ({"epochs": 2.0}, TypeError, "export_training_html: epochs must be an int, got float"),
+        ({"epochs": 10**9}, ValueError, "export_training_html: epochs must be <="),
         ({"loss": "l1"}, ValueError, "export_training_html: unknown loss 'l1'"),
         ({"targets": [0, 1]}, ValueError, "needs as many inputs as targets"),
     ],

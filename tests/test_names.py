@@ -65,7 +65,7 @@ def test_every_name_a_model_builds_parses_back():
 
 
 def test_builders_refuse_what_no_name_can_hold():
-    with pytest.raises(ValueError, match="weight: i must be 0 or more, got -1"):
+    with pytest.raises(ValueError, match="weight: i must be >= 0, got -1"):
         names.weight((0, 0), -1)
     with pytest.raises(TypeError, match="input_name: i must be an int, got float 1.0"):
         names.input_name(1.0)
@@ -86,7 +86,7 @@ def test_a_name_record_refuses_missing_or_extra_numbers():
         Name(Role.BIAS, 1)
     with pytest.raises(ValueError, match="an? error E needs no numbers"):
         Name(Role.ERROR, index=0)
-    with pytest.raises(ValueError, match="layer must be 0 or more"):
+    with pytest.raises(ValueError, match="layer must be >= 0"):
         Name(Role.ACTIVATION, -1, 0)
     with pytest.raises(TypeError, match="role must be a Role"):
         Name("weight w", 0, 0, 0)

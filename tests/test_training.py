@@ -244,6 +244,22 @@ def test_fit_names_a_bad_sample_and_its_index_before_any_step(points, words):
     assert [p.data for p in model.parameters()] == before
 
 
+@pytest.mark.parametrize(
+    "loss, targets, error, words",
+    [
+        ("hinge", [1, -1, math.nan], ValueError, r"target 2 \(nan\): hinge_loss: each target"),
+        ("hinge", [1, 2, -1], ValueError, r"target 1 \(2\): hinge_loss: targets must be -1 or"),
+        ("mse", [0.5, "a", 1.0], TypeError, r"target 1 \('a'\): mean_squared_error: each"),
+    ],
+)
+def test_fit_names_a_bad_target_and_its_index_before_any_step(loss, targets, error, words):
+    model = MLP(2, [2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(error, match=words):
+        fit(model, [[0.0, 1.0]] * 3, targets, loss=loss, progress=False)
+    assert [p.data for p in model.parameters()] == before
+
+
 def test_fit_refuses_a_seed_that_is_not_an_int():
     with pytest.raises(TypeError, match="fit: seed must be None or an int"):
         fit(MLP(2, [1]), [[0.0, 1.0]], [1], seed="x", progress=False)

@@ -553,3 +553,12 @@ def test_the_demo_network_reads_at_sixteen_neurons():
     assert re.search(r"legend .*fontsize=7", small) and re.search(r"legend .*fontsize=9", source)
     # a small picture gets a compact legend: not larger than the network it explains
     assert "thinnest" in source and "thinnest" not in small
+
+
+def test_network_inputs_show_the_latest_call_values_not_the_weights():
+    model = MLP(3, [2, 1], seed=0)
+    model([0.25, -0.75, 0.125])
+    source = draw_network(model).source
+    for i, x in enumerate([0.25, -0.75, 0.125]):
+        (box,) = [line for line in source.splitlines() if line.strip().startswith(f"x{i} [")]
+        assert f"<B>x{i}</B>" in box and f"<TD>{x:.4g}</TD>" in box, box

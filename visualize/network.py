@@ -36,7 +36,7 @@ import graphviz
 
 from autograd_lite import Value
 from autograd_lite.checks import check_choice, check_format, check_instance, check_number
-from autograd_lite.names import input_name, weight
+from autograd_lite.names import input_name, weight, weighted_sum_parts
 from autograd_lite.nn import MLP, Layer, Neuron
 from visualize import style
 from visualize.graph import RANKDIRS
@@ -189,7 +189,7 @@ def _latest_inputs(model: MLP, names_only: bool = False) -> list[Value | None]:
     n = len(first.w)
     if names_only or first.z is None or first.z.op != "weighted_sum":
         return [None] * n  # not called yet, or op_by_op: names only
-    return list(first.z.inputs[n : 2 * n])
+    return list(weighted_sum_parts(first.z.inputs).activations)
 
 
 def _input_label(i: int, x: Value | None, looks: style.Encoding) -> str:

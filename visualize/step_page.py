@@ -26,7 +26,7 @@ from pathlib import Path
 import graphviz
 
 from autograd_lite import Value, topological_order
-from autograd_lite.checks import check_format
+from autograd_lite.checks import check_count, check_format, check_instance, check_number
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import backpropagate
 from autograd_lite.gradients import copy_graph
@@ -85,15 +85,12 @@ def export_html(
     >>> export_html(a.relu(), tempfile.mkdtemp() + "/relu.html").suffix
     '.html'
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"export_html: root must be a Value, got {type(root).__name__}: {root!r}")
+    check_instance("export_html", "root", root, Value, "a Value")
     target = html_path(path, "export_html")
     check_title(title, "export_html")
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed):
-        raise TypeError(f"export_html: seed must be a finite number, got {seed!r}")
+    check_number("export_html", "seed", seed)
     check_format("export_html", "number_format", number_format)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"export_html: max_steps must be a positive int, got {max_steps!r}")
+    check_count("export_html", "max_steps", max_steps)
     order = topological_order(root)
     step_count = sum(len(node.inputs) for node in order)
     if step_count > max_steps:

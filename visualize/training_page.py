@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite import Value, no_grad
-from autograd_lite.checks import check_format
+from autograd_lite.checks import check_count, check_format, check_instance
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.training import LOSSES, evaluate, fit
@@ -58,16 +58,11 @@ def export_training_html(
     >>> page.name
     'xor.html'
     """
-    if not isinstance(model, MLP):
-        raise TypeError(
-            f"export_training_html: model must be an MLP, got {type(model).__name__}: {model!r}"
-        )
+    check_instance("export_training_html", "model", model, MLP, "an MLP")
     target = html_path(path, "export_training_html")
     check_title(title, "export_training_html")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
-        raise ValueError(
-            f"export_training_html: epochs must be an int from 1 to {MAX_EPOCHS}, got {epochs!r}"
-        )
+    if check_count("export_training_html", "epochs", epochs) > MAX_EPOCHS:
+        raise ValueError(f"export_training_html: epochs must be <= {MAX_EPOCHS}, got {epochs!r}")
     if loss not in LOSSES:
         raise ValueError(
             f"export_training_html: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograd_lite import no_grad
-from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, output_folder, positive_int
 from autograd_lite.nn import ACTIVATIONS, MLP, SGD, DivergenceError, data
+from autograd_lite.notation import shown
 from autograd_lite.program import BACKENDS, BackendUnavailableError
 from autograd_lite.training import (
     History,

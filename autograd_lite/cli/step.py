@@ -14,7 +14,6 @@ import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from autograd_lite.cli.numbers import shown
 from autograd_lite.cli.options import finite_number, positive_int
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
@@ -23,7 +22,7 @@ from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.names import Name, Role, is_constant, parse
 from autograd_lite.narrate import describe_forward, node_names, role_note
 from autograd_lite.nn import ACTIVATIONS, MLP
-from autograd_lite.notation import describe_step, to_ascii
+from autograd_lite.notation import describe_step, factor, shown, to_ascii
 from autograd_lite.stepping import (
     CLASSIC_INPUTS,
     CLASSIC_TARGETS,
@@ -374,7 +373,7 @@ class Stepper:
         self.say("Next, gradient descent moves every weight against its gradient:")
         self.say(
             f"  w_new = w_old − learning_rate × ∂E/∂w, e.g. with learning_rate {LEARNING_RATE:g}: "
-            f"{w.label} = {shown(w.data, '.4g')} − {LEARNING_RATE:g} × {shown(w.grad, '.4g')} "
+            f"{w.label} = {shown(w.data, '.4g')} − {LEARNING_RATE:g} × {factor(w.grad)} "
             f"= {shown(w.data - LEARNING_RATE * w.grad, '.4g')}"
         )
         if show_explanation:

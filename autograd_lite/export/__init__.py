@@ -30,9 +30,9 @@ def forward():
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
+from autograd_lite.checks import check_number
 from autograd_lite.engine import Value
 from autograd_lite.export.files import MAX_STRAIGHT_LINE_NODES, loop_file, straight_line_file
 from autograd_lite.export.languages import EXTENSIONS, LANGUAGES, check_language
@@ -59,14 +59,6 @@ __all__ = [
 LEARNING_RATE = 0.5  # the worked example's
 
 
-def _check_lr(lr: object) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
-        raise ValueError(f"export: the learning rate must be a finite number, got {lr!r}")
-    if lr <= 0:
-        raise ValueError(f"export: the learning rate must be > 0, got {lr!r}")
-    return float(lr)
-
-
 def export_model(
     model: MLP,
     inputs: Sequence[float],
@@ -85,7 +77,7 @@ def export_model(
     True
     """
     language = check_language(language)
-    lr = _check_lr(lr)
+    lr = check_number("export_model", "lr", lr, above=0)
     if not isinstance(model, MLP):
         raise TypeError(f"export_model: expected an MLP, not {type(model).__name__}")
     model.check_input(list(inputs))
@@ -109,7 +101,7 @@ def export_graph(
     True
     """
     language = check_language(language)
-    lr = _check_lr(lr)
+    lr = check_number("export_graph", "lr", lr, above=0)
     program = trace(loss, params=parameters)
     title = "One step of gradient descent on a small graph, written out by autograd-lite."
     return straight_line_file(program, language, lr, title)
