@@ -199,9 +199,9 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _other_side(other)
-            if other is None:  # Python asks the other operand next (numpy arrays, ...)
-                return NotImplemented
+            other = operand(other, "+")
+            if other is NotImplemented:  # Python asks the other operand next (numpy, ...)
+                return other
         x, y = self._data, other._data
         out = x + y
         return record(out, "+", (self, other), Value.add_rule(x, y, out))
@@ -213,9 +213,9 @@ class Value:
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _other_side(other)
-            if other is None:  # Python asks the other operand next (numpy arrays, ...)
-                return NotImplemented
+            other = operand(other, "*")
+            if other is NotImplemented:  # Python asks the other operand next (numpy, ...)
+                return other
         x, y = self._data, other._data
         out = x * y
         return record(out, "*", (self, other), Value.mul_rule(x, y, out))
@@ -227,9 +227,9 @@ class Value:
 
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _other_side(other)
-            if other is None:  # Python asks the other operand next (numpy arrays, ...)
-                return NotImplemented
+            other = operand(other, "-")
+            if other is NotImplemented:  # Python asks the other operand next (numpy, ...)
+                return other
         x, y = self._data, other._data
         out = x - y
         return record(out, "-", (self, other), Value.sub_rule(x, y, out))
@@ -240,9 +240,9 @@ class Value:
         return (1.0, -1.0)
 
     def __truediv__(self, other: Value | float) -> Value:
-        other = _other_side(other)
-        if other is None:
-            return NotImplemented
+        other = operand(other, "/")
+        if other is NotImplemented:
+            return other
         if other._data == 0.0:
             raise _fail(ZeroDivisionError, "/", "division by zero", self, other)
         x, y = self._data, other._data
@@ -255,9 +255,9 @@ class Value:
         return (1.0 / y, -out / y)
 
     def __pow__(self, other: Value | float) -> Value:
-        other = _other_side(other)
-        if other is None:
-            return NotImplemented
+        other = operand(other, "**")
+        if other is NotImplemented:
+            return other
         x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
@@ -305,13 +305,13 @@ class Value:
         return self * other if is_number(other) else NotImplemented
 
     def __rsub__(self, other: float) -> Value:  # 2 - x
-        return _other_side(other) - self if is_number(other) else NotImplemented
+        return operand(other, "-") - self if is_number(other) else NotImplemented
 
     def __rtruediv__(self, other: float) -> Value:  # 2 / x
-        return _other_side(other) / self if is_number(other) else NotImplemented
+        return operand(other, "/") / self if is_number(other) else NotImplemented
 
     def __rpow__(self, other: float) -> Value:  # 2 ** x
-        return _other_side(other) ** self if is_number(other) else NotImplemented
+        return operand(other, "**") ** self if is_number(other) else NotImplemented
 
     # --- functions ---------------------------------------------------------------------
 
@@ -508,25 +508,34 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     return node
 
 
+# An operator's unknown operand may know the operation from the right: Python asks it next.
+_REFLECTED = {
+    "+": "__radd__",
+    "*": "__rmul__",
+    "-": "__rsub__",
+    "/": "__rtruediv__",
+    "**": "__rpow__",
+}
+
+
 def operand(other: object, op: str) -> Value:
-    """An input of ``op`` as a Value (numbers become constant leaves); anything else is a
-    TypeError naming ``op`` and the value. (Operators use ``_other_side`` instead: they
-    return NotImplemented, as Python's data model asks.)"""
-    value = _other_side(other)
-    if value is None:
-        raise TypeError(
-            f"{op}: unsupported operand {type(other).__name__} {other!r}; "
-            "expected a Value or a real number"
-        )
-    return value
+    """An input of ``op`` as a Value (a number becomes a constant leaf).
 
-
-def _other_side(other: object) -> Value | None:
-    """``other`` as a Value (a number becomes a constant leaf), or None if it is neither."""
+    Anything else is a TypeError naming ``op`` and the value, except for an operator whose
+    operand's type may handle it from the right (NumPy arrays, ...): then NotImplemented,
+    so Python asks that operand next, as its data model wants.
+    """
     if isinstance(other, Value):
         return other
     if not is_number(other):
-        return None
+        kind = type(other)
+        reflected = _REFLECTED.get(op)
+        if reflected and (hasattr(kind, reflected) or hasattr(kind, "__array_ufunc__")):
+            return NotImplemented  # type: ignore[return-value]
+        raise TypeError(
+            f"{op}: unsupported operand {kind.__name__} {other!r}; "
+            "expected a Value or a real number"
+        )
     leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
     leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
     leaf.op, leaf.inputs, leaf.local_grads = "", (), ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 import threading
 import weakref
 
@@ -411,8 +412,18 @@ def test_operators_return_not_implemented_so_the_other_operand_can_answer():
     assert x * Scaled() == ("rmul", 2.0)
     assert x + Scaled() == ("radd", 2.0)
     assert (x < Scaled()) is True
-    for dunder in ("__add__", "__mul__", "__sub__", "__truediv__", "__pow__", "__lt__"):
-        assert getattr(x, dunder)("abc") is NotImplemented
+    # str could answer from the right (it has __radd__-like __rmul__): Python asks it next
+    assert x.__mul__("abc") is NotImplemented
+    assert x.__lt__("abc") is NotImplemented
+
+
+@pytest.mark.parametrize("op", ["+", "*", "-", "/", "**"])
+def test_an_operand_nobody_can_handle_is_a_clear_type_error(op):
+    x = Value(2.0, label="x")
+    message = rf"^{re.escape(op)}: unsupported operand NoneType None; expected a Value"
+    with pytest.raises(TypeError, match=message):
+        eval(f"x {op} None")  # noqa: S307
+    assert x.grad == 0.0 and x.data == 2.0
 
 
 def test_value_times_numpy_array_works_like_the_reverse():
