@@ -38,6 +38,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
+from bench_vs_micrograd import count_micrograd_nodes  # this folder: the script's own
 from micrograd import nn as micrograd_nn
 from micrograd.engine import Value as MicrogradValue
 
@@ -404,23 +405,13 @@ def main() -> None:
         )  # noqa: E501
 
     graph = micrograd_graph()
-    their_nodes = _count_micrograd(graph)
+    their_nodes = count_micrograd_nodes(graph)
     del graph
     rows.append(("micrograd graph", f"{per_node_bytes(micrograd_graph, their_nodes):.0f}",
                  f"({their_nodes} nodes: one per + and *)", ""))  # fmt: skip
     for backend in backends:
         rows.append((f"{backend} replay", f"{per_node_bytes(lambda b=backend: replay(program, b), nodes):.0f}", "", ""))  # noqa: E501  # fmt: skip
     show(f"4. memory of the demo step ({nodes} nodes)", rows)
-
-
-def _count_micrograd(root) -> int:
-    seen, stack = {root}, [root]
-    while stack:
-        for child in stack.pop()._prev:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return len(seen)
 
 
 if __name__ == "__main__":
