@@ -9,7 +9,6 @@ and prints the error, every gradient and the error after the step.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 
@@ -132,17 +131,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as error:  # e.g. a target the loss refuses
         fail(str(error))
     if args.output is None:
-        return _to_stdout(source)
+        sys.stdout.write(source)  # a closed pipe (`| head`) is handled once, in cli.main
+        return 0
     args.output.write_text(source, encoding="utf-8")
     print(f"wrote {args.output} ({args.lang}, {source.count(chr(10))} lines)", file=sys.stderr)
-    return 0
-
-
-def _to_stdout(text: str) -> int:
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `| head` closed the pipe: not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush stays quiet
     return 0
