@@ -128,7 +128,8 @@ class Value:
 
     # ``data`` is a property over the slot ``_data`` so that assigning a non-number is refused
     # where it happens; the engine's own code reads and writes ``_data`` (see _set_data).
-    __slots__ = ("_data", "grad", "_label", "op", "inputs", "local_grads", "__weakref__")
+    # ``_mark``: how far the last topological_order() got with this node (see there).
+    __slots__ = ("_data", "grad", "_label", "op", "inputs", "local_grads", "_mark", "__weakref__")
 
     _data: float
     grad: float
@@ -146,6 +147,7 @@ class Value:
         self.op = ""
         self.inputs = ()
         self.local_grads = ()
+        self._mark = None
 
     def _set_data(self, value: float) -> None:
         if type(value) is not float:  # refused here, not later in some operation
@@ -498,6 +500,7 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     node.op = op
     node.inputs = inputs
     node.local_grads = local_grads
+    node._mark = None
     mode = _mode.get()
     if mode is not _RECORDING:  # no_grad() or a debugging mode
         if not mode.record:  # no_grad(): a leaf
@@ -538,7 +541,7 @@ def operand(other: object, op: str) -> Value:
         )
     leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
     leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
-    leaf.op, leaf.inputs, leaf.local_grads = "", (), ()
+    leaf.op, leaf.inputs, leaf.local_grads, leaf._mark = "", (), (), None
     return leaf
 
 
@@ -550,31 +553,36 @@ def topological_order(
 ) -> list[Value]:
     """Every node ``root`` depends on, each after all its inputs (``root`` last).
 
-    Iterative depth-first search, so a chain of a million nodes is fine. A node for which
-    ``stop(node)`` is true is placed like a leaf: what it was computed from is not visited.
-    ``leaves=False`` leaves out the leaves (the backward pass has nothing to do there).
+    Depth-first, inputs in order, with a stack instead of recursion, so a chain of a
+    million nodes is fine. A node for which ``stop(node)`` is true is placed like a leaf:
+    what it was computed from is not visited. ``leaves=False`` leaves out the leaves (the
+    backward pass has nothing to do there).
 
     >>> a = Value(1.0, label="a")
     >>> [v.label or v.op for v in topological_order(a * a + a)]
     ['a', '*', '+']
     """
+    # Each node's _mark says how far this walk is with it. A set of the nodes met would do
+    # too; marks on the nodes are faster and allocate nothing. Each walk has its own two
+    # marks, so what an earlier walk left on the nodes means nothing to this one.
+    opened, placed = object(), object()
     order: list[Value] = []
-    seen = {root}
-    stack = [(root, iter(root.inputs))]
+    stack = [root]
     while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if child.inputs and (stop is None or not stop(child)):
-                if child not in seen:  # visit it: its inputs first
-                    seen.add(child)
-                    stack.append((child, iter(child.inputs)))
-                    break
-            elif leaves and child not in seen:  # a leaf (or a stop): nothing to wait for
-                seen.add(child)
-                order.append(child)
-        else:  # every input is placed: the node can follow them
+        node = stack[-1]
+        mark = node._mark
+        if mark is opened:  # all its inputs are placed (they were above it): place it
             stack.pop()
+            node._mark = placed
             order.append(node)
+        elif mark is placed:  # reached again along another path
+            stack.pop()
+        else:  # first visit: its inputs go on top, the first input topmost
+            node._mark = opened
+            if stop is None or not stop(node):
+                for child in reversed(node.inputs):
+                    if child._mark is not placed and (leaves or child.inputs):
+                        stack.append(child)
     return order
 
 
@@ -607,9 +615,8 @@ def backpropagate(
         if node.inputs:  # intermediate gradients are overwritten, leaf gradients accumulate
             node.grad = 0.0
     root.grad += seed
-    number = 0
-    for node in reversed(order):
-        if make_step is None:  # nobody watches: the same rule, written out for speed
+    if make_step is None:  # nobody watches: the rule below, written out for speed
+        for node in reversed(order):
             upstream = node.grad
             if upstream == 0.0 and all(map(math.isfinite, node.local_grads)):
                 continue  # it would add only zeros (an inf or NaN slope gives NaN: not skipped)
@@ -624,7 +631,9 @@ def backpropagate(
             else:
                 for input_, local_grad in zip(inputs, node.local_grads):
                     input_.grad += local_grad * upstream
-            continue
+        return
+    number = 0
+    for node in reversed(order):
         if ready is not None:
             ready(node)
         upstream = node.grad
