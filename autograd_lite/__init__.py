@@ -9,8 +9,9 @@
 """
 
 from autograd_lite.debugging import AnomalyError, BackwardStep, detect_anomaly
-from autograd_lite.engine import Value, is_grad_enabled, no_grad, topological_order
+from autograd_lite.engine import Value, topological_order
 from autograd_lite.gradients import GradcheckResult, grad, gradcheck
+from autograd_lite.modes import is_grad_enabled, no_grad
 from autograd_lite.sums import sum_values, weighted_sum
 
 __all__ = [

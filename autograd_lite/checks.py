@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "check_callable",
@@ -35,7 +35,9 @@ __all__ = [
     "check_instance",
     "check_number",
     "check_seed",
+    "describe_operands",
     "is_number",
+    "refuse_operand",
 ]
 
 T = TypeVar("T")
@@ -179,3 +181,45 @@ def check_format(operation: str, name: str, value: object) -> str:
     except (TypeError, ValueError):
         raise _wrong_value(operation, name, "a float format spec such as '.4g'", value) from None
     return value  # type: ignore[return-value]
+
+
+# --- an operation's operands ----------------------------------------------------------------
+# The engine's messages name the operation and the operands' values (with their labels).
+
+
+def describe_operands(operands: object) -> str:
+    """'a=2.0, -1.5': the values of some Values, with labels where they have one.
+
+    >>> class V: label, data = "a", 2.0
+    >>> describe_operands([V()])
+    'a=2.0'
+    """
+    return ", ".join(
+        f"{v.label}={v.data!r}" if v.label else repr(v.data)  # type: ignore[attr-defined]
+        for v in operands  # type: ignore[attr-defined]
+    )
+
+
+# An operator's unknown operand may know the operation from the right: Python asks it next.
+_REFLECTED = {"+": "__radd__", "*": "__rmul__", "-": "__rsub__", "/": "__rtruediv__",
+              "**": "__rpow__"}  # fmt: skip
+
+
+def refuse_operand(operation: str, value: object) -> Any:
+    """For an operand that is neither a Value nor a number: ``NotImplemented`` when it is an
+    operator's and its type may handle the operation from the right (NumPy arrays, ...), so
+    that Python asks it next, as its data model wants; otherwise a TypeError.
+
+    >>> refuse_operand("+", "text") is NotImplemented   # str has no __radd__
+    Traceback (most recent call last):
+    ...
+    TypeError: +: unsupported operand str 'text'; expected a Value or a real number
+    """
+    kind = type(value)
+    reflected = _REFLECTED.get(operation)
+    if reflected and (hasattr(kind, reflected) or hasattr(kind, "__array_ufunc__")):
+        return NotImplemented
+    raise TypeError(
+        f"{operation}: unsupported operand {kind.__name__} {value!r}; "
+        "expected a Value or a real number"
+    )

@@ -35,8 +35,10 @@ from dataclasses import dataclass, replace
 
 from autograd_lite import engine
 from autograd_lite.checks import check_callable
-from autograd_lite.engine import Value, _describe, _mode, backpropagate
+from autograd_lite.checks import describe_operands as _describe
+from autograd_lite.engine import Value, backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.modes import mode as _mode
 from autograd_lite.names import is_constant
 from autograd_lite.notation import describe_step
 

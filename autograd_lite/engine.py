@@ -1,11 +1,10 @@
 """The engine: one scalar ``Value`` per node of a computation graph.
 
 Each operation makes a Value that remembers ``op``, its ``inputs`` and its ``local_grads``
-(d(node)/d(input), computed during the forward pass). Read top to bottom: the node, each
-operation followed by its derivative rule (a plain function in ``DERIVATIVES``: input values
-and output value in, one partial per input out), the graph walk, and the one chain-rule loop,
-``backpropagate``: ``input.grad += local_grad * upstream``. The map of the other rooms
-(``sums``, ``modes``, ``debugging``, ``gradients``, ``checks``) is in ``docs/engine.md``.
+(d(node)/d(input), computed in the forward pass). Read top to bottom: the node, each
+operation followed by its derivative rule, the graph walk, and the one chain-rule loop,
+``backpropagate``: ``input.grad += local_grad * upstream``. The other rooms (``sums``,
+``modes``, ``debugging``, ``gradients``, ``checks``) are mapped in ``docs/engine.md``.
 
 >>> a = Value(2.0, label="a")
 >>> b = Value(-3.0, label="b")
@@ -18,31 +17,21 @@ and output value in, one partial per input out), the graph walk, and the one cha
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import Any
 
-from autograd_lite.checks import check_number, is_number
-from autograd_lite.modes import RECORDING as _RECORDING
-from autograd_lite.modes import is_grad_enabled, no_grad
-from autograd_lite.modes import mode as _mode  # no_grad() and detect_anomaly(): modes.py
+from autograd_lite import checks
+from autograd_lite.modes import RECORDING, mode
 
-__all__ = [
-    "DERIVATIVES",
-    "Value",
-    "backpropagate",
-    "data_of",
-    "derivative",
-    "is_grad_enabled",
-    "no_grad",
-    "operand",
-    "record",
-    "topological_order",
-]
+__all__ = ["DERIVATIVES", "Value", "backpropagate", "data_of", "derivative", "operand",
+           "record", "topological_order"]  # fmt: skip
 
 Rule = Callable[..., tuple]
 
-# op name -> derivative rule: rule(*input_values, output_value) -> tuple of partials.
+# op name -> derivative rule: rule(*input_values, output_value) -> tuple of partials. The
+# forward pass calls it with floats; grad(create_graph=True) with Values (gradients.py).
 DERIVATIVES: dict[str, Rule] = {}
 
 
@@ -56,19 +45,14 @@ def derivative(op: str) -> Callable[[Rule], Rule]:
     return register
 
 
-# The debugging tools (hooks, breakpoints, detect_anomaly, steps) plug in here when
-# autograd_lite.debugging is imported (autograd_lite's __init__ does), so this file never
-# imports them. backward() hands over to them only when they are needed.
+# The debugging tools (hooks, break_on, detect_anomaly, steps) plug in here when
+# autograd_lite.debugging is imported (autograd_lite's __init__ does): this file never
+# imports them, and backward() hands over to them only when they are needed.
 _debugger: Any = None
 
 
-def _describe(values: Iterable[Value]) -> str:
-    """'a=2.0, -1.5' -- operand values, with labels where they have one (for error messages)."""
-    return ", ".join(f"{v.label}={v.data!r}" if v.label else repr(v.data) for v in values)
-
-
 def _fail(error: type[Exception], op: str, why: str, *operands: Value) -> Exception:
-    return error(f"{op}: {why}; got {_describe(operands)}")
+    return error(f"{op}: {why}; got {checks.describe_operands(operands)}")
 
 
 def data_of(x: Value | float) -> float:
@@ -80,18 +64,15 @@ def data_of(x: Value | float) -> float:
     return x._data if isinstance(x, Value) else float(x)
 
 
-def _compared(other: object) -> float | None:
-    """The number a Value is compared with; None for anything else (the comparison then
-    returns NotImplemented, so Python asks the other side or raises its TypeError)."""
-    if isinstance(other, Value):
-        return other._data
-    if is_number(other):
-        return other  # type: ignore[return-value]
-    return None
-
-
 def _log(x: Value | float) -> Value | float:
     return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def _compare(compare: Callable[[float, float], bool], x: Value, other: object) -> bool:
+    """``compare`` on the data; NotImplemented for a non-number (Python then says why)."""
+    if isinstance(other, Value):
+        return compare(x._data, other._data)
+    return compare(x._data, other) if checks.is_number(other) else NotImplemented
 
 
 # --- the node ----------------------------------------------------------------------------
@@ -100,21 +81,16 @@ def _log(x: Value | float) -> Value | float:
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back through it.
 
-    Attributes a learner reads:
-
-    * ``data``        -- the number (a float);
+    * ``data``        -- the number (a float; NaN and inf allowed, as in PyTorch);
     * ``grad``        -- d(output)/d(this) after ``output.backward()``; 0.0 at start;
     * ``label``       -- a name for pictures, narrations and error messages;
     * ``op``          -- the operation that made this node ("" for a leaf);
     * ``inputs``      -- the Values it was computed from, in order;
     * ``local_grads`` -- d(this)/d(input) for each input, in the same order.
 
-    ``data`` must be a real number: assigning anything else is a TypeError on the spot. NaN
-    and infinities are allowed (as in PyTorch), in ``Value(...)``, ``.data`` and
-    ``backward(seed=...)``; they flow through every operation (``relu(nan)`` is nan) and
-    ``detect_anomaly()`` names the first operation that meets one. Operators given something
-    that is neither a Value nor a number return ``NotImplemented``, so the other operand can
-    answer (``Value(2.0) * numpy.array([1, 2])``). See docs/engine.md for the table.
+    Setting ``data`` or ``label`` to the wrong kind is a TypeError on the spot. Operators
+    given neither a Value nor a number return ``NotImplemented`` when the other operand
+    may answer (``Value(2.0) * numpy.array([1, 2])``); see docs/engine.md.
 
     >>> w = Value(0.5, label="w")
     >>> z = w * 4.0
@@ -126,9 +102,8 @@ class Value:
     [-0.9640275800758169, 0.11920292202211755, 0.0, -0.02]
     """
 
-    # ``data`` is a property over the slot ``_data`` so that assigning a non-number is refused
-    # where it happens; the engine's own code reads and writes ``_data`` (see _set_data).
-    # ``_mark``: how far the last topological_order() got with this node (see there).
+    # ``data`` and ``label`` are properties over ``_data`` and ``_label``, checked on writes;
+    # the engine reads and writes the slots. ``_mark`` belongs to topological_order().
     __slots__ = ("_data", "grad", "_label", "op", "inputs", "local_grads", "_mark", "__weakref__")
 
     _data: float
@@ -139,63 +114,51 @@ class Value:
     local_grads: tuple
 
     def __init__(self, data: float, label: str = "") -> None:
-        self._data = check_number("Value", "data", data, finite=False)
-        if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
+        self._data = checks.check_number("Value", "data", data, finite=False)
+        self._label = checks.check_instance("Value", "label", label, str, "a str")
         self.grad = 0.0
-        self._label = label
         self.op = ""
-        self.inputs = ()
-        self.local_grads = ()
+        self.inputs = self.local_grads = ()
         self._mark = None
 
     def _set_data(self, value: float) -> None:
         if type(value) is not float:  # refused here, not later in some operation
-            where = f"Value {self.label!r}" if self.label else "Value"
-            value = check_number(f"{where}: setting .data", "the new data", value, finite=False)
+            where = f"Value {self._label!r}" if self._label else "Value"
+            value = checks.check_number(
+                f"{where}: setting .data", "the new data", value, finite=False
+            )
         self._data = value
 
-    # Reading goes straight to the slot (attrgetter is C); the check is on writes only.
-    # The engine itself reads and writes _data, so the operations pay nothing for it.
-    data = property(
-        attrgetter("_data"), _set_data, doc="The number (a float; NaN and inf allowed)."
-    )
+    def _set_label(self, label: str) -> None:  # a narration or a picture would fail later
+        self._label = checks.check_instance(
+            "Value: setting .label", "the new label", label, str, "a str"
+        )
 
-    def _set_label(self, label: str) -> None:
-        if not isinstance(label, str):  # a narration or a picture would fail on it later
-            raise TypeError(
-                f"Value: setting .label: the new label must be a str, "
-                f"got {type(label).__name__} {label!r}"
-            )
-        self._label = label
-
+    # Reads go straight to the slot (attrgetter is C): the operations pay nothing.
+    data = property(attrgetter("_data"), _set_data, doc="The number (a float).")
     label = property(attrgetter("_label"), _set_label, doc="A name for pictures and narrations.")
 
     def __repr__(self) -> str:
-        name = f"label={self.label!r}, " if self.label else ""
+        name = f"label={self._label!r}, " if self._label else ""
         op = f"op={self.op!r}, " if self.op else ""
         return f"Value({name}{op}data={self._data:.6g}, grad={self.grad:.6g})"
 
     def __float__(self) -> float:
         return self._data
 
-    # Comparisons look at data and return bool. There is no __eq__: Values are graph nodes,
-    # compared and hashed by identity, so they can live in sets and dicts.
+    # Comparisons look at data and return a bool. There is no __eq__: Values are graph
+    # nodes, compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
-        y = _compared(other)
-        return NotImplemented if y is None else self._data < y
+        return _compare(operator.lt, self, other)
 
     def __le__(self, other: Value | float) -> bool:
-        y = _compared(other)
-        return NotImplemented if y is None else self._data <= y
+        return _compare(operator.le, self, other)
 
     def __gt__(self, other: Value | float) -> bool:
-        y = _compared(other)
-        return NotImplemented if y is None else self._data > y
+        return _compare(operator.gt, self, other)
 
     def __ge__(self, other: Value | float) -> bool:
-        y = _compared(other)
-        return NotImplemented if y is None else self._data >= y
+        return _compare(operator.ge, self, other)
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
@@ -301,19 +264,19 @@ class Value:
         return (-1.0,)
 
     def __radd__(self, other: float) -> Value:  # 2 + x
-        return self + other if is_number(other) else NotImplemented
+        return self + other if checks.is_number(other) else NotImplemented
 
     def __rmul__(self, other: float) -> Value:  # 2 * x
-        return self * other if is_number(other) else NotImplemented
+        return self * other if checks.is_number(other) else NotImplemented
 
     def __rsub__(self, other: float) -> Value:  # 2 - x
-        return operand(other, "-") - self if is_number(other) else NotImplemented
+        return operand(other, "-") - self if checks.is_number(other) else NotImplemented
 
     def __rtruediv__(self, other: float) -> Value:  # 2 / x
-        return operand(other, "/") / self if is_number(other) else NotImplemented
+        return operand(other, "/") / self if checks.is_number(other) else NotImplemented
 
     def __rpow__(self, other: float) -> Value:  # 2 ** x
-        return operand(other, "**") ** self if is_number(other) else NotImplemented
+        return operand(other, "**") ** self if checks.is_number(other) else NotImplemented
 
     # --- functions ---------------------------------------------------------------------
 
@@ -432,13 +395,11 @@ class Value:
     ) -> None:
         """Fill ``grad`` of every node this value depends on with d(self)/d(node).
 
-        Semantics of repeated calls: **leaf** gradients accumulate (as in PyTorch) until you
-        reset them (``v.grad = 0.0`` or an optimizer's ``zero_grad()``); gradients of
-        intermediate nodes are overwritten, so they hold the latest call's.
-
-        ``break_on`` stops right before a chain-rule step is applied: give a Value or a label
-        (steps into or out of it) or a predicate on the ``BackwardStep``. It opens ``pdb``
-        with the step in scope as ``step``, or calls ``on_break(step)`` when given.
+        **Leaf** gradients accumulate over calls (as in PyTorch) until you reset them
+        (``v.grad = 0.0`` or an optimizer's ``zero_grad()``); gradients of intermediate
+        nodes hold the latest call's. ``break_on`` (a Value, a label or a predicate on the
+        step) stops before a chain-rule step, in ``pdb`` or in ``on_break(step)``:
+        ``debugging.py``.
 
         >>> x = Value(3.0, label="x")
         >>> y = x ** 3
@@ -447,7 +408,7 @@ class Value:
         54.0
         """
         if type(seed) is not float:
-            seed = check_number("backward", "seed", seed, finite=False)
+            seed = checks.check_number("backward", "seed", seed, finite=False)
         if break_on is not None or on_break is not None or _debugger.watching():
             _debugger.backward(self, seed, break_on, on_break)
             return
@@ -455,29 +416,20 @@ class Value:
             pass
 
     def backward_steps(self, seed: float = 1.0, *, show_constants: bool = False) -> Iterator[Any]:
-        """Run the backward pass one chain-rule application at a time.
-
-        Yields a ``BackwardStep`` per (node, input) edge, in the order ``backward()`` uses,
-        after applying it. Stop early and the gradients are as accumulated so far; run to
-        the end and they are exactly what ``backward()`` leaves (``debugging.py``). Steps
-        into constants and targets (``names.is_constant``) are applied but not shown unless
-        ``show_constants``; the shown steps are numbered 0, 1, 2...
-        """
-        seed = check_number("backward_steps", "seed", seed, finite=False)
+        """The backward pass one chain-rule step at a time: a ``BackwardStep`` per edge, in
+        ``backward()``'s order, each yielded once applied (``debugging.py``). Steps into
+        constants and targets are hidden unless ``show_constants``."""
+        seed = checks.check_number("backward_steps", "seed", seed, finite=False)
         return _debugger.backward_steps(self, seed, show_constants)
 
     def register_hook(self, hook: Callable[[Value], object]) -> Any:
-        """Call ``hook(self)`` during each backward pass, as soon as ``self.grad`` is complete.
-
-        Returns a handle whose ``remove()`` takes the hook away. A hook that raises stops
-        the backward pass there, with the gradients accumulated so far (as when you stop
-        ``backward_steps()`` half-way). See ``debugging.py``.
-        """
+        """Call ``hook(self)`` in each backward pass once ``self.grad`` is complete; returns
+        a handle whose ``remove()`` takes it away (``debugging.py``)."""
         return _debugger.register_hook(self, hook)
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self._data, self.label)
+        return Value(self._data, self._label)
 
     def zero_grad(self) -> None:
         """Set this node's grad to 0.0."""
@@ -490,8 +442,7 @@ _new_value = Value.__new__
 def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) -> Value:
     """The node for ``op``, from its data, its inputs and its local derivatives.
 
-    Every operation ends here (the ops of ``sums.py`` too); under ``no_grad()`` the node is
-    a leaf.
+    Every operation ends here (those of ``sums.py`` too); under ``no_grad()`` it is a leaf.
     """
     node = _new_value(Value)  # every field is given: no checks needed
     node._data = data
@@ -501,44 +452,24 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     node.inputs = inputs
     node.local_grads = local_grads
     node._mark = None
-    mode = _mode.get()
-    if mode is not _RECORDING:  # no_grad() or a debugging mode
-        if not mode.record:  # no_grad(): a leaf
+    current = mode.get()
+    if current is not RECORDING:  # no_grad() or a debugging mode (modes.py)
+        if not current.record:  # no_grad(): a leaf
             node.op = ""
             node.inputs = node.local_grads = ()
-        if mode.observe is not None:
-            mode.observe(node, op, inputs)
+        if current.observe is not None:
+            current.observe(node, op, inputs)
     return node
 
 
-# An operator's unknown operand may know the operation from the right: Python asks it next.
-_REFLECTED = {
-    "+": "__radd__",
-    "*": "__rmul__",
-    "-": "__rsub__",
-    "/": "__rtruediv__",
-    "**": "__rpow__",
-}
-
-
 def operand(other: object, op: str) -> Value:
-    """An input of ``op`` as a Value (a number becomes a constant leaf).
-
-    Anything else is a TypeError naming ``op`` and the value, except for an operator whose
-    operand's type may handle it from the right (NumPy arrays, ...): then NotImplemented,
-    so Python asks that operand next, as its data model wants.
-    """
+    """An input of ``op`` as a Value: a number becomes a constant leaf. Anything else is
+    ``checks.refuse_operand``'s: NotImplemented for an operator whose other operand may
+    answer, otherwise a TypeError naming ``op`` and the value."""
     if isinstance(other, Value):
         return other
-    if not is_number(other):
-        kind = type(other)
-        reflected = _REFLECTED.get(op)
-        if reflected and (hasattr(kind, reflected) or hasattr(kind, "__array_ufunc__")):
-            return NotImplemented  # type: ignore[return-value]
-        raise TypeError(
-            f"{op}: unsupported operand {kind.__name__} {other!r}; "
-            "expected a Value or a real number"
-        )
+    if not checks.is_number(other):
+        return checks.refuse_operand(op, other)
     leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
     leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
     leaf.op, leaf.inputs, leaf.local_grads, leaf._mark = "", (), (), None

@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from autograd_lite.checks import check_instance, check_number
-from autograd_lite.engine import DERIVATIVES, Value, backpropagate, no_grad, topological_order
+from autograd_lite.engine import DERIVATIVES, Value, backpropagate, topological_order
+from autograd_lite.modes import no_grad
 
 __all__ = ["GradcheckResult", "copy_graph", "grad", "gradcheck", "gradients"]
 

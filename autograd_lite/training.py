@@ -30,7 +30,8 @@ from functools import partial
 from tqdm import tqdm
 
 from autograd_lite.checks import check_count, check_number, check_seed
-from autograd_lite.engine import Value, no_grad
+from autograd_lite.engine import Value
+from autograd_lite.modes import no_grad
 from autograd_lite.nn import losses, metrics
 from autograd_lite.nn.model import MLP
 from autograd_lite.nn.optim import SGD, DivergenceError, Optimizer
