@@ -17,7 +17,9 @@ from autograd_lite.checks import (
     check_format,
     check_instance,
     check_number,
+    describe_operands,
     is_number,
+    refuse_operand,
 )
 from autograd_lite.nn import MLP, SGD, data
 
@@ -108,3 +110,22 @@ def test_the_engine_accepts_every_real_number_and_keeps_nan_and_inf():
     x = Value(2.0)
     x.backward(fractions.Fraction(1, 2))  # a seed is any real number
     assert x.grad == 0.5
+
+
+def test_an_operator_leaves_a_foreign_operand_to_answer_from_the_right():
+    class Reflects:
+        def __rmul__(self, other: object) -> str:
+            return "answered"
+
+    assert refuse_operand("*", Reflects()) is NotImplemented
+    assert Value(2.0) * Reflects() == "answered"  # Python asked the other operand
+    with pytest.raises(TypeError, match=r"^\*: unsupported operand NoneType None; expected a"):
+        refuse_operand("*", None)  # None has no __rmul__: nobody else would answer
+    with pytest.raises(TypeError, match=r"^leaky_relu: unsupported operand Reflects"):
+        refuse_operand("leaky_relu", Reflects())  # not an operator: no one else to ask
+
+
+def test_operands_are_described_with_their_labels_and_values():
+    assert describe_operands([Value(2.0, label="a"), Value(-1.5)]) == "a=2.0, -1.5"
+    with pytest.raises(ValueError, match=r"^log: needs x > 0; got x=-1.0$"):
+        Value(-1.0, label="x").log()

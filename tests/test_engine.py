@@ -586,6 +586,42 @@ def test_topological_order_can_stop_at_chosen_nodes():
     assert [v.label or v.op for v in order] == ["hidden", "a", "+"]  # b lies behind the stop
 
 
+def test_topological_order_is_the_depth_first_order_whatever_walks_came_before():
+    # The walk marks the nodes it meets; marks left by earlier walks (of a part of the
+    # graph, of the whole, stopped or not, abandoned half-way) must not change the next.
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    e = d * c
+    e.label = "e"
+    expected = ["a", "b", "c", "d", "e"]  # inputs in order, depth first: by hand
+    assert [v.label for v in topological_order(e)] == expected
+    topological_order(c)
+    topological_order(e, stop=lambda node: node is d)
+    topological_order(e, leaves=False)
+    assert [v.label for v in topological_order(e)] == expected
+    assert [v.label for v in topological_order(e, leaves=False)] == ["c", "d", "e"]
+    assert [v.label for v in topological_order(d)] == ["a", "b", "c", "d"]
+    assert [(v.data, v.grad) for v in topological_order(e)] == [
+        (1.0, 0.0),
+        (2.0, 0.0),
+        (2.0, 0.0),
+        (3.0, 0.0),
+        (6.0, 0.0),
+    ]  # a walk reads the graph: no data or gradient changes
+
+
+def test_topological_order_asks_stop_once_per_node():
+    x = Value(1.0, label="x")
+    shared = x * 2.0
+    root = shared * shared + shared
+    asked: list[Value] = []
+    topological_order(root, stop=lambda node: asked.append(node) or False)
+    assert len(asked) == len(set(asked)) == len(topological_order(root))
+
+
 def test_every_way_through_the_chain_rule_leaves_no_reference_cycle():
     from autograd_lite import detect_anomaly, grad
     from autograd_lite.nn import MLP, SGD
