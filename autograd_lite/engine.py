@@ -499,10 +499,19 @@ def topological_order(
             stack.pop()
         else:  # first visit: its inputs go on top, the first input topmost
             node._mark = opened
-            if stop is None or not stop(node):
-                for child in reversed(node.inputs):
-                    if child._mark is not placed and (leaves or child.inputs):
-                        stack.append(child)
+            if stop is not None and stop(node):
+                continue
+            inputs = node.inputs
+            if len(inputs) == 2:  # most nodes: the loop below, written out for speed
+                first, second = inputs
+                if second._mark is not placed and (leaves or second.inputs):
+                    stack.append(second)
+                if first._mark is not placed and (leaves or first.inputs):
+                    stack.append(first)
+                continue
+            for child in reversed(inputs):
+                if child._mark is not placed and (leaves or child.inputs):
+                    stack.append(child)
     return order
 
 
@@ -536,16 +545,21 @@ def backpropagate(
             node.grad = 0.0
     root.grad += seed
     if make_step is None:  # nobody watches: the rule below, written out for speed
+        # A node whose upstream is 0 would add only zeros: it is skipped, unless a slope is
+        # inf or NaN (0 * inf is NaN, which must reach the inputs).
+        isfinite = math.isfinite
         for node in reversed(order):
             upstream = node.grad
-            if upstream == 0.0 and all(map(math.isfinite, node.local_grads)):
-                continue  # it would add only zeros (an inf or NaN slope gives NaN: not skipped)
             inputs = node.inputs
-            if len(inputs) == 2:
-                first, second = inputs
+            if len(inputs) == 2:  # most nodes
                 first_local, second_local = node.local_grads
+                if upstream == 0.0 and isfinite(first_local) and isfinite(second_local):
+                    continue
+                first, second = inputs
                 first.grad += first_local * upstream
                 second.grad += second_local * upstream
+            elif upstream == 0.0 and all(map(isfinite, node.local_grads)):
+                continue
             elif len(inputs) == 1:
                 inputs[0].grad += node.local_grads[0] * upstream
             else:

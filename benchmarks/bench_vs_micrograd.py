@@ -19,14 +19,14 @@ What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the
 
 Each timing is printed twice: as users run each library (micrograd with the cyclic garbage
 collector on, as always; autograd_lite's demo step is ``fit()``, which pauses the
-collector for each step), and with the collector paused for both. Each timing is the
-CPU time of this process over a few runs (the chain: one run, wall time), the two libraries
-taking turns; ratios are micrograd's time over ours. By default the best run of each is
-kept, as ``timeit`` does: on a shared machine a neighbour only ever adds time (it takes the
-caches and the memory bus even from CPU time), so the fastest run is the truest measure of
-the code, for both libraries alike. ``--statistic median`` keeps the median instead. They
-are not tests: read the ratios. The profile of our demo step and of the op-by-op work
-follows the table.
+collector for each step), and with the collector paused for both. Each timing is the CPU
+time of this process over a few runs (three times as many for the quick rows 2 and 3; the
+chain: one run, wall time), the two libraries taking turns; ratios are micrograd's time
+over ours. By default the best run of each is kept, as ``timeit`` does: on a shared machine
+a neighbour only ever adds time (it takes the caches and the memory bus even from CPU
+time), so the fastest run is the truest measure of the code, for both libraries alike.
+``--statistic median`` keeps the median instead. They are not tests: read the ratios. The
+profile of our demo step and of the op-by-op work follows the table.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ SIZES = [16, 16, 1]
 L2 = 1e-4
 LR = 0.1  # a small step, so that repeated steps keep both models sensible
 ONE_BY_ONE = 30  # samples in a row for the op-by-op measurement
+QUICK_ROWS_REPEAT = 3  # rows 2 and 3 are quick: three times the runs, less noise
 DEMO_STEPS = 2  # training steps per timed run of the demo (fit()'s checks shared by them)
 
 
@@ -250,6 +251,7 @@ def main() -> None:
     add("--no-profile", action="store_true", help="leave out the profiles")
     args = parser.parse_args()
     keep = STATISTICS[args.statistic]
+    quick = QUICK_ROWS_REPEAT * args.repeats  # rows 2 and 3 take well under a second a run
 
     points, targets = data.moons(100, noise=0.1, seed=0)
     rows = []
@@ -287,8 +289,8 @@ def main() -> None:
     def their_samples() -> None:
         one_sample_at_a_time(their_net, MicrogradValue, points, targets)
 
-    users = typical_times(our_samples, their_samples, args.repeats, on, on, keep)
-    paused = typical_times(our_samples, their_samples, args.repeats, off, off, keep)
+    users = typical_times(our_samples, their_samples, quick, on, on, keep)
+    paused = typical_times(our_samples, their_samples, quick, off, off, keep)
     target = (
         f"{verdict(users[1] / users[0], 4)} (users), {verdict(paused[1] / paused[0], 1.8)} (paused)"
     )
@@ -299,8 +301,8 @@ def main() -> None:
     their_root = plain_hinge_objective(
         their_net, [[MicrogradValue(x) for x in p] for p in points], targets
     )
-    users = typical_times(our_root.backward, their_root.backward, args.repeats, on, on, keep)
-    paused = typical_times(our_root.backward, their_root.backward, args.repeats, off, off, keep)
+    users = typical_times(our_root.backward, their_root.backward, quick, on, on, keep)
+    paused = typical_times(our_root.backward, their_root.backward, quick, off, off, keep)
     target = f"{verdict(users[1] / users[0], 1.5)} (users)"
     rows.append(row("3. backward alone (op-by-op graph)", target, users, paused))
     del our_root, their_root
@@ -341,8 +343,9 @@ def main() -> None:
     print(f"autograd_lite {autograd_lite.__version__} vs micrograd 0.1.0, in one process")
     print(f"machine: {machine()}")
     print(
-        f"CPU time, the {args.statistic} of {args.repeats} interleaved runs (chain: one run, "
-        "wall time); each cell: autograd_lite vs micrograd: micrograd's time / ours"
+        f"CPU time, the {args.statistic} of {args.repeats} interleaved runs (rows 2 and 3: "
+        f"{quick}; chain: one run, wall time); each cell: autograd_lite vs micrograd: "
+        "micrograd's time / ours"
     )
     print(
         f"first demo step: loss {first_losses[0]:.10f} (autograd_lite) vs "
