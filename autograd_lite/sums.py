@@ -21,8 +21,6 @@ from autograd_lite.names import split_weighted_sum, weighted_sum_inputs
 
 __all__ = ["sum_values", "weighted_sum", "weighted_sums"]
 
-_ONLY_VALUES = {Value}  # the types of inputs that need no conversion
-
 
 def sum_values(values: Iterable[Value | float]) -> Value:
     """The sum of many values as one node (cheaper than a chain of ``+``).
@@ -80,10 +78,14 @@ def weighted_sums(
             f"weighted_sum: needs one bias per row of weights; "
             f"got {len(weight_rows)} rows and {len(biases)} biases"
         )
+    # Reading ._data is the check: a number has none (it becomes a constant leaf, and
+    # anything else is refused by operand()). Cheaper than testing every type, per row.
     activations = tuple(activations)
-    if set(map(type, activations)) != _ONLY_VALUES:  # numbers become constant leaves
-        activations = tuple([operand(a, "weighted_sum") for a in activations])
-    a = [v._data for v in activations]  # read once for every row
+    try:
+        a = [v._data for v in activations]  # read once for every row
+    except AttributeError:
+        activations = tuple([operand(v, "weighted_sum") for v in activations])
+        a = [v._data for v in activations]
     nodes = []
     for weights, bias in zip(weight_rows, biases):
         if len(weights) != len(a):
@@ -91,11 +93,13 @@ def weighted_sums(
                 f"weighted_sum: needs as many weights as activations; "
                 f"got {len(weights)} weights and {len(a)} activations"
             )
-        if type(bias) is not Value or set(map(type, weights)) != _ONLY_VALUES:
+        try:
+            w, b = [v._data for v in weights], bias._data
+        except AttributeError:
             weights = [operand(v, "weighted_sum") for v in weights]
             bias = operand(bias, "weighted_sum")
-        w = [v._data for v in weights]
-        out = sum(map(operator.mul, w, a), bias._data)
+            w, b = [v._data for v in weights], bias._data
+        out = sum(map(operator.mul, w, a), b)
         inputs = weighted_sum_inputs(weights, activations, bias)
         # weighted_sum_rule(*w, *a, b, out), written out: the activations, the weights, 1
         nodes.append(record(out, "weighted_sum", inputs, (*a, *w, 1.0)))
