@@ -469,14 +469,20 @@ def operand(other: object, op: str) -> Value:
 
 
 def topological_order(
-    root: Value, stop: Callable[[Value], bool] | None = None, leaves: bool = True
+    root: Value,
+    stop: Callable[[Value], bool] | None = None,
+    leaves: bool = True,
+    *,
+    zero_grads: bool = False,
 ) -> list[Value]:
     """Every node ``root`` depends on, each after all its inputs (``root`` last).
 
     Depth-first, inputs in order, with a stack instead of recursion, so a chain of a
     million nodes is fine. A node for which ``stop(node)`` is true is placed like a leaf:
     what it was computed from is not visited. ``leaves=False`` leaves out the leaves (the
-    backward pass has nothing to do there).
+    backward pass has nothing to do there). ``zero_grads=True`` sets the gradient of each
+    node with inputs to 0.0 as it is placed: the backward pass's first step, done in the
+    same walk.
 
     >>> a = Value(1.0, label="a")
     >>> [v.label or v.op for v in topological_order(a * a + a)]
@@ -494,6 +500,8 @@ def topological_order(
         if mark is opened:  # all its inputs are placed (they were above it): place it
             stack.pop()
             node._mark = placed
+            if zero_grads and node.inputs:
+                node.grad = 0.0
             order.append(node)
         elif mark is placed:  # reached again along another path
             stack.pop()
@@ -539,10 +547,9 @@ def backpropagate(
     >>> [(s.number, s.input_grad) for s in backpropagate(y, make_step=BackwardStep)]
     [(0, 3.0), (1, 6.0)]
     """
-    order = topological_order(root, leaves=ready is not None)  # ready() sees leaves too
-    for node in order:
-        if node.inputs:  # intermediate gradients are overwritten, leaf gradients accumulate
-            node.grad = 0.0
+    # Intermediate gradients are overwritten (reset as the sort places them), leaf gradients
+    # accumulate. ready() sees the leaves too.
+    order = topological_order(root, leaves=ready is not None, zero_grads=True)
     root.grad += seed
     if make_step is None:  # nobody watches: the rule below, written out for speed
         # A node whose upstream is 0 would add only zeros: it is skipped, unless a slope is

@@ -611,6 +611,14 @@ def test_topological_order_is_the_depth_first_order_whatever_walks_came_before()
         (3.0, 0.0),
         (6.0, 0.0),
     ]  # a walk reads the graph: no data or gradient changes
+    e.backward()
+    assert [v.grad for v in topological_order(e, zero_grads=True)] == [
+        12.0,
+        5.0,
+        0.0,
+        0.0,
+        0.0,
+    ]  # leaves keep their gradients (by hand: de/dc = d + c = 5, de/da = 5b + c = 12, de/db = 5a)
 
 
 def test_topological_order_asks_stop_once_per_node():
