@@ -591,11 +591,10 @@ def test_topological_order_is_the_depth_first_order_whatever_walks_came_before()
     # graph, of the whole, stopped or not, abandoned half-way) must not change the next.
     a, b = Value(1.0, label="a"), Value(2.0, label="b")
     c = a * b
-    c.label = "c"
     d = c + a
-    d.label = "d"
     e = d * c
-    e.label = "e"
+    for node, label in ((c, "c"), (d, "d"), (e, "e")):
+        node.label = label
     expected = ["a", "b", "c", "d", "e"]  # inputs in order, depth first: by hand
     assert [v.label for v in topological_order(e)] == expected
     topological_order(c)
