@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import Any, TypeVar
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "check_format",
     "check_instance",
     "check_number",
+    "check_path",
     "check_seed",
     "describe_operands",
     "is_number",
@@ -155,17 +157,32 @@ def check_callable(operation: str, name: str, value: T) -> T:
     return value
 
 
-def check_instance(operation: str, name: str, value: T, kind: type, what: str) -> T:
-    """``value`` if it is an instance of ``kind``; ``what`` names the kind in the message.
+def check_instance(
+    operation: str, name: str, value: T, kind: type | tuple[type, ...], what: str
+) -> T:
+    """``value`` if it is an instance of ``kind`` (a type or a tuple of them, as for
+    ``isinstance``); ``what`` names the kind in the message.
 
     >>> check_instance("draw_graph", "root", 3, str, "a Value")
     Traceback (most recent call last):
     ...
     TypeError: draw_graph: root must be a Value, got int 3
+    >>> check_instance("export_html", "title", None, (str, type(None)), "a str or None")
     """
     if not isinstance(value, kind):
         raise _wrong_kind(operation, name, what, value)
     return value
+
+
+def check_path(operation: str, name: str, value: object) -> str | os.PathLike:
+    """``value`` if it can name a file: a str or a ``pathlib.Path`` (any ``os.PathLike``).
+
+    >>> check_path("render", "path", 42)
+    Traceback (most recent call last):
+    ...
+    TypeError: render: path must be a str or a Path, got int 42
+    """
+    return check_instance(operation, name, value, (str, os.PathLike), "a str or a Path")
 
 
 def check_format(operation: str, name: str, value: object) -> str:

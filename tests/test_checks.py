@@ -8,6 +8,7 @@ import math
 import re
 
 import pytest
+from graphviz import Digraph
 
 from autograd_lite import Value, gradcheck
 from autograd_lite.checks import (
@@ -22,6 +23,7 @@ from autograd_lite.checks import (
     refuse_operand,
 )
 from autograd_lite.nn import MLP, SGD, data
+from visualize import export_html, render
 
 # {operation}: {name} must be {requirement}, got {type} {value!r}   (TypeError)
 # {operation}: {name} must be {requirement}, got {value!r}          (ValueError)
@@ -95,6 +97,9 @@ def test_choice_callable_instance_and_format():
         (lambda: data.moons(10, noise="x"), TypeError, "moons: noise must be a number, got str"),
         (lambda: gradcheck(lambda x: x, [1.0], eps=0), ValueError, "gradcheck: eps must be > 0"),
         (lambda: Value(1.0).register_hook(None), TypeError, "register_hook: hook must be callable"),
+        (lambda: render(Digraph(), 42), TypeError, "render: path must be a str or a Path, got int"),
+        (lambda: export_html(Value(1.0), 42), TypeError, "export_html: path must be a str or a"),
+        (lambda: export_html(Value(1.0), "p", title=7), TypeError, "export_html: title must be"),
     ],
 )
 def test_every_part_of_the_project_speaks_the_same_format(call, error, message):

@@ -1,7 +1,7 @@
 """One self-contained HTML file: a body from ``visualize/page/``, the data as JSON, the script
 and the style, all inline (no network needed; open it with a double-click).
 
->>> html_path("steps", "export_html").name
+>>> html_path("export_html", "steps").name
 'steps.html'
 """
 
@@ -9,35 +9,22 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from pathlib import Path
 
-__all__ = ["check_title", "html_path", "write_page"]
+from autograd_lite.checks import check_path
+
+__all__ = ["html_path", "write_page"]
 
 PAGE_FILES = Path(__file__).with_name("page")
 
 
-def html_path(path: object, operation: str) -> Path:
+def html_path(operation: str, path: object) -> Path:
     """``path`` as a Path ending in ``.html`` (or ``.htm``), refusing what is not a path."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{operation}: path must be a str or a Path, got {type(path).__name__}")
-    target = Path(path)
+    target = Path(check_path(operation, "path", path))
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_name(target.name + ".html")
     return target
-
-
-def check_title(title: object, operation: str) -> None:
-    """Refuse a page title that is not a str (None: the page makes its own).
-
-    >>> check_title(7, "export_html")
-    Traceback (most recent call last):
-    ...
-    TypeError: export_html: title must be a str or None, got 7
-    """
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"{operation}: title must be a str or None, got {title!r}")
 
 
 def _fill(template: str, parts: dict[str, str]) -> str:

@@ -6,14 +6,13 @@ True
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import graphviz
 
-from autograd_lite.checks import check_choice
+from autograd_lite.checks import check_choice, check_path
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = (
@@ -51,8 +50,7 @@ def render(
             f"render: expected a graphviz Digraph (from draw_graph or draw_network), "
             f"got {type(digraph).__name__}: {digraph!r:.80}"
         )
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"render: path must be a str or a Path, got {type(path).__name__}")
+    check_path("render", "path", path)
     check_choice("render", "format", format, FORMATS)
     target = Path(path).with_suffix(f".{format}")
     target.parent.mkdir(parents=True, exist_ok=True)
