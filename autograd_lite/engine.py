@@ -489,7 +489,7 @@ def topological_order(
     ['a', '*', '+']
     """
     # Each node's _mark says how far this walk is with it. A set of the nodes met would do
-    # too; marks on the nodes are faster and allocate nothing. Each walk has its own two
+    # too; marks on the nodes are faster and need no memory. Each walk has its own two
     # marks, so what an earlier walk left on the nodes means nothing to this one.
     opened, placed = object(), object()
     order: list[Value] = []
