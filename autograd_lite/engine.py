@@ -237,9 +237,15 @@ class Value:
     @derivative("**")
     def pow_rule(x: float, y: float, out: float) -> tuple:
         """d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y ln x"""
-        # At x = 0, d/dx is flat for y = 0 and vertical (inf) for 0 < y < 1.
+        # At x = 0, d/dx is flat for y = 0 and vertical for 0 < y < 1.
         if data_of(x) == 0.0 and data_of(y) < 1.0:
             dx = 0.0 if data_of(y) == 0.0 else math.inf
+            if dx and (isinstance(x, Value) or isinstance(y, Value)):  # create_graph=True
+                # y * x^(y-1), whose x^(y-1) = inf "**" refuses: its slopes are
+                # (y-1) x^(y-2) = -inf and x^(y-1) ln x = -inf, so the second derivatives
+                # come out as PyTorch's: d/dx = -inf, d/dy = inf - inf = NaN.
+                x, y = operand(x, "**"), operand(y, "**")
+                dx = y * record(math.inf, "**", (x, y - 1.0), (-math.inf, -math.inf))
         else:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the
@@ -311,6 +317,11 @@ class Value:
         """d(sqrt x)/dx = 1/(2 sqrt x), vertical (inf) at 0"""
         if not data_of(out) <= 0.0:  # out > 0, or NaN (whose slope 0.5 / NaN is NaN)
             return (0.5 / out,)
+        if isinstance(out, Value):  # grad(create_graph=True): keep d/dx (1/(2 sqrt x)) = -inf
+            # 0.5 / out, which "/" refuses at 0: the node 1/(2*0) = inf, and its slope
+            # d(0.5/out)/d out = -0.5/out^2 = -inf, so the chain gives -inf * inf = -inf.
+            half = operand(0.5, "sqrt")
+            return (record(math.inf, "/", (half, out), (math.inf, -math.inf)),)
         return (math.inf,)
 
     def tanh(self) -> Value:

@@ -14,19 +14,11 @@ so the gradients are Values that can be differentiated again. ``gradcheck`` comp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from autograd_lite.checks import check_instance, check_number
-from autograd_lite.engine import (
-    DERIVATIVES,
-    Value,
-    backpropagate,
-    operand,
-    record,
-    topological_order,
-)
+from autograd_lite.engine import DERIVATIVES, Value, backpropagate, topological_order
 from autograd_lite.modes import no_grad
 
 __all__ = ["GradcheckResult", "copy_graph", "grad", "gradcheck", "gradients"]
@@ -54,34 +46,11 @@ def copy_graph(
             copy.op = node.op
             copy.inputs = tuple(copies[input_] for input_ in node.inputs)
             if create_graph:  # the same rule, evaluated on Values this time
-                copy.local_grads = _slopes_as_values(node)
+                copy.local_grads = DERIVATIVES[node.op](*node.inputs, node)
             else:
                 copy.local_grads = node.local_grads
         copies[node] = copy
     return copies
-
-
-def _slopes_as_values(node: Value) -> tuple:
-    """The local derivatives of ``node`` from its op's rule evaluated on Values, so that
-    they can be differentiated again.
-
-    Where a rule's slope is infinite it gives the float ``inf``, which would count as a
-    constant with no slope of its own. Two ops have such points, and there the slope gets
-    its own slopes, so that second derivatives come out as PyTorch's.
-    """
-    slopes = DERIVATIVES[node.op](*node.inputs, node)
-    if node.op == "sqrt" and slopes[0] == math.inf:
-        # d sqrt(x)/dx = 0.5 / out, which "/" refuses at out = 0: the node 1/(2*0) = inf,
-        # with slope d(0.5/out)/d out = -0.5/out^2 = -inf (so d2/dx2 = -inf * inf = -inf).
-        half = operand(0.5, "sqrt")
-        return (record(math.inf, "/", (half, node), (math.inf, -math.inf)),)
-    if node.op == "**" and slopes[0] == math.inf:
-        # d(x^y)/dx = y * x^(y-1) at x = 0, 0 < y < 1, whose x^(y-1) = inf "**" refuses:
-        # its slopes (y-1) x^(y-2) and x^(y-1) ln x are -inf, so d2/dx2 = -inf and
-        # d2/dxdy = inf - inf = NaN.
-        x, y = node.inputs
-        return (y * record(math.inf, "**", (x, y - 1.0), (-math.inf, -math.inf)), slopes[1])
-    return slopes
 
 
 def gradients(

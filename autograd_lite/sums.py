@@ -78,32 +78,31 @@ def weighted_sums(
             f"weighted_sum: needs one bias per row of weights; "
             f"got {len(weight_rows)} rows and {len(biases)} biases"
         )
-    # Reading ._data is the check: a number has none (it becomes a constant leaf, and
-    # anything else is refused by operand()). Cheaper than testing every type, per row.
-    activations = tuple(activations)
-    try:
-        a = [v._data for v in activations]  # read once for every row
-    except AttributeError:
-        activations = tuple([operand(v, "weighted_sum") for v in activations])
-        a = [v._data for v in activations]
+    activations, a = _values_and_data(activations)  # read once for every row
     nodes = []
     for weights, bias in zip(weight_rows, biases):
-        if len(weights) != len(a):
-            raise ValueError(
-                f"weighted_sum: needs as many weights as activations; "
-                f"got {len(weights)} weights and {len(a)} activations"
-            )
-        try:
+        try:  # as in _values_and_data, without building the row for the common case
             w, b = [v._data for v in weights], bias._data
         except AttributeError:
-            weights = [operand(v, "weighted_sum") for v in weights]
-            bias = operand(bias, "weighted_sum")
-            w, b = [v._data for v in weights], bias._data
+            row, data = _values_and_data((*weights, bias))
+            weights, bias, w, b = row[:-1], row[-1], data[:-1], data[-1]
+        inputs = weighted_sum_inputs(weights, activations, bias)  # checks the lengths too
         out = sum(map(operator.mul, w, a), b)
-        inputs = weighted_sum_inputs(weights, activations, bias)
         # weighted_sum_rule(*w, *a, b, out), written out: the activations, the weights, 1
         nodes.append(record(out, "weighted_sum", inputs, (*a, *w, 1.0)))
     return nodes
+
+
+def _values_and_data(values: Sequence[Value | float]) -> tuple[tuple[Value, ...], list[float]]:
+    """``values`` as a tuple of Values, and their data. Reading ``._data`` is the check: a
+    number has none (it becomes a constant leaf; ``operand`` refuses anything else), which is
+    cheaper per row than testing every type."""
+    values = tuple(values)
+    try:
+        return values, [v._data for v in values]
+    except AttributeError:
+        values = tuple([operand(v, "weighted_sum") for v in values])
+        return values, [v._data for v in values]
 
 
 @derivative("weighted_sum")

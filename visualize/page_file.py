@@ -12,9 +12,9 @@ import json
 import re
 from pathlib import Path
 
-from autograd_lite.checks import check_path
+from autograd_lite.checks import check_instance, check_path
 
-__all__ = ["html_path", "write_page"]
+__all__ = ["check_title", "html_path", "write_page"]
 
 PAGE_FILES = Path(__file__).with_name("page")
 
@@ -25,6 +25,17 @@ def html_path(operation: str, path: object) -> Path:
     if target.suffix.lower() not in (".html", ".htm"):
         target = target.with_name(target.name + ".html")
     return target
+
+
+def check_title(operation: str, title: object) -> None:
+    """Refuse a page title that is not a str (None: the page makes its own).
+
+    >>> check_title("export_html", 7)
+    Traceback (most recent call last):
+    ...
+    TypeError: export_html: title must be a str or None, got int 7
+    """
+    check_instance(operation, "title", title, (str, type(None)), "a str or None")
 
 
 def _fill(template: str, parts: dict[str, str]) -> str:

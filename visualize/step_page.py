@@ -36,7 +36,7 @@ from autograd_lite.notation import describe_step, in_derivative, name_of, partia
 from autograd_lite.stepping import forward_steps
 from visualize import style
 from visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
-from visualize.page_file import html_path, write_page
+from visualize.page_file import check_title, html_path, write_page
 from visualize.svg import prepare_svg, svg_of
 
 __all__ = ["export_html"]
@@ -87,7 +87,7 @@ def export_html(
     """
     check_instance("export_html", "root", root, Value, "a Value")
     target = html_path("export_html", path)
-    check_instance("export_html", "title", title, (str, type(None)), "a str or None")
+    check_title("export_html", title)
     check_number("export_html", "seed", seed)
     check_format("export_html", "number_format", number_format)
     check_count("export_html", "max_steps", max_steps)

@@ -21,7 +21,7 @@ from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.training import LOSSES, evaluate, fit
 from visualize import style
 from visualize.network import draw_network
-from visualize.page_file import html_path, write_page
+from visualize.page_file import check_title, html_path, write_page
 from visualize.svg import prepare_svg, svg_of
 
 __all__ = ["export_training_html"]
@@ -60,7 +60,7 @@ def export_training_html(
     """
     check_instance("export_training_html", "model", model, MLP, "an MLP")
     target = html_path("export_training_html", path)
-    check_instance("export_training_html", "title", title, (str, type(None)), "a str or None")
+    check_title("export_training_html", title)
     if check_count("export_training_html", "epochs", epochs) > MAX_EPOCHS:
         raise ValueError(f"export_training_html: epochs must be <= {MAX_EPOCHS}, got {epochs!r}")
     if loss not in LOSSES:
