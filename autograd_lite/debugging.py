@@ -38,6 +38,7 @@ from autograd_lite.checks import check_callable
 from autograd_lite.checks import describe_operands as _describe
 from autograd_lite.engine import Value, backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.modes import changed_mode
 from autograd_lite.modes import mode as _mode
 from autograd_lite.names import is_constant
 from autograd_lite.notation import describe_step
@@ -251,11 +252,8 @@ def detect_anomaly() -> Iterator[None]:
     ...
     autograd_lite.debugging.AnomalyError: * gave inf from inputs big=1e+308, 10.0 (created at ...)
     """
-    token = _mode.set(_mode.get()._replace(observe=_check_new_node))
-    try:
+    with changed_mode(observe=_check_new_node):
         yield
-    finally:
-        _mode.reset(token)
 
 
 # Where each node was created, recorded only under detect_anomaly(); weak, so it keeps

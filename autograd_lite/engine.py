@@ -23,7 +23,7 @@ from operator import attrgetter
 from typing import Any
 
 from autograd_lite import checks
-from autograd_lite.modes import RECORDING, mode
+from autograd_lite.modes import SPECIAL_MODES, mode
 
 __all__ = ["DERIVATIVES", "Value", "backpropagate", "data_of", "derivative", "operand",
            "record", "topological_order"]  # fmt: skip
@@ -452,8 +452,8 @@ def record(data: float, op: str, inputs: tuple[Value, ...], local_grads: tuple) 
     node.inputs = inputs
     node.local_grads = local_grads
     node._mark = None
-    current = mode.get()
-    if current is not RECORDING:  # no_grad() or a debugging mode (modes.py)
+    if SPECIAL_MODES:  # a no_grad() or a debugging mode exists somewhere: is it ours?
+        current = mode.get()
         if not current.record:  # no_grad(): a leaf
             node.op = ""
             node.inputs = node.local_grads = ()

@@ -3,6 +3,7 @@ central finite differences, backward semantics, errors, memory, higher-order gra
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 import re
@@ -22,6 +23,7 @@ from autograd_lite import (
     weighted_sum,
 )
 from autograd_lite.engine import data_of
+from autograd_lite.modes import SPECIAL_MODES, changed_mode
 
 
 def numeric_derivative(f, xs, i, eps=1e-6):
@@ -317,6 +319,38 @@ def test_no_grad_is_local_to_a_thread():
     thread.join()
     assert results["loud"].inputs == (x, x)
     assert results["quiet"].inputs == ()
+
+
+def test_an_asyncio_task_keeps_the_no_grad_it_was_created_in_after_the_block_ends():
+    # The task's context holds the no_grad mode; record() must still find it, though the
+    # block that made it has ended before the task runs.
+    x = Value(2.0)
+
+    async def main():
+        with no_grad():
+            task = asyncio.ensure_future(square())
+        outside = x * x
+        return outside, await task
+
+    async def square():
+        return x * x
+
+    outside, inside = asyncio.run(main())
+    assert outside.inputs == (x, x)
+    assert inside.inputs == ()
+    assert SPECIAL_MODES == []
+
+
+def test_no_mode_is_counted_once_its_blocks_end_even_on_error():
+    with pytest.raises(KeyError), no_grad(), no_grad():
+        assert len(SPECIAL_MODES) == 2
+        raise KeyError("inside")
+    with changed_mode(observe=print):
+        assert len(SPECIAL_MODES) == 1
+        with changed_mode(record=True):  # still observing: special
+            assert len(SPECIAL_MODES) == 2
+    assert SPECIAL_MODES == []
+    assert (Value(2.0) * 3.0).op == "*"
 
 
 def test_detach_is_a_leaf_with_the_same_data():
