@@ -315,6 +315,9 @@ def test_names_come_from_the_labels_and_comments_speak_the_notes():
     for line in body.splitlines():  # every line that computes something says what, in math
         if re.match(r"\s+(dE_)?\w+(\[\w+\])* (\+|-)?= ", line) and "= 0.0" not in line:
             assert "#" in line or line.strip() in ("L0_z[j] = z", "L1_z[j] = z"), line
+    assert "e0_2 = math.pow(e0, 2.0)  # e0^2\n" in source  # an unnamed node: not "e0^2 = e0^2"
+    comments = [line.split("  # ")[1] for line in body.splitlines() if "  # " in line]
+    assert not [c for c in comments if c.count(" = ") == 1 and len(set(c.split(" = "))) == 1]
 
 
 def test_bad_arguments_are_refused_where_they_enter():
@@ -347,3 +350,22 @@ def test_the_docs_show_the_file_as_it_is_written():
     docs = (Path(__file__).parent.parent / "docs" / "export.md").read_text(encoding="utf-8")
     shown = re.search(r"```python\n(def forward.*?)```", docs, re.S)[1]
     assert shown in export_example("python")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_sum_that_overflows_halfway_gives_the_engines_inf_not_an_error(language, tmp_path):
+    # 1e308 + 1e308 is past the largest float before -1e308 comes: math.fsum raises there,
+    # the engine's sum (and so the file's) gives inf; the gradients are 1 each all the same.
+    def overflowing(a: Value, b: Value, c: Value) -> Value:
+        return sum_values([a, b, c]) * 0.5
+
+    def leaves() -> list[Value]:
+        return [Value(1e308, "a"), Value(1e308, "b"), Value(-1e308, "c")]
+
+    given = leaves()
+    source = export_graph(overflowing(*given), given, language, LR)
+    printed = parse(RUN[language](source, tmp_path))
+    assert printed["E"] == math.inf
+    assert printed["dE/da"] == printed["dE/db"] == printed["dE/dc"] == 0.5
+    engine = leaves()
+    assert_same(printed, engine_numbers(overflowing(*engine), engine, lambda: overflowing(*engine)))

@@ -74,6 +74,7 @@ class OpWriter:
     def __init__(self, language: str) -> None:
         self.language = language
         self.helpers: dict[str, tuple[str, list[str], object, str]] = {}
+        self.exact_sums = False  # a Python file with a sum node needs exact_sum (below)
 
     def _use(self, name: str, expr: object, arguments: dict[str, str], doc: str) -> str:
         parameters = _variables(expr)
@@ -112,7 +113,8 @@ class OpWriter:
         if op == "sum":
             terms = [render(formula.term, self.language, {"x": x}) for x in inputs]
             if formula.exact and self.language == "python":  # the engine's own rounding
-                return f"math.fsum([{', '.join(terms)}])"
+                self.exact_sums = True
+                return f"exact_sum([{', '.join(terms)}])"
             return " + ".join(terms)
         parts = weighted_sum_parts(inputs)
         terms = [
@@ -147,6 +149,25 @@ class OpWriter:
         for name, parameters, expr, doc in sorted(self.helpers.values()):
             body = render(expr, self.language)
             w.function_returning(name, parameters, body, doc)
+        if self.exact_sums:
+            w.blank(w.around_functions)
+            for line in _EXACT_SUM:
+                w.line(line)
+            w.blank(w.around_functions)
+
+
+# The engine's sum node in a Python file, as program.formulas.exact_sum: math.fsum raises
+# where the engine gives inf or NaN.
+_EXACT_SUM = (
+    "def exact_sum(values):",
+    '    """sum: the exact sum, rounded once (math.fsum), as the engine adds; where fsum',
+    "    gives up (inf - inf, a partial sum past the largest float), left to right: inf or",
+    '    NaN then, as the engine gives, not an error."""',
+    "    try:",
+    "        return math.fsum(values)",
+    "    except (ValueError, OverflowError):",
+    "        return sum(values)",
+)
 
 
 def _unwrap(expression: str) -> str:

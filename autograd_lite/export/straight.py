@@ -156,7 +156,10 @@ class StraightLine:
                 continue
             expression = self.ops.forward(op, [names[a] for a in args])
             notation = formula(op, [self.symbols[a] for a in args])
-            w.assign(names[i], expression, f"{self.symbols[i]} = {notation}")
+            symbol = self.symbols[i]  # an unnamed node's symbol is its formula: say it once
+            w.assign(
+                names[i], expression, notation if symbol == notation else f"{symbol} = {notation}"
+            )
 
     def write_backward(self, w: Writer) -> None:
         """The chain rule, node by node from E back: a gradient is set by its first
