@@ -19,14 +19,17 @@ What is measured (``MLP(2, [16, 16, 1])`` with relu, 100 moons points, as in the
 
 Each timing is printed twice: as users run each library (micrograd with the cyclic garbage
 collector on, as always; autograd_lite's demo step is ``fit()``, which pauses the
-collector for each step), and with the collector paused for both. Each timing is the CPU
-time of this process over a few runs (three times as many for the quick rows 2 and 3; the
-chain: one run, wall time), the two libraries taking turns; ratios are micrograd's time
-over ours. By default the best run of each is kept, as ``timeit`` does: on a shared machine
-a neighbour only ever adds time (it takes the caches and the memory bus even from CPU
-time), so the fastest run is the truest measure of the code, for both libraries alike.
-``--statistic median`` keeps the median instead. They are not tests: read the ratios. The
-profile of our demo step and of the op-by-op work follows the table.
+collector for each step), and with the collector paused for both. Paused, micrograd's
+graphs (reference cycles) are never freed on its clock, so in row 2 both libraries keep
+their graphs until the clock stops; in row 1 ``fit()`` frees each step's graph on our
+clock. Each timing is the CPU time of this process over a few runs (three times as many
+for the quick rows 2 and 3; the chain: one run, wall time), the two libraries taking
+turns; ratios are micrograd's time over ours. By default the best run of each is kept, as
+``timeit`` does: on a shared machine a neighbour only ever adds time (it takes the caches
+and the memory bus even from CPU time), so the fastest run is the truest measure of the
+code, for both libraries alike. ``--statistic median`` keeps the median instead. They are
+not tests: read the ratios. The profile of our demo step and of the op-by-op work follows
+the table.
 """
 
 from __future__ import annotations
@@ -110,11 +113,18 @@ def their_training_step(model: micrograd_nn.MLP, points, targets) -> float:
     return loss.data
 
 
-def one_sample_at_a_time(model, value_type: type, points, targets) -> None:
-    """Forward + backward on one sample, for each of the first ONE_BY_ONE samples."""
+def one_sample_at_a_time(model, value_type: type, points, targets, keep: bool = False) -> list:
+    """Forward + backward on one sample, for each of the first ONE_BY_ONE samples. Each
+    sample's graph is let go as the next one begins, as in a user's loop, or, with ``keep``,
+    returned, so that it is freed after the clock stops (see ``timed``)."""
+    kept = []
     for point, y in zip(points[:ONE_BY_ONE], targets[:ONE_BY_ONE]):
         score = model([value_type(x) for x in point])
-        (1 + -y * score).relu().backward()
+        loss = (1 + -y * score).relu()
+        loss.backward()
+        if keep:
+            kept.append(loss)
+    return kept
 
 
 def chain(value_type: type, length: int) -> tuple[float, float | str]:
@@ -139,12 +149,15 @@ Pause = Callable[[], AbstractContextManager]
 
 
 def timed(run: Callable[[], object], pause: Pause) -> float:
-    """CPU seconds of this process: on a shared machine, other programs count less."""
+    """CPU seconds of this process: on a shared machine, other programs count less. What
+    ``run`` returns is freed after the clock stops."""
     gc.collect()  # start clean: no garbage of the previous run to collect on our clock
     with pause():
         start = time.process_time()
-        run()
-        return time.process_time() - start
+        built = run()
+        seconds = time.process_time() - start
+        del built
+    return seconds
 
 
 STATISTICS = {"best": min, "median": statistics.median}
@@ -283,14 +296,21 @@ def main() -> None:
     # 2. op by op, one sample at a time: the same graph in both libraries
     our_net, their_net = twin_models(op_by_op=True)
 
-    def our_samples() -> None:
-        one_sample_at_a_time(our_net, Value, points, targets)
+    def samples(net: object, value_type: type, keep_graphs: bool) -> Callable[[], list]:
+        return lambda: one_sample_at_a_time(net, value_type, points, targets, keep_graphs)
 
-    def their_samples() -> None:
-        one_sample_at_a_time(their_net, MicrogradValue, points, targets)
-
-    users = typical_times(our_samples, their_samples, quick, on, on, keep)
-    paused = typical_times(our_samples, their_samples, quick, off, off, keep)
+    # As users run them, each graph is freed as the next sample begins (micrograd's by its
+    # collector). With the collector paused, micrograd's graphs (cycles) cannot be freed on
+    # its clock at all; ours would be, by reference counting, so each run keeps its graphs
+    # until the clock stops, for both: the column compares building and differentiating.
+    users = typical_times(
+        samples(our_net, Value, False), samples(their_net, MicrogradValue, False),
+        quick, on, on, keep,
+    )  # fmt: skip
+    paused = typical_times(
+        samples(our_net, Value, True), samples(their_net, MicrogradValue, True),
+        quick, off, off, keep,
+    )  # fmt: skip
     target = (
         f"{verdict(users[1] / users[0], 4)} (users), {verdict(paused[1] / paused[0], 1.8)} (paused)"
     )
@@ -359,7 +379,8 @@ def main() -> None:
         print()
         print(profile(our_step, "autograd_lite's demo step"))
         print()
-        print(profile(our_samples, f"autograd_lite op by op, {ONE_BY_ONE} single samples"))
+        title = f"autograd_lite op by op, {ONE_BY_ONE} single samples"
+        print(profile(samples(our_net, Value, False), title))
 
 
 if __name__ == "__main__":
