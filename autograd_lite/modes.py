@@ -39,24 +39,29 @@ class Mode:
       (``detect_anomaly()``).
     """
 
-    __slots__ = ("record", "observe")
+    __slots__ = ("record", "observe", "_counted")
 
     def __init__(
         self, record: bool = True, observe: Callable[[Any, str, tuple], None] | None = None
     ) -> None:
         self.record = record
         self.observe = observe
-        if self.is_special():
+        self._counted = self.is_special()
+        if self._counted:
             SPECIAL_MODES.append(None)
 
     def is_special(self) -> bool:
         """True unless it is the default: recording, and nobody observing."""
         return not self.record or self.observe is not None
 
-    # The list is bound as a default: it must still be there when the interpreter shuts down.
+    # It takes back only the entry it added. The list is bound as a default: it must still be
+    # there when the interpreter shuts down.
     def __del__(self, _special_modes: list[None] = SPECIAL_MODES) -> None:
-        if self.is_special():
+        if getattr(self, "_counted", False):
             _special_modes.pop()
+
+    def __reduce__(self) -> tuple:  # a copy (copy, deepcopy, pickle) is counted as it is made
+        return Mode, (self.record, self.observe)
 
     def __repr__(self) -> str:
         return f"Mode(record={self.record}, observe={self.observe!r})"

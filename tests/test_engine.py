@@ -4,8 +4,10 @@ central finite differences, backward semantics, errors, memory, higher-order gra
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import math
+import pickle
 import re
 import threading
 import weakref
@@ -23,7 +25,7 @@ from autograd_lite import (
     weighted_sum,
 )
 from autograd_lite.engine import data_of
-from autograd_lite.modes import SPECIAL_MODES, changed_mode
+from autograd_lite.modes import SPECIAL_MODES, Mode, changed_mode
 
 
 def numeric_derivative(f, xs, i, eps=1e-6):
@@ -351,6 +353,17 @@ def test_no_mode_is_counted_once_its_blocks_end_even_on_error():
             assert len(SPECIAL_MODES) == 2
     assert SPECIAL_MODES == []
     assert (Value(2.0) * 3.0).op == "*"
+
+
+def test_a_copied_mode_is_counted_while_it_lives():
+    # A copy that took the original's entry away would make record() skip a live no_grad.
+    original = Mode(record=False)
+    copies = [copy.copy(original), copy.deepcopy(original), pickle.loads(pickle.dumps(original))]
+    assert len(SPECIAL_MODES) == 4 and [c.record for c in copies] == [False] * 3
+    del copies
+    assert len(SPECIAL_MODES) == 1
+    del original
+    assert SPECIAL_MODES == []
 
 
 def test_detach_is_a_leaf_with_the_same_data():
