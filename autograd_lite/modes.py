@@ -37,6 +37,9 @@ class Mode:
     * ``record``  -- False under ``no_grad()``: results are leaves;
     * ``observe`` -- when set, called as ``observe(node, op, inputs)`` for each new node
       (``detect_anomaly()``).
+
+    >>> Mode(record=False).is_special(), RECORDING.is_special()
+    (True, False)
     """
 
     __slots__ = ("record", "observe", "_counted")
