@@ -42,25 +42,24 @@ class Mode:
     (True, False)
     """
 
-    __slots__ = ("record", "observe", "_counted")
+    __slots__ = ("record", "observe")
 
     def __init__(
         self, record: bool = True, observe: Callable[[Any, str, tuple], None] | None = None
     ) -> None:
         self.record = record
         self.observe = observe
-        self._counted = self.is_special()
-        if self._counted:
+        if self.is_special():
             SPECIAL_MODES.append(None)
 
     def is_special(self) -> bool:
         """True unless it is the default: recording, and nobody observing."""
         return not self.record or self.observe is not None
 
-    # It takes back only the entry it added. The list is bound as a default: it must still be
-    # there when the interpreter shuts down.
+    # It takes back the entry it added (a Mode is never changed). The list is bound as a
+    # default: it must still be there when the interpreter shuts down.
     def __del__(self, _special_modes: list[None] = SPECIAL_MODES) -> None:
-        if getattr(self, "_counted", False):
+        if self.is_special():
             _special_modes.pop()
 
     def __reduce__(self) -> tuple:  # a copy (copy, deepcopy, pickle) is counted as it is made

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from autograd_lite.engine import Value, derivative, operand, record
 from autograd_lite.names import split_weighted_sum, weighted_sum_inputs
 
-__all__ = ["sum_values", "weighted_sum", "weighted_sums"]
+__all__ = ["exact_sum", "sum_values", "weighted_sum", "weighted_sums"]
 
 
 def sum_values(values: Iterable[Value | float]) -> Value:
@@ -32,11 +32,24 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     inputs = tuple(operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
-    try:
-        out = math.fsum(v._data for v in inputs)
-    except (ValueError, OverflowError):  # inf - inf, or past the largest float: as "+" does
-        out = sum(v._data for v in inputs)
+    out = exact_sum([v._data for v in inputs])
     return record(out, "sum", inputs, sum_rule(*(v._data for v in inputs), out))
+
+
+def exact_sum(values: list[float]) -> float:
+    """The forward rule of ``sum``: ``math.fsum`` (the exact sum, rounded once), or, where
+    fsum gives up (an inf minus an inf, a partial sum past the largest float), the plain
+    left-to-right sum, as ``+`` gives: NaN or ±inf then, never an error.
+
+    >>> exact_sum([1e16, 1.0, -1e16]), sum([1e16, 1.0, -1e16])
+    (1.0, 0.0)
+    >>> exact_sum([1e308, 1e308, -1e308])  # fsum raises "intermediate overflow" here
+    inf
+    """
+    try:
+        return math.fsum(values)
+    except (ValueError, OverflowError):
+        return sum(values)
 
 
 @derivative("sum")

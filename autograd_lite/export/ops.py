@@ -20,11 +20,14 @@ derivative of every op, as data); this module only decides how it reads in a fil
 
 from __future__ import annotations
 
+import ast
+import inspect
 from collections.abc import Sequence
 
 from autograd_lite.export.languages import Writer
 from autograd_lite.names import weighted_sum_parts
 from autograd_lite.program.formulas import FORMULAS, NARY, render
+from autograd_lite.sums import exact_sum
 
 # identifiers for ops whose name is a symbol
 _OP_NAMES = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power"}
@@ -151,22 +154,27 @@ class OpWriter:
             w.function_returning(name, parameters, body, doc)
         if self.exact_sums:
             w.blank(w.around_functions)
-            for line in _EXACT_SUM:
+            for line in _exact_sum_function():
                 w.line(line)
             w.blank(w.around_functions)
 
 
-# The engine's sum node in a Python file, as program.formulas.exact_sum: math.fsum raises
-# where the engine gives inf or NaN.
-_EXACT_SUM = (
-    "def exact_sum(values):",
-    '    """sum: the exact sum, rounded once (math.fsum), as the engine adds; where fsum',
-    "    gives up (inf - inf, a partial sum past the largest float), left to right: inf or",
-    '    NaN then, as the engine gives, not an error."""',
-    "    try:",
-    "        return math.fsum(values)",
-    "    except (ValueError, OverflowError):",
-    "        return sum(values)",
+def _exact_sum_function() -> list[str]:
+    """``sums.exact_sum`` as a Python file writes it (its code, without type hints), so the
+    file sums as the engine does: ``math.fsum`` alone raises where the engine gives inf."""
+    function = ast.parse(inspect.getsource(exact_sum)).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    function.body[0] = ast.Expr(ast.Constant(_EXACT_SUM_DOC))
+    function.returns = None
+    for argument in function.args.args:
+        argument.annotation = None
+    return ast.unparse(function).splitlines()
+
+
+_EXACT_SUM_DOC = (
+    "sum: the exact sum, rounded once (math.fsum), as the engine adds; where fsum gives up\n"
+    "    (inf - inf, a partial sum past the largest float), left to right: inf or NaN, as\n"
+    "    the engine gives, not an error."
 )
 
 

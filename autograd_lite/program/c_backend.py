@@ -47,7 +47,7 @@ FLAGS = ["-O2", "-ffp-contract=off", "-fPIC", "-shared"]
 
 _FSUM = r"""
 /* Where math.fsum gives up (inf or nan among the inputs, an intermediate overflow), the
-   engine adds left to right instead (formulas.exact_sum). */
+   engine adds left to right instead (sums.exact_sum). */
 static double al_plain_sum(const double *V, const int *idx, int n) {
     double total = 0.0;
     for (int j = 0; j < n; j++) total += V[idx[j]];

@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from autograd_lite.sums import exact_sum  # the engine's sum node, for the backends
+
 __all__ = [
     "FORMULAS",
     "INF",
@@ -164,22 +166,6 @@ NARY: dict[str, NaryFormula] = {
         exact=False, why="starts from b, adds w1*a1, w2*a2, ... left to right",
     ),
 }  # fmt: skip
-
-
-def exact_sum(values: list[float]) -> float:
-    """The engine's ``sum`` node: ``math.fsum`` (the exact sum, rounded once), or, where
-    fsum gives up (an inf minus an inf, a partial sum past the largest float), the plain
-    left-to-right sum, as ``sums.sum_values`` does: NaN or ±inf then, never an error.
-
-    >>> exact_sum([1e16, 1.0, -1e16]), sum([1e16, 1.0, -1e16])
-    (1.0, 0.0)
-    >>> exact_sum([1e308, 1e308, -1e308])  # fsum raises "intermediate overflow" here
-    inf
-    """
-    try:
-        return math.fsum(values)
-    except (ValueError, OverflowError):
-        return sum(values)
 
 
 # Every op a program may hold, in a fixed order: the C interpreter's op codes are indices.
