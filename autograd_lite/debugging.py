@@ -43,7 +43,7 @@ from autograd_lite.modes import mode as _mode
 from autograd_lite.names import is_constant
 from autograd_lite.notation import describe_step
 
-__all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly"]
+__all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly", "without_constants"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _run_hooks(node: Value) -> None:
 
 
 def _breakpoint_test(
-    root: Value,
+    order: list[Value],
     break_on: Value | str | Callable[[BackwardStep], bool] | None,
 ) -> Callable[[BackwardStep], bool] | None:
     if break_on is None:
@@ -118,7 +118,7 @@ def _breakpoint_test(
     if isinstance(break_on, (Value, str)):
         if isinstance(break_on, str) and not break_on:  # "" would match every unlabelled node
             raise ValueError("backward: break_on must be a non-empty label, got ''")
-        _check_in_graph(root, break_on)  # a breakpoint that can never stop is a mistake
+        _check_in_graph(order, break_on)  # a breakpoint that can never stop is a mistake
     if isinstance(break_on, Value):
         return lambda step: step.node is break_on or step.input is break_on
     if isinstance(break_on, str):
@@ -131,12 +131,14 @@ def _breakpoint_test(
     )
 
 
-def _check_in_graph(root: Value, break_on: Value | str) -> None:
-    """ValueError unless ``break_on`` (a node or a label) is in the graph of ``root``."""
-    order = engine.topological_order(root)
+def _check_in_graph(order: list[Value], break_on: Value | str) -> None:
+    """ValueError unless ``break_on`` (a node or a label) is in the graph (``order``, root
+    last)."""
     if isinstance(break_on, Value):
         if break_on not in set(order):
-            raise ValueError(f"backward: break_on={break_on!r} is not in the graph of {root!r}")
+            raise ValueError(
+                f"backward: break_on={break_on!r} is not in the graph of {order[-1]!r}"
+            )
         return
     labels = list(dict.fromkeys(node.label for node in order if node.label))
     if break_on not in labels:
@@ -168,10 +170,11 @@ def backward(
         check_callable("backward", "on_break", on_break)
         if break_on is None:
             raise ValueError("backward: on_break needs break_on, which says where to stop")
-    should_break = _breakpoint_test(root, break_on)  # a bad break_on fails before any change
+    order = engine.topological_order(root)  # for the checks below; the pass sorts its own
+    should_break = _breakpoint_test(order, break_on)  # a bad break_on fails before any change
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # raises before any gradient changes
-    make_step = _step_maker(root)
+    make_step = _step_maker(order)
     if should_break is not None:
         stop, make = on_break or _open_debugger, make_step
 
@@ -191,11 +194,12 @@ def backward_steps(
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    steps = backpropagate(root, seed, _step_maker(root), _run_hooks if _hooks else None)
-    return steps if show_constants else _without_constants(steps)
+    make_step = _step_maker(engine.topological_order(root))
+    steps = backpropagate(root, seed, make_step, _run_hooks if _hooks else None)
+    return steps if show_constants else without_constants(steps)
 
 
-def _without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
+def without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
     """The steps into anything but a constant or a target, numbered again from 0 (the
     hidden ones still run: every gradient ends as ``backward()`` leaves it)."""
     number = 0
@@ -205,13 +209,15 @@ def _without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
             number += 1
 
 
-def _step_maker(root: Value) -> Callable[..., BackwardStep]:
-    """``BackwardStep``, or, when leaves of ``root``'s graph already hold gradients (an
-    earlier ``backward()``), a maker that records that ``carried`` gradient on the first step
-    into each such leaf, so a narration does not present doubled gradients as this pass's."""
+def _step_maker(order: list[Value]) -> Callable[..., BackwardStep]:
+    """``BackwardStep``, or, when leaves of the graph (``order``, root last) already hold
+    gradients (an earlier ``backward()``), a maker that records that ``carried`` gradient on
+    the first step into each such leaf, so a narration does not present doubled gradients
+    as this pass's."""
+    root = order[-1]
     held = {
         node: node.grad
-        for node in engine.topological_order(root)
+        for node in order
         if not node.inputs and node.grad != 0.0 and node is not root
     }
     if not held:

@@ -44,6 +44,7 @@ __all__ = [
     "error_node",
     "input_name",
     "is_constant",
+    "is_target",
     "layer_name",
     "neuron_name",
     "parse",
@@ -345,8 +346,15 @@ def is_constant(node: object) -> bool:
     if node.op:  # type: ignore[attr-defined]
         return False
     label = node.label  # type: ignore[attr-defined]
-    if not label:
-        return True
+    return not label or is_target(label)
+
+
+def is_target(label: str) -> bool:
+    """True for the label of a target t_k.
+
+    >>> is_target("t0"), is_target("x0"), is_target("")
+    (True, False, False)
+    """
     name = parse(label)
     return name is not None and name.role is Role.TARGET
 

@@ -32,8 +32,9 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     inputs = tuple(operand(v, "sum") for v in values)
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
-    out = exact_sum([v._data for v in inputs])
-    return record(out, "sum", inputs, sum_rule(*(v._data for v in inputs), out))
+    data = [v._data for v in inputs]
+    out = exact_sum(data)
+    return record(out, "sum", inputs, sum_rule(*data, out))
 
 
 def exact_sum(values: list[float]) -> float:

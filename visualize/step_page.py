@@ -27,10 +27,9 @@ import graphviz
 
 from autograd_lite import Value, topological_order
 from autograd_lite.checks import check_count, check_format, check_instance, check_number
-from autograd_lite.debugging import BackwardStep
+from autograd_lite.debugging import BackwardStep, without_constants
 from autograd_lite.engine import backpropagate
 from autograd_lite.gradients import copy_graph
-from autograd_lite.names import is_constant
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
@@ -207,9 +206,7 @@ def _record_passes(
     flows: dict[str, float] = {}  # edge -> gradient it has carried back so far
     backward, new_grads = [], []
     steps, grad_of = _chain_rule_steps(root, seed)
-    for step in steps:
-        if not show_constants and is_constant(step.input):
-            continue
+    for step in steps if show_constants else without_constants(steps):
         edge = edges[step.input, step.node]
         flows[edge] = flows.get(edge, 0.0) + step.contribution
         if step.input not in inside and len(fmt(step.input_grad)) > len(fmt(widest[step.input])):

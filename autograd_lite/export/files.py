@@ -78,7 +78,7 @@ def straight_line_file(program: Program, language: str, lr: float, title: str) -
     lines = StraightLine(program, ops)
     body = writer(language)
     body.comment("--- the numbers: parameters (what learning changes), the sample, constants")
-    for name, value, what in lines.leaves():
+    for name, value, _, what in lines.leaves():
         body.scalar(name, value, what)
     body.scalar("lr", lr, "learning rate")
     body.blank()
@@ -182,10 +182,11 @@ def loop_file(
     body.blank()
     body.comment("--- the sample: its inputs x, and the constants of the error (targets t)")
     body.array("x", list(map(float, inputs)), "x[i]: input i of the network (x0, x1, ...)")
-    for name, value, what in loss_lines.leaves():
-        target = what.startswith("a target")
+    for name, value, kind, _ in loss_lines.leaves():
         body.scalar(
-            name, value, f"target {name} of the error" if target else "a constant of the error"
+            name,
+            value,
+            f"target {name} of the error" if kind == "target" else "a constant of the error",
         )
     body.scalar("lr", lr, "learning rate")
     body.blank()

@@ -15,12 +15,20 @@ from collections.abc import Iterable, Mapping
 
 from autograd_lite.export.languages import RESERVED, Writer, number
 from autograd_lite.export.ops import OpWriter, is_constant
-from autograd_lite.names import Role, parse
+from autograd_lite.names import is_target
 from autograd_lite.narrate import formula  # the notes' way to write an op: σ(z)
 from autograd_lite.notation import partial
 from autograd_lite.program import Program
 
 ROOT = "E"  # the notes' name for the error, whatever the loss's label
+
+# what a file says of each kind of leaf it declares
+_LEAF_KINDS = {
+    "parameter": "a parameter: learning changes it",
+    "input": "an input: data of the sample",
+    "target": "a target: what the output should be",
+    "constant": "a constant",
+}
 
 
 def identifier(label: str) -> str:
@@ -117,23 +125,23 @@ class StraightLine:
 
     # --- what the file declares ----------------------------------------------------------
 
-    def leaves(self) -> list[tuple[str, float, str]]:
-        """(name, value, what) of each leaf that is a variable: parameters, inputs, named
-        constants (targets and such)."""
+    def leaves(self) -> list[tuple[str, float, str, str]]:
+        """(name, value, kind, what) of each leaf that is a variable: ``kind`` is "parameter",
+        "input", "target" or "constant", and ``what`` says it in words."""
         program, rows = self.program, []
         parameters, inputs = set(program.parameters), set(program.inputs)
         for i, op in enumerate(program.ops):
             if op or not _is_variable(self.names[i]):
                 continue
             if i in parameters:
-                what = "a parameter: learning changes it"
+                kind = "parameter"
             elif i in inputs:
-                what = "an input: data of the sample"
-            elif getattr(parse(program.labels[i]), "role", None) is Role.TARGET:
-                what = "a target: what the output should be"
+                kind = "input"
+            elif is_target(program.labels[i]):
+                kind = "target"
             else:
-                what = "a constant"
-            rows.append((self.names[i], program.values[i], what))
+                kind = "constant"
+            rows.append((self.names[i], program.values[i], kind, _LEAF_KINDS[kind]))
         return rows
 
     def computed(self) -> list[str]:

@@ -215,8 +215,9 @@ def binary_cross_entropy_with_logits(logits: object, targets: object) -> Value:
     pairs = _pairs(loss, logits, targets)
     for _, y, _ in pairs:
         _check_probability_target(loss, y)
-    terms = [softplus(z) - z * _target_node(y, k) for z, y, k in pairs]
-    return _mean([_named(term, Role.ERROR_SHARE, k) for term, (_, _, k) in zip(terms, pairs)])
+    return _mean(
+        [_named(softplus(z) - z * _target_node(y, k), Role.ERROR_SHARE, k) for z, y, k in pairs]
+    )
 
 
 def softplus(z: Value) -> Value:
