@@ -64,8 +64,8 @@ for t, row in enumerate(counts):
     print(f"  {t}  " + "".join(f"{c:>4}" if c else "   ." for c in row))
 
 try:
-    from visualize import render
-    from visualize.images import draw_confusion, draw_images
+    from autograd_lite.visualize import render
+    from autograd_lite.visualize.images import draw_confusion, draw_images
 except ImportError:  # visualize ships with the package; a partial install may lack graphviz
     print("\n(pictures skipped: visualize needs the graphviz package)")
 else:

@@ -23,7 +23,7 @@ from autograd_lite.checks import (
     refuse_operand,
 )
 from autograd_lite.nn import MLP, SGD, data
-from visualize import export_html, render
+from autograd_lite.visualize import export_html, render
 
 # {operation}: {name} must be {requirement}, got {type} {value!r}   (TypeError)
 # {operation}: {name} must be {requirement}, got {value!r}          (ValueError)

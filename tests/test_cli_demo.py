@@ -57,7 +57,7 @@ def test_default_demo_saves_a_model_that_really_is_100_percent(default_run):
 def test_default_demo_draws_the_network_when_it_can(default_run):
     folder, (_, out, _) = default_run
     try:
-        import visualize  # noqa: F401
+        import autograd_lite.visualize  # noqa: F401
     except ImportError:
         pytest.skip("the visualize package is not importable")
     if shutil.which("dot") is None:
@@ -89,7 +89,7 @@ def test_decision_map_is_printed(default_run):
 
 
 def test_without_visualize_the_demo_still_saves_the_model(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "visualize", None)  # import visualize -> ImportError
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # import visualize -> ImportError
     code, out, _ = run_demo(
         "--steps", "1", "--samples", "10", "--no-progress", "--out", str(tmp_path)
     )

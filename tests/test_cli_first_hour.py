@@ -103,9 +103,9 @@ def test_default_targets_follow_the_output_layer():
 
 def test_html_into_an_existing_folder_writes_inside_it(tmp_path, monkeypatch):
     calls = []
-    fake = types.ModuleType("visualize")
+    fake = types.ModuleType("autograd_lite.visualize")
     fake.export_html = lambda root, path, show_constants=False: calls.append(path) or path
-    monkeypatch.setitem(sys.modules, "visualize", fake)
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", fake)
     code, out, _ = run("step", "--html", str(tmp_path))
     assert code == 0 and calls == [tmp_path / "backprop.html"]
     assert f"wrote {tmp_path / 'backprop.html'}" in out
@@ -140,10 +140,10 @@ def test_the_demo_prints_the_hardest_point_without_minus_zero(tmp_path, monkeypa
     from autograd_lite.cli.demo import _draw_network
     from autograd_lite.nn import MLP
 
-    fake = types.ModuleType("visualize")
+    fake = types.ModuleType("autograd_lite.visualize")
     fake.graphviz_available = lambda: True
     fake.draw_network = lambda model: "picture"
     fake.render = lambda picture, path, format: path.with_suffix(".svg")
-    monkeypatch.setitem(sys.modules, "visualize", fake)
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", fake)
     line = _draw_network(MLP(2, [1]), tmp_path, [-0.0, -1e-4])
     assert line.endswith("at the hardest point, (0, -0.0001))")

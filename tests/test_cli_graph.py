@@ -13,7 +13,7 @@ import pytest
 
 from autograd_lite.cli import main
 from autograd_lite.names import neuron_name
-from visualize import graphviz_available
+from autograd_lite.visualize import graphviz_available
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")

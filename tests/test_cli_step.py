@@ -192,7 +192,7 @@ def test_bad_options_exit_2_with_a_clear_message(args, message, capsys, monkeypa
 
 
 def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "visualize", None)  # as if graphviz were not installed
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # as if graphviz were not installed
     with pytest.raises(SystemExit) as exit_:
         run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
     assert exit_.value.code == 2
@@ -200,11 +200,11 @@ def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, cap
     assert not (tmp_path / "s.html").exists()
 
     calls = []
-    with_export = types.ModuleType("visualize")
+    with_export = types.ModuleType("autograd_lite.visualize")
     with_export.export_html = lambda root, path, show_constants: (
         calls.append((root.label, path, show_constants)) or path
     )
-    monkeypatch.setitem(sys.modules, "visualize", with_export)
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", with_export)
     code, out = run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
     assert code == 0 and calls == [("E", tmp_path / "s.html", False)]
     assert f"wrote {tmp_path / 's.html'}" in out.out

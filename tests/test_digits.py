@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from autograd_lite.nn import data
-from visualize.images import draw_confusion, draw_images
+from autograd_lite.visualize.images import draw_confusion, draw_images
 
 
 @pytest.fixture(scope="module")

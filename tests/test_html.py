@@ -18,7 +18,7 @@ from autograd_lite.nn import MLP, data
 from autograd_lite.nn.losses import mean_squared_error
 from autograd_lite.nn.optim import SGD
 from autograd_lite.stepping import backprop_example
-from visualize import export_html, export_training_html, graph_ids, graphviz_available
+from autograd_lite.visualize import export_html, export_training_html, graph_ids, graphviz_available
 
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")
 

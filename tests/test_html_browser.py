@@ -17,7 +17,7 @@ from autograd_lite.narrate import describe_step, node_names
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.optim import SGD
 from autograd_lite.stepping import backprop_example
-from visualize import edge_ids, export_html, export_training_html, graph_ids
+from autograd_lite.visualize import edge_ids, export_html, export_training_html, graph_ids
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

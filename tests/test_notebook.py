@@ -12,7 +12,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-from visualize import graphviz_available  # noqa: E402
+from autograd_lite.visualize import graphviz_available  # noqa: E402
 
 TOUR = Path(__file__).resolve().parent.parent / "examples" / "tour.ipynb"
 

@@ -16,7 +16,7 @@ def test_the_packages_ship_their_type_hints():
     """py.typed (PEP 561) is there and declared as package data, so type checkers read our
     hints from an installed copy."""
     package_data = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-data"]
-    for package in ("autograd_lite", "visualize"):
+    for package in ("autograd_lite", "autograd_lite.visualize"):
         assert files(package).joinpath("py.typed").is_file()
         assert "py.typed" in package_data[package]
 

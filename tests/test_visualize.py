@@ -17,7 +17,7 @@ import pytest
 from autograd_lite import Value
 from autograd_lite.nn import MLP
 from autograd_lite.nn.model import Neuron
-from visualize import (
+from autograd_lite.visualize import (
     draw_graph,
     draw_network,
     edge_ids,
@@ -26,7 +26,7 @@ from visualize import (
     render,
     style,
 )
-from visualize.training_page import _network_picture
+from autograd_lite.visualize.training_page import _network_picture
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_dot = pytest.mark.skipif(not graphviz_available(), reason="Graphviz's dot is not installed")

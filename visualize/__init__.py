@@ -8,8 +8,8 @@
   source, with a hint, when ``dot`` is missing); ``graphviz_available()`` tells which.
 
 Both drawing functions return a ``graphviz.Digraph``, which Jupyter displays inline. The
-encodings are explained in ``visualize.style`` and in each picture's legend; the SVG ids
-(``node{i}``, ``edge{i}_{n}``) in ``visualize.graph``.
+encodings are explained in ``autograd_lite.visualize.style`` and in each picture's legend; the SVG ids
+(``node{i}``, ``edge{i}_{n}``) in ``autograd_lite.visualize.graph``.
 
 >>> from autograd_lite import Value
 >>> w = Value(0.5, label="w")
@@ -19,11 +19,11 @@ encodings are explained in ``visualize.style`` and in each picture's legend; the
 'Digraph'
 """
 
-from visualize.graph import draw_graph, edge_ids, graph_ids
-from visualize.network import draw_network
-from visualize.render import graphviz_available, render
-from visualize.step_page import export_html
-from visualize.training_page import export_training_html
+from autograd_lite.visualize.graph import draw_graph, edge_ids, graph_ids
+from autograd_lite.visualize.network import draw_network
+from autograd_lite.visualize.render import graphviz_available, render
+from autograd_lite.visualize.step_page import export_html
+from autograd_lite.visualize.training_page import export_training_html
 
 __all__ = [
     "draw_graph",

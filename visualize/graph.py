@@ -3,7 +3,7 @@
 Each Value is a box with its operation, label, ``data`` and ``grad``. Each edge goes from an
 input to the node computed from it (the forward direction) and carries, backwards, the
 gradient ``local_grad * node.grad`` -- exactly a ``BackwardStep``'s ``contribution``: its
-thickness grows with the magnitude, its colour shows the sign (see ``visualize.style``).
+thickness grows with the magnitude, its colour shows the sign (see ``autograd_lite.visualize.style``).
 
 **Ids, for pages built on the SVG.** Number the Values by their position in
 ``autograd_lite.topological_order(root)`` (inputs first, ``root`` last). Value number ``i``
@@ -42,8 +42,8 @@ from autograd_lite.checks import (
     check_number,
 )
 from autograd_lite.names import is_constant, weighted_sum_parts
-from visualize import style
-from visualize.svg import row_id
+from autograd_lite.visualize import style
+from autograd_lite.visualize.svg import row_id
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
@@ -124,7 +124,7 @@ def draw_graph(
       recorded state this way, without writing to the graph);
     * ``row_ids`` -- give the number rows of node ``node{i}`` the ids ``node{i}_data``,
       ``node{i}_grad`` and ``node{i}_params`` (``a_node{i}_grad`` in the SVG), for pages
-      that rewrite the numbers (see ``visualize.svg``).
+      that rewrite the numbers (see ``autograd_lite.visualize.svg``).
 
     >>> from autograd_lite import Value
     >>> z = Value(-1.0, label="z").relu(); z.label = "a"

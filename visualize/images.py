@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import graphviz
 
-from visualize import style
+from autograd_lite.visualize import style
 
 __all__ = ["draw_confusion", "draw_images"]
 

@@ -38,8 +38,8 @@ from autograd_lite import Value
 from autograd_lite.checks import check_choice, check_format, check_instance, check_number
 from autograd_lite.names import input_name, weight, weighted_sum_parts
 from autograd_lite.nn import MLP, Layer, Neuron
-from visualize import style
-from visualize.graph import RANKDIRS
+from autograd_lite.visualize import style
+from autograd_lite.visualize.graph import RANKDIRS
 
 EDGE_THICKNESS = ("weight", "grad")
 BAR_BLOCKS = 10  # the gradient-norm bar of a layer: one block per power of ten

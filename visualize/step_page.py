@@ -33,10 +33,10 @@ from autograd_lite.gradients import copy_graph
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
-from visualize import style
-from visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
-from visualize.page_file import check_title, html_path, write_page
-from visualize.svg import prepare_svg, svg_of
+from autograd_lite.visualize import style
+from autograd_lite.visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
+from autograd_lite.visualize.page_file import check_title, html_path, write_page
+from autograd_lite.visualize.svg import prepare_svg, svg_of
 
 __all__ = ["export_html"]
 

@@ -11,7 +11,7 @@ cell's ``ID`` when the cell also has an ``HREF`` (``<TD ID="x" HREF="#">`` becom
 ``<g id="a_x">`` around a link); the link is unwrapped here, so nothing is clickable.
 
 >>> from autograd_lite import Value
->>> from visualize.graph import draw_graph
+>>> from autograd_lite.visualize.graph import draw_graph
 >>> x = Value(2.0, label="x")
 >>> svg = svg_of(draw_graph(x * x, row_ids=True), "example", "no picture")
 >>> page, drawn = prepare_svg(svg, {"node0": "x"}) if svg else ("", set())
@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ElementTree
 
 import graphviz
 
-from visualize.render import INSTALL_HINT
+from autograd_lite.visualize.render import INSTALL_HINT
 
 __all__ = ["ROW_FIELDS", "prepare_svg", "row_id", "svg_of"]
 

@@ -3,7 +3,7 @@
 ``export_training_html(model, inputs, targets, path)`` trains a small model for a few
 epochs and writes a page with a slider over the epochs: the network diagram, every weight
 and its gradient as bars, the loss curve and the predictions. The picture and the
-file come from ``visualize.svg`` and ``visualize.page_file``, as for the step page.
+file come from ``autograd_lite.visualize.svg`` and ``autograd_lite.visualize.page_file``, as for the step page.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from autograd_lite.checks import check_count, check_format, check_instance
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.training import LOSSES, evaluate, fit
-from visualize import style
-from visualize.network import draw_network
-from visualize.page_file import check_title, html_path, write_page
-from visualize.svg import prepare_svg, svg_of
+from autograd_lite.visualize import style
+from autograd_lite.visualize.network import draw_network
+from autograd_lite.visualize.page_file import check_title, html_path, write_page
+from autograd_lite.visualize.svg import prepare_svg, svg_of
 
 __all__ = ["export_training_html"]
 

@@ -258,11 +258,11 @@ def _backward_with_hardest_last(
 def _draw_network(model: MLP, out: Path, shown_point: list[float]) -> str:
     """Draw the trained network when the visualize package and Graphviz are available."""
     try:
-        import visualize
+        from autograd_lite.visualize import draw_network, graphviz_available, render
 
-        if not visualize.graphviz_available():
+        if not graphviz_available():
             return "no picture: Graphviz's `dot` is missing (install it: apt-get install graphviz)"
-        picture = visualize.render(visualize.draw_network(model), out / "network", format="svg")
+        picture = render(draw_network(model), out / "network", format="svg")
     except ImportError as error:  # visualize (or graphviz, which it uses) is not installed
         return f"no picture: the visualize package cannot draw networks here ({error})"
     point = ", ".join(shown(x, ".3g") for x in shown_point)

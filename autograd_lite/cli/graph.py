@@ -45,8 +45,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from visualize import draw_graph, draw_network, graphviz_available, render
-    from visualize.render import INSTALL_HINT
+    from autograd_lite.visualize import draw_graph, draw_network, graphviz_available, render
+    from autograd_lite.visualize.render import INSTALL_HINT
 
     model, first_error, last_error, steps = train_xor()
     print(

@@ -162,7 +162,7 @@ def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
 def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
     # imported here: the stepper itself needs only the standard library
     try:
-        from visualize import export_html
+        from autograd_lite.visualize import export_html
     except ImportError as error:
         args.step_parser.error(
             f"--html needs the visualize package and the graphviz Python package ({error}); "
