@@ -89,7 +89,7 @@ def test_decision_map_is_printed(default_run):
 
 
 def test_without_visualize_the_demo_still_saves_the_model(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # import visualize -> ImportError
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # the import fails
     code, out, _ = run_demo(
         "--steps", "1", "--samples", "10", "--no-progress", "--out", str(tmp_path)
     )

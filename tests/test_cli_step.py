@@ -192,7 +192,7 @@ def test_bad_options_exit_2_with_a_clear_message(args, message, capsys, monkeypa
 
 
 def test_html_hands_the_error_to_visualize_or_says_what_is_missing(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # as if graphviz were not installed
+    monkeypatch.setitem(sys.modules, "autograd_lite.visualize", None)  # as if not installed
     with pytest.raises(SystemExit) as exit_:
         run_in_process(["--html", str(tmp_path / "s.html")], capsys, monkeypatch)
     assert exit_.value.code == 2

@@ -8,8 +8,8 @@
   source, with a hint, when ``dot`` is missing); ``graphviz_available()`` tells which.
 
 Both drawing functions return a ``graphviz.Digraph``, which Jupyter displays inline. The
-encodings are explained in ``autograd_lite.visualize.style`` and in each picture's legend; the SVG ids
-(``node{i}``, ``edge{i}_{n}``) in ``autograd_lite.visualize.graph``.
+encodings are explained in ``style`` and in each picture's legend; the SVG ids
+(``node{i}``, ``edge{i}_{n}``) in ``graph``.
 
 >>> from autograd_lite import Value
 >>> w = Value(0.5, label="w")

@@ -3,7 +3,7 @@
 Each Value is a box with its operation, label, ``data`` and ``grad``. Each edge goes from an
 input to the node computed from it (the forward direction) and carries, backwards, the
 gradient ``local_grad * node.grad`` -- exactly a ``BackwardStep``'s ``contribution``: its
-thickness grows with the magnitude, its colour shows the sign (see ``autograd_lite.visualize.style``).
+thickness grows with the magnitude, its colour shows the sign (see ``style``).
 
 **Ids, for pages built on the SVG.** Number the Values by their position in
 ``autograd_lite.topological_order(root)`` (inputs first, ``root`` last). Value number ``i``

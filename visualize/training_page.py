@@ -3,7 +3,7 @@
 ``export_training_html(model, inputs, targets, path)`` trains a small model for a few
 epochs and writes a page with a slider over the epochs: the network diagram, every weight
 and its gradient as bars, the loss curve and the predictions. The picture and the
-file come from ``autograd_lite.visualize.svg`` and ``autograd_lite.visualize.page_file``, as for the step page.
+file come from ``svg`` and ``page_file``, as for the step page.
 """
 
 from __future__ import annotations
