@@ -68,7 +68,7 @@ def test_default_demo_draws_the_network_when_it_can(default_run):
 
 
 def test_the_readme_shows_what_the_demo_prints(default_run):
-    from test_readme import DEMO_OUTPUT, FENCE, TEXT
+    from test_docs import DEMO_OUTPUT, FENCE, TEXT
 
     folder, (_, out, _) = default_run
     if "no picture" in out:  # without Graphviz the last line differs
