@@ -27,3 +27,14 @@ def neuron_graph() -> dict[str, Value]:
     error = a * a + x
     error.label = "E"
     return {"x": x, "w": w, "b": b, "z": z, "a": a, "E": error}
+
+
+EXTRAS = {"torch": "torch", "sklearn": "datasets", "numpy": "numpy"}  # module -> pyproject extra
+
+
+def needs_extra(module: str):
+    """The optional module, or a skip whose one-line reason says what to install."""
+    import pytest
+
+    extra = EXTRAS[module]
+    return pytest.importorskip(module, reason=f'needs the {extra} extra: pip install ".[{extra}]"')

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from helpers import needs_extra
 
 from autograd_lite.nn import data
 from autograd_lite.visualize.images import draw_confusion, draw_images
@@ -13,7 +14,7 @@ from autograd_lite.visualize.images import draw_confusion, draw_images
 
 @pytest.fixture(scope="module")
 def digits():
-    pytest.importorskip("sklearn")
+    needs_extra("sklearn")
     return data.digits()
 
 

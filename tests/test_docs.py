@@ -73,7 +73,8 @@ def test_the_block_runs_alone_and_prints_what_the_page_shows(block, tmp_path, mo
 
 @pytest.mark.parametrize("block", EXCERPTS, ids=block_id)
 def test_an_excerpt_is_still_in_the_source(block):
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "autograd_lite").rglob("*.py"))
+    package = ROOT / "autograd_lite"
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
     for line in block.code.splitlines():
         assert line.strip() in sources, line
 

@@ -13,6 +13,7 @@ import threading
 import weakref
 
 import pytest
+from helpers import needs_extra
 
 from autograd_lite import (
     Value,
@@ -474,7 +475,7 @@ def test_an_operand_nobody_can_handle_is_a_clear_type_error(op):
 
 
 def test_value_times_numpy_array_works_like_the_reverse():
-    np = pytest.importorskip("numpy")
+    np = needs_extra("numpy")
     forward, reverse = Value(2.0) * np.array([1, 2]), np.array([1, 2]) * Value(2.0)
     assert [v.data for v in forward] == [v.data for v in reverse] == [2.0, 4.0]
     assert (Value(2.0) * np.float64(3.0)).data == 6.0  # a NumPy scalar is a number

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from helpers import needs_extra
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -32,7 +32,7 @@ def _run(script: str, folder: Path) -> str:
 
 def test_digits_learns(tmp_path):
     """One epoch (the full example runs 10 and reaches 95%): at least 85% held out."""
-    pytest.importorskip("sklearn")
+    needs_extra("sklearn")
     out = _run("digits.py", tmp_path)
     right, total = map(
         int, re.search(r"held-out accuracy: [\d.]+% \((\d+)/(\d+) digits\)", out).groups()
@@ -53,7 +53,7 @@ def test_digits_learns(tmp_path):
 
 
 def test_graduate_to_pytorch_claims(tmp_path):
-    pytest.importorskip("torch")
+    needs_extra("torch")
     out = _run("graduate_to_pytorch.py", tmp_path)
     engine, there = map(float, re.search(r"engine ([\d.]+), PyTorch ([\d.]+)", out).groups())
     assert abs(engine - there) < 1e-12

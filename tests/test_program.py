@@ -9,6 +9,7 @@ import random
 import re
 
 import pytest
+from helpers import needs_extra
 
 from autograd_lite import Value
 from autograd_lite.engine import DERIVATIVES
@@ -25,7 +26,7 @@ from autograd_lite.training import fit, forward_pass
 @pytest.fixture(params=["python", "numpy", "c"])
 def backend(request) -> str:
     if request.param == "numpy":
-        pytest.importorskip("numpy", reason="the numpy backend needs NumPy (pip install numpy)")
+        needs_extra("numpy")
     if request.param == "c" and find_compiler() is None:
         pytest.skip("no C compiler (cc, gcc or clang) on the PATH: the c backend cannot build")
     return request.param
@@ -346,7 +347,7 @@ def test_without_a_compiler_the_c_backend_says_so_in_one_line(monkeypatch, tmp_p
 
 
 def test_without_numpy_the_numpy_backend_says_so_in_one_line(monkeypatch):
-    pytest.importorskip("numpy")
+    needs_extra("numpy")
     from autograd_lite.program import numpy_backend
 
     monkeypatch.setattr(numpy_backend, "np", None)

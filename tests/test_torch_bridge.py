@@ -9,11 +9,12 @@ from __future__ import annotations
 import random
 
 import pytest
+from helpers import needs_extra
 
 from autograd_lite.nn import ACTIVATIONS, MLP
 from autograd_lite.training import LOSSES, forward_pass
 
-torch = pytest.importorskip("torch")
+torch = needs_extra("torch")
 from autograd_lite.torch_bridge import (  # noqa: E402 (after the skip: needs torch)
     TORCH_LOSSES,
     from_torch,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from helpers import needs_extra
 
 from autograd_lite.nn import MLP, SGD, Adam, data
 from autograd_lite.training import (
@@ -275,7 +276,7 @@ def test_the_legend_names_each_character_of_the_map():
 @pytest.mark.parametrize("backend", ["python", "numpy"])
 def test_a_replayed_fit_diverges_the_same_way(backend):
     if backend == "numpy":
-        pytest.importorskip("numpy")
+        needs_extra("numpy")
     points, targets = [[1.0], [2.0]], [1.0, -1.0]
     engine, replayed = _line_model(), _line_model()
     errors = []
