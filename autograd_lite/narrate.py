@@ -63,15 +63,15 @@ __all__ = [
 def node_names(root: Value) -> dict[Value, str]:
     """A distinct name for every node of the graph: what narrations call it.
 
-    The root is E. A node is called by its label, an unlabelled operation by its op (as a
-    step printed alone calls it: ``notation.name_of``); a name used again (a network called
-    on several samples, a second unlabelled ``*``) gets ``#2``, ``#3``... Unlabelled leaves
-    (constants) are their value.
+    The root is E. A node is called by its label, an unlabelled operation by its op and its
+    position in ``topological_order(root)``, lowered (``*₁``: the picture's box
+    ``node1``), so two unlabelled ``*`` never read alike; a label used again (a network
+    called on several samples) gets ``#2``, ``#3``... Unlabelled leaves (constants) are
+    their value. See ``notation.names_in_order``.
 
-    >>> x = Value(3.0, label="x")
-    >>> names = node_names(x * x + 1)
-    >>> sorted(names.values())
-    ['*', '1', 'E', 'x']
+    >>> x, y = Value(3.0, label="x"), Value(2.0, label="y")
+    >>> list(node_names(x * y + y * y).values())
+    ['x', 'y', '*₂', '*₃', 'E']
     """
     return names_in_order(topological_order(root))
 

@@ -34,8 +34,10 @@ __all__ = [
     "namer",
     "names_in_order",
     "number",
+    "numbered",
     "partial",
     "shown",
+    "subscript",
     "superscript",
     "to_ascii",
 ]
@@ -78,6 +80,10 @@ _SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 _RAISED = str.maketrans("0123456789-", _SUPERSCRIPT_DIGITS)
 _LOWERED = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789-")
 _SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPT_DIGITS}]+")
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_SUNK = str.maketrans("0123456789", _SUBSCRIPT_DIGITS)
+_RISEN = str.maketrans(_SUBSCRIPT_DIGITS, "0123456789")
+_SUBSCRIPT_RUN = re.compile(f"[{_SUBSCRIPT_DIGITS}]+")
 
 
 def superscript(n: int) -> str:
@@ -89,16 +95,29 @@ def superscript(n: int) -> str:
     return str(n).translate(_RAISED)
 
 
+def subscript(n: int) -> str:
+    """A node's position as the names of unlabelled nodes write it: *₃, tanh₁₂.
+
+    >>> subscript(3) + " " + subscript(12)
+    '₃ ₁₂'
+    """
+    return str(n).translate(_SUNK)
+
+
 def to_ascii(text: str) -> str:
-    """The same text with ∂ × σ − ... spelled in plain ASCII (d * sigma - ...), and raised
-    numbers after a caret (x² is x^2, a⁻¹ is a^-1).
+    """The same text with ∂ × σ − ... spelled in plain ASCII (d * sigma - ...), raised
+    numbers after a caret (x² is x^2, a⁻¹ is a^-1) and lowered ones after an underscore
+    (*₃ is *_3).
 
     >>> to_ascii("∂E/∂w = 0.5 × σ(z)")
     'dE/dw = 0.5 * sigma(z)'
     >>> to_ascii("δ¹ = (W²)ᵀ δ² ⊙ σ′(z¹)")
     "delta^1 = (W^2)^T delta^2 (.) sigma'(z^1)"
+    >>> to_ascii("∂E/∂(*₁₂)")
+    'dE/d(*_12)'
     """
     text = _SUPERSCRIPT_RUN.sub(lambda run: "^" + run[0].translate(_LOWERED), text)
+    text = _SUBSCRIPT_RUN.sub(lambda run: "_" + run[0].translate(_RISEN), text)
     for symbol, spelled in _ASCII.items():
         text = text.replace(symbol, spelled)
     return text
@@ -143,7 +162,9 @@ _SIMPLE_NAME = re.compile(r"[A-Za-z_][\w.#]*")
 
 
 def name_of(node: Node) -> str:
-    """A node's label; else its operation, or its value for a constant.
+    """A node's label; else its operation, or its value for a constant: what a node is
+    called when its graph is unknown (in a graph, ``names_in_order`` numbers unlabelled
+    operations).
 
     >>> from types import SimpleNamespace as Node
     >>> name_of(Node(label="x", op="", data=2.0)), name_of(Node(label="", op="*", data=6.0))
@@ -154,13 +175,24 @@ def name_of(node: Node) -> str:
     return node.label or node.op or number(node.data)
 
 
+def numbered(op: str, position: int) -> str:
+    """The name of an unlabelled operation in a graph: its op and, lowered, its position in
+    ``topological_order(root)`` -- the number of its box ``node{position}`` in the pictures.
+
+    >>> numbered("*", 3), numbered("tanh", 12)
+    ('*₃', 'tanh₁₂')
+    """
+    return f"{op}{subscript(position)}"
+
+
 def names_in_order(order: Sequence[Node]) -> dict[Node, str]:
     """A distinct name for every node of a graph given inputs first, root last.
 
-    The root is E. Every other node is called what ``name_of`` calls it -- the one naming
-    rule, so a step printed alone and the same step in ``explain`` or the stepper read the
-    same -- and a name used again (a network called on several samples, a second
-    unlabelled ``*``) gets ``#2``, ``#3``... Constants (unlabelled leaves) are their value.
+    The one naming rule of narrations: ``explain``, the stepper, the step page and the
+    pictures all call nodes this. The root is E. A labelled node is its label; an
+    unlabelled operation is its op numbered by its position in ``order`` (``numbered``:
+    two unlabelled ``*`` never read alike); a name used again (a network called on several
+    samples) gets ``#2``, ``#3``... Constants (unlabelled leaves) are their value.
 
     >>> from types import SimpleNamespace
     >>> class Node(SimpleNamespace):
@@ -168,7 +200,7 @@ def names_in_order(order: Sequence[Node]) -> dict[Node, str]:
     >>> x, y = Node(label="x", op="", data=3.0), Node(label="x", op="", data=1.0)
     >>> p, q = Node(label="", op="*", data=3.0), Node(label="", op="*", data=1.0)
     >>> list(names_in_order([x, y, p, q, Node(label="", op="+", data=4.0)]).values())
-    ['x', 'x#2', '*', '*#2', 'E']
+    ['x', 'x#2', '*₂', '*₃', 'E']
     >>> inner = Node(label="E", op="+", data=4.0)       # a loss, then a penalty added to it
     >>> list(names_in_order([x, inner, Node(label="", op="+", data=5.0)]).values())
     ['x', 'E#2', 'E']
@@ -176,14 +208,14 @@ def names_in_order(order: Sequence[Node]) -> dict[Node, str]:
     names: dict[Hashable, str] = {}
     seen: dict[str, int] = {ERROR: 1}  # the root is E: a loss inside a bigger one is E#2
     root = order[-1] if order else None
-    for node in order:
+    for position, node in enumerate(order):
         if node is root:
             names[node] = ERROR
             continue
-        base = name_of(node)
         if not node.label and not node.op:
-            names[node] = base  # a constant: its value says which one it is
+            names[node] = name_of(node)  # a constant: its value says which one it is
             continue
+        base = node.label or numbered(node.op, position)
         count = seen[base] = seen.get(base, 0) + 1
         names[node] = base if count == 1 else f"{base}#{count}"
     return names  # type: ignore[return-value]
@@ -201,8 +233,8 @@ def in_derivative(name: str) -> str:
 def partial(upper: str, lower: str) -> str:
     """The derivative of one named node with respect to another, as the notes write it.
 
-    >>> partial("E", "w1"), partial("L1.n0.z", "*#2")
-    ('∂E/∂w1', '∂L1.n0.z/∂(*#2)')
+    >>> partial("E", "w1"), partial("L1.n0.z", "*₂")
+    ('∂E/∂w1', '∂L1.n0.z/∂(*₂)')
     """
     return f"∂{in_derivative(upper)}/∂{in_derivative(lower)}"
 

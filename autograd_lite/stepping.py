@@ -2,8 +2,9 @@
 
 * ``forward_steps(root)`` -- each computed node with its inputs, inputs before outputs (the
   backward pass is stepped by ``Value.backward_steps()``);
-* ``classic_network()`` and ``backprop_example()`` -- the 2-2-2 sigmoid network of the
-  classic worked example (inputs 0.05 and 0.10, targets 0.01 and 0.99), which a learner
+* ``backprop_example()`` -- one forward pass of the worked example the notes follow, Matt
+  Mazur's "A Step by Step Backpropagation Example" (``autograd_lite.nn.worked_example()``:
+  the 2-2-2 sigmoid network, inputs 0.05 and 0.10, targets 0.01 and 0.99), which a learner
   can compare number by number with the walk-through they read;
 * ``labelled_error(outputs, targets)`` -- the error E = Σ ½ (t − a)², every node named
   (it is ``nn.losses.half_sum_squared_error``: every loss names its nodes).
@@ -23,12 +24,12 @@ from dataclasses import dataclass
 
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.narrate import describe_forward
-from autograd_lite.nn import MLP
+from autograd_lite.nn import MLP, worked_example
+from autograd_lite.nn import worked as _worked
 from autograd_lite.nn.losses import half_sum_squared_error
 
 __all__ = [
     "CLASSIC_INPUTS",
-    "CLASSIC_PARAMETERS",
     "CLASSIC_TARGETS",
     "BackpropExample",
     "ForwardStep",
@@ -76,31 +77,22 @@ def forward_steps(root: Value) -> Iterator[ForwardStep]:
             number += 1
 
 
-# --- the classic 2-2-2 example -------------------------------------------------------------
+# --- the worked example ------------------------------------------------------------------
 
-CLASSIC_INPUTS = (0.05, 0.10)
-CLASSIC_TARGETS = (0.01, 0.99)
-# The walk-through's w1..w8 and b1, b2, at the labels of autograd_lite.nn. Its hidden neurons
-# share one bias b1 and its output neurons b2; here each neuron has its own, starting equal.
-CLASSIC_PARAMETERS = {
-    "L0.n0.w0": 0.15, "L0.n0.w1": 0.20, "L0.n0.b": 0.35,  # w1, w2, b1
-    "L0.n1.w0": 0.25, "L0.n1.w1": 0.30, "L0.n1.b": 0.35,  # w3, w4, b1
-    "L1.n0.w0": 0.40, "L1.n0.w1": 0.45, "L1.n0.b": 0.60,  # w5, w6, b2
-    "L1.n1.w0": 0.50, "L1.n1.w1": 0.55, "L1.n1.b": 0.60,  # w7, w8, b2
-}  # fmt: skip
+# Its sample (the numbers live in autograd_lite.nn.worked, with the network), under the
+# names autograd_lite.export imports.
+CLASSIC_INPUTS = _worked.INPUTS
+CLASSIC_TARGETS = _worked.TARGETS
 
 
-def classic_network(activation: str = "sigmoid", op_by_op: bool = False) -> MLP:
-    """The 2-2-2 network of the classic worked example, with its weights and biases.
+def classic_network(op_by_op: bool = False) -> MLP:
+    """The worked example's network: ``worked_example(op_by_op=op_by_op).model`` (kept for
+    ``autograd_lite.export``; new code calls ``autograd_lite.nn.worked_example``).
 
-    >>> model = classic_network()
-    >>> [p.data for p in model.layers[1].neurons[0].parameters()]
+    >>> [p.data for p in classic_network().layers[1].neurons[0].parameters()]
     [0.4, 0.45, 0.6]
     """
-    model = MLP(2, [2, 2], activation=activation, output_activation=activation, op_by_op=op_by_op)
-    for p in model.parameters():
-        p.data = CLASSIC_PARAMETERS[p.label]
-    return model
+    return worked_example(op_by_op=op_by_op).model
 
 
 # The notes' error E = Σ ½ (t − a)² with every node named (t_k, e_k, e_k^2, E_k, E): the
@@ -128,17 +120,17 @@ class BackpropExample:
 
 def backprop_example(
     model: MLP | None = None,
-    inputs: Sequence[float] = CLASSIC_INPUTS,
-    targets: Sequence[float] = CLASSIC_TARGETS,
+    inputs: Sequence[float] = _worked.INPUTS,
+    targets: Sequence[float] = _worked.TARGETS,
 ) -> BackpropExample:
-    """One forward pass of ``model`` (default: ``classic_network()``) and its labelled error.
+    """One forward pass of ``model`` and its labelled error; by default the worked example's
+    network (``autograd_lite.nn.worked_example()``), inputs and targets.
 
     >>> example = backprop_example()
     >>> [round(a.data, 9) for a in example.outputs]     # out_o1, out_o2 of the walk-through
     [0.75136507, 0.772928465]
     """
-    example = BackpropExample(
-        model or classic_network(), list(inputs), list(targets), [], Value(0.0)
-    )
+    model = model or worked_example().model
+    example = BackpropExample(model, list(inputs), list(targets), [], Value(0.0))
     example.forward()
     return example

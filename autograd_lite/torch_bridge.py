@@ -123,7 +123,10 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(),
     ...                           torch.nn.Linear(4, 1))
     >>> from_torch(net)
-    MLP(2, [4, 1], activation='relu', output_activation='linear')
+    MLP(
+      (L0): Layer(2 -> 4, relu)
+      (L1): Layer(4 -> 1, linear)
+    )
     """
     torch = _torch()
     if not isinstance(sequential, torch.nn.Sequential):

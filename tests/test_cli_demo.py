@@ -102,7 +102,11 @@ def test_without_visualize_the_demo_still_saves_the_model(tmp_path, monkeypatch)
     "options, expected",
     [
         (["--dataset", "spiral", "--samples", "30", "--hidden", "8"], "MLP(2, [8, 3]"),
-        (["--dataset", "sine", "--samples", "10"], "activation='tanh'"),
+        (["--dataset", "sine", "--samples", "10"], "activation='tanh', output_activation='linear'"),
+        (
+            ["--dataset", "sine", "--samples", "10", "--output-activation", "tanh"],
+            "activation='tanh', output_activation='tanh')",
+        ),
         (["--dataset", "xor", "--activation", "tanh", "--lr", "0.5"], "lr 0.5 falling to 0.05"),
         (["--dataset", "circles", "--samples", "12", "--batch-size", "5"], "in batches of 5"),
         (["--samples", "10", "--l2", "0", "--seed", "3"], "loss: hinge\n"),
@@ -129,6 +133,7 @@ def test_options(tmp_path, options, expected):
         (["--noise", "-0.1"], "expected a finite number >= 0"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
         (["--activation", "softmax"], "invalid choice: 'softmax'"),
+        (["--output-activation", "softmax"], "invalid choice: 'softmax'"),
         (["--dataset", "spiral", "--samples", "5"], "--samples must be at least 6 for spiral"),
         (["--unknown"], "unrecognized arguments"),
     ],
@@ -161,3 +166,46 @@ def test_the_installed_command_runs(tmp_path):
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 2 and "--lr: expected a number, got 'zero'" in bad.stderr
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, out, err = run_demo("--out", str(blocker / "inside"), "--no-progress")
+    assert code == 2 and out == ""  # no "Training ...": refused before any work
+    inside = blocker / "inside"
+    assert f"argument --out: cannot make the folder '{inside}': {blocker} is a file" in err
+    assert "Traceback" not in err and not (blocker.parent / "inside").exists()
+
+
+def test_an_out_folder_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch):
+    # root may write anywhere: the answer of os.access stands in for a read-only folder
+    monkeypatch.setattr("autograd_lite.cli.options.os.access", lambda path, mode: False)
+    code, out, err = run_demo("--out", str(tmp_path / "new" / "out"), "--no-progress")
+    assert code == 2 and out == ""
+    assert f"argument --out: cannot write into '{tmp_path}': not allowed" in err
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("noise", ["1e300", "10.5", "inf"])
+def test_a_noise_out_of_scale_is_named_as_the_noise(tmp_path, noise):
+    code, out, err = run_demo("--noise", noise, "--out", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert f"argument --noise: expected a finite number >= 0 and <= 10, got '{noise}'" in err
+    assert "diverged" not in err and "try a smaller --lr" not in err  # what it said before
+
+
+@pytest.mark.parametrize(
+    "options, count, noise",
+    [([], 4, 0.0), (["--samples", "8"], 8, 0.0), (["--noise", "0.3"], 100, 0.3),
+     (["--samples", "40", "--noise", "0.2"], 40, 0.2)],
+)  # fmt: skip
+def test_xor_honours_samples_and_noise(tmp_path, options, count, noise):
+    code, out, err = run_demo("--dataset", "xor", *options, "--steps", "30", "--no-progress",
+                              "--out", str(tmp_path))  # fmt: skip
+    assert code == 0, err
+    assert f"on {count} xor points (the 4 corners of XOR, noise {noise:g}), seed 0" in out
+    # the saved model scores on the very points the demo made as the demo said it did
+    points, targets = data.xor(labels=(-1, 1), n=count, noise=noise, seed=0)
+    accuracy = evaluate(MLP.load(tmp_path / "model.json"), points, targets, loss="hinge")[1]
+    assert f"({round(accuracy * count)}/{count} points right)" in out

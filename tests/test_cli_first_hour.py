@@ -42,8 +42,8 @@ def test_a_diverging_demo_says_so_in_two_lines_and_exits_1(tmp_path, options, st
     assert f"training diverged at {step}" in lines[0] and "loss" in lines[0]
     assert "try a smaller --lr" in lines[1] and "nothing was saved" in lines[1]
     assert "final loss" not in out and not (tmp_path / "model.json").exists()
-    if options == ["--lr", "100"]:  # the README shows this run's two lines
-        readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    if options == ["--lr", "100"]:  # docs/networks.md shows this run's two lines
+        readme = (Path(__file__).resolve().parent.parent / "docs" / "networks.md").read_text()
         assert all(line in readme for line in lines)
 
 
@@ -104,7 +104,7 @@ def test_default_targets_follow_the_output_layer():
 def test_html_into_an_existing_folder_writes_inside_it(tmp_path, monkeypatch):
     calls = []
     fake = types.ModuleType("autograd_lite.visualize")
-    fake.export_html = lambda root, path, show_constants=False: calls.append(path) or path
+    fake.export_html = lambda root, path, **options: calls.append(path) or path
     monkeypatch.setitem(sys.modules, "autograd_lite.visualize", fake)
     code, out, _ = run("step", "--html", str(tmp_path))
     assert code == 0 and calls == [tmp_path / "backprop.html"]
@@ -147,3 +147,21 @@ def test_the_demo_prints_the_hardest_point_without_minus_zero(tmp_path, monkeypa
     monkeypatch.setitem(sys.modules, "autograd_lite.visualize", fake)
     line = _draw_network(MLP(2, [1]), tmp_path, [-0.0, -1e-4])
     assert line.endswith("at the hardest point, (0, -0.0001))")
+
+
+def test_one_output_activation_default_for_the_api_and_every_command(tmp_path):
+    """MLP, step (a network built from options) and demo: linear unless told otherwise; the
+    worked example (step's and export's default network) keeps its sigmoid output."""
+    from autograd_lite.nn import DEFAULT_OUTPUT_ACTIVATION, MLP
+
+    assert DEFAULT_OUTPUT_ACTIVATION == "linear" == MLP(2, [3, 1]).output_activation
+    code, out, _ = run("step", "--no-pause", "--layers", "3", "1")  # in ASCII: not a terminal
+    assert code == 0 and "2 inputs -> 3 sigmoid -> 1 linear, with weights drawn" in out
+    code, out, _ = run("step", "--no-pause")
+    assert code == 0 and "2 inputs -> 2 sigmoid -> 2 sigmoid, with the weights and biases" in out
+    code, out, _ = run("demo", "--samples", "8", "--steps", "1", "--no-progress",
+                       "--out", str(tmp_path))  # fmt: skip
+    assert code == 0 and "output_activation='linear')" in out.splitlines()[0]
+    assert MLP.load(tmp_path / "model.json").output_activation == "linear"
+    code, out, _ = run("export", "--lang", "python")
+    assert code == 0 and "sigmoid" in out and "0.15" in out  # the worked example's w1

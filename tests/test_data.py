@@ -36,6 +36,20 @@ def test_xor_is_the_truth_table():
     assert data.xor(labels=(-1, 1))[1] == [-1, 1, 1, -1]
 
 
+def test_xor_samples_go_round_the_corners_with_the_asked_noise():
+    points, targets = data.xor(labels=(-1, 1), n=4000, noise=0.2, seed=3)
+    assert len(points) == len(targets) == 4000
+    corners = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 1000
+    assert targets == [-1, 1, 1, -1] * 1000  # each point keeps its corner's target
+    offsets = [p - c for point, corner in zip(points, corners) for p, c in zip(point, corner)]
+    mean = sum(offsets) / len(offsets)
+    std = math.sqrt(sum((d - mean) ** 2 for d in offsets) / len(offsets))
+    assert abs(mean) < 0.01 and std == pytest.approx(0.2, rel=0.03)
+    assert data.xor(n=8, noise=0.2, seed=3) == data.xor(n=8, noise=0.2, seed=3)
+    assert data.xor(n=8, noise=0.2, seed=3) != data.xor(n=8, noise=0.2, seed=4)
+    assert data.xor(n=8) == ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 2, [0, 1, 1, 0] * 2)
+
+
 def test_moons_without_noise_lie_on_two_half_circles():
     points, targets = data.moons(101, noise=0.0, seed=0)
     assert targets.count(-1) == 50 and targets.count(1) == 51
@@ -91,6 +105,8 @@ def test_sine():
         (lambda: data.moons(10, noise=math.inf), ValueError, "noise must be finite"),
         (lambda: data.moons(10, labels=(1, 1)), ValueError, "labels must be two different"),
         (lambda: data.xor(labels=("a", "b")), ValueError, "labels must be two different"),
+        (lambda: data.xor(n=3), ValueError, "xor: n must be >= 4"),
+        (lambda: data.xor(n=8, noise=-1.0), ValueError, "xor: noise must be >= 0"),
         (lambda: data.circles(10, factor=1.5), ValueError, "factor must be below 1"),
         (lambda: data.spiral(10, classes=1), ValueError, "classes must be >= 2"),
         (lambda: data.spiral(True), TypeError, "n_per_class must be an int"),

@@ -32,7 +32,7 @@ OPS = {
     "log": (1, lambda x: x.log(), math.log, lambda x: x > 0.1),
     "sqrt": (1, lambda x: x.sqrt(), math.sqrt, lambda x: x > 0.1),
     "tanh": (1, lambda x: x.tanh(), math.tanh, lambda x: True),
-    "sigmoid": (1, lambda x: x.sigmoid(), lambda x: 1 / (1 + math.exp(-x)), lambda x: True),
+    "sigmoid": (1, lambda x: x.sigmoid(), lambda x: 0.5 + 0.5 * math.tanh(x / 2), lambda x: True),
     "relu": (1, lambda x: x.relu(), lambda x: x if x > 0 else 0.0, away_from_zero),
     "abs": (1, lambda x: abs(x), abs, away_from_zero),
     "leaky_relu": (

@@ -18,8 +18,8 @@ from autograd_lite.narrate import (
     role_note,
     to_ascii,
 )
-from autograd_lite.nn import MLP
-from autograd_lite.stepping import backprop_example, classic_network
+from autograd_lite.nn import MLP, worked_example
+from autograd_lite.stepping import backprop_example
 
 NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
 
@@ -188,15 +188,56 @@ def test_chain_of_a_plain_expression_by_hand():
     a = z.tanh()
     by_label = {c.target.label: c for c in chains(a)}
     slope = 1 - a.data**2  # ∂a/∂z
-    # E → z → * → w: ∂E/∂z × ∂z/∂(*) × ∂(*)/∂w; unlabelled ops are named too
+    # E → z → *₂ → w: ∂E/∂z × ∂z/∂(*₂) × ∂(*₂)/∂w; the unlabelled product is named by its
+    # op and its position in topological_order(a): w, x, then w * x (2), b, z, a
+    assert topological_order(a).index(z.inputs[0]) == 2
     assert by_label["w"].factors() == pytest.approx([slope, 1.0, 2.0])
     assert by_label["w"].gradient == pytest.approx(slope * 2.0)
     assert by_label["b"].factors() == pytest.approx([slope, 1.0])  # ∂E/∂z × ∂z/∂b
     text = explain(a)
-    assert "∂E/∂w = ∂E/∂z × ∂z/∂(*) × ∂(*)/∂w" in text
-    # one naming rule: explain calls each node what a step printed alone calls it
-    steps = {step.input: str(step) for step in a.backward_steps()}
-    assert "∂E/∂(*) += ∂E/∂z × ∂z/∂(*)" in steps[z.inputs[0]]
+    assert "∂E/∂w = ∂E/∂z × ∂z/∂(*₂) × ∂(*₂)/∂w" in text
+    assert "dE/dw = dE/dz * dz/d(*_2) * d(*_2)/dw" in explain(a, ascii=True)
+    # one naming rule: explain calls each node what the stepper and the step page call it
+    names = node_names(a)
+    steps = {step.input: describe_step(step, names=names) for step in a.backward_steps()}
+    assert "∂E/∂(*₂) += ∂E/∂z × ∂z/∂(*₂)" in steps[z.inputs[0]]
+
+
+def two_unlabelled_products():
+    """E = a·b + b·c with a = 2, b = 3, c = 4: two unlabelled * nodes, both feeding E.
+
+    By hand: ∂E/∂(a·b) = ∂E/∂(b·c) = 1, ∂E/∂a = b = 3, ∂E/∂c = b = 3, ∂E/∂b = a + c = 6.
+    """
+    a, b, c = Value(2.0, "a"), Value(3.0, "b"), Value(4.0, "c")
+    left, right = a * b, b * c
+    return left + right, left, right
+
+
+def test_two_unlabelled_products_never_read_alike():
+    error, left, right = two_unlabelled_products()
+    order = topological_order(error)
+    names = node_names(error)
+    # each is its op numbered by its position: the id node{i} of its box in the pictures
+    assert names[left] == f"*{'₀₁₂₃₄₅'[order.index(left)]}"
+    assert names[right] == f"*{'₀₁₂₃₄₅'[order.index(right)]}"
+    assert names[left] != names[right]
+    # the stepper and the step page: each product's step names its own node
+    lines = {
+        (step.node, step.input.label): describe_step(step, names=names)
+        for step in error.backward_steps()
+    }
+    into_b = [lines[left, "b"], lines[right, "b"]]
+    assert into_b[0] != into_b[1]
+    assert into_b[0].startswith(f"∂E/∂b += ∂E/∂({names[left]}) × ∂({names[left]})/∂b = 1 × 2")
+    assert into_b[1].startswith(f"∂E/∂b += ∂E/∂({names[right]}) × ∂({names[right]})/∂b = 1 × 4")
+    # explain: blame reaches b along two paths, one through each product, 2 + 4 = 6
+    text = explain(error)
+    assert f"via {names[left]}: ∂E/∂({names[left]}) × ∂({names[left]})/∂b" in text
+    assert f"via {names[right]}: ∂E/∂({names[right]}) × ∂({names[right]})/∂b" in text
+    assert "∂E/∂b = 2 + 4 = 6" in text
+    # the forward narration too
+    assert describe_forward(left, names=names) == f"{names[left]} = a × b = 2 × 3 = 6"
+    assert describe_forward(right, names=names) == f"{names[right]} = b × c = 3 × 4 = 12"
 
 
 # --- one step, one forward node, names -------------------------------------------------------
@@ -223,7 +264,7 @@ def test_describe_forward_recomputes_to_the_value():
     a.label = "a"
     names = node_names(a)
     assert describe_forward(a, names=names) == "E = σ(z) = σ(0.3575) = 0.5884"
-    assert describe_forward(z, names=names) == "z = (*) + b = 0.0075 + 0.35 = 0.3575"
+    assert describe_forward(z, names=names) == "z = (*₂) + b = 0.0075 + 0.35 = 0.3575"
     assert describe_forward(w) == "w = 0.15"
     assert describe_forward(z * -2.0, ascii=True) == "* = z * -2 = 0.3575 * (-2) = -0.715"
 
@@ -246,7 +287,7 @@ def test_role_notes_say_what_a_node_is():
 
 
 def test_narration_of_the_op_by_op_network_names_each_product():
-    error = backprop_example(classic_network(op_by_op=True)).error
+    error = backprop_example(worked_example(op_by_op=True).model).error
     text = explain(error, legend=False)
     found = parse_chains(text)
     assert found["L1.n0.w0"] == ([0.7414, 0.1868, 0.5933], 0.08217)  # products folded in

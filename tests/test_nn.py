@@ -10,7 +10,8 @@ import random
 import pytest
 from helpers import numeric_gradient
 
-from autograd_lite import Value, topological_order
+from autograd_lite import Value, names, topological_order
+from autograd_lite.names import parse
 from autograd_lite.nn import (
     MLP,
     SGD,
@@ -130,6 +131,33 @@ def test_weights_can_be_set_by_hand():
     neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.15, 0.20, 0.35
     z = 0.15 * 0.05 + 0.20 * 0.10 + 0.35
     assert neuron([0.05, 0.10]).data == pytest.approx(1 / (1 + math.exp(-z)))
+
+
+def test_a_model_prints_each_layer_under_the_name_its_nodes_carry():
+    model = MLP(3, [4, 1], activation="relu", seed=0)
+    printed = "MLP(\n  (L0): Layer(3 -> 4, relu)\n  (L1): Layer(4 -> 1, linear)\n)"
+    assert str(model) == repr(model) == printed
+    lines = repr(model).splitlines()[1:-1]
+    for l, (line, layer) in enumerate(zip(lines, model.layers)):  # noqa: E741
+        name = line.split("(")[1].split(")")[0]
+        assert {names.layer_name(parse(p.label).layer) for p in layer.parameters()} == {name}
+        assert name == names.layer_name(l)
+    assert repr(model.layers[0].neurons[2]) == "Neuron(3 -> 1, relu)"
+    split = MLP(2, [2], output_activation="sigmoid", op_by_op=True)
+    assert repr(split) == "MLP(\n  (L0): Layer(2 -> 2, sigmoid, op_by_op=True)\n)"
+    assert repr(split.layers[0].neurons[0]) == "Neuron(2 -> 1, sigmoid, op_by_op=True)"
+
+
+def test_describe_is_the_one_line_call_that_builds_the_architecture():
+    for model in (MLP(3, [4, 1], activation="relu"), MLP(2, [2], "sigmoid", op_by_op=True)):
+        text = model.describe()
+        assert "\n" not in text and text.startswith(f"MLP({model.nin}, {model.nouts}, ")
+        again = eval(text, {"MLP": MLP})  # the text is the call itself
+        assert again.describe() == text and again.op_by_op == model.op_by_op
+        assert [layer.activation for layer in again.layers] == [
+            layer.activation for layer in model.layers
+        ]
+    assert MLP(2, [1]).describe() == "MLP(2, [1], activation='tanh', output_activation='linear')"
 
 
 # --- gradients -----------------------------------------------------------------------------

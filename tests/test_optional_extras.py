@@ -1,4 +1,4 @@
-"""PyTorch and scikit-learn are optional: nothing imports them but the code that needs them,
+"""PyTorch, scikit-learn and NumPy are optional: nothing imports them but the code that needs them,
 and without them that code says in one line what to install."""
 
 from __future__ import annotations
@@ -45,11 +45,16 @@ WITHOUT = "import sys; sys.modules['{name}'] = None\n"
          'pip install ".[torch]"'),
         ("sklearn", "from autograd_lite.nn import data\ndata.digits()",
          'pip install ".[datasets]"'),
+        ("numpy", "from autograd_lite import Value\n"
+                  "from autograd_lite.program import replay, trace\n"
+                  "w = Value(0.5, 'w')\nreplay(trace(w * w, params=[w]), 'numpy')",
+         'pip install ".[numpy]"'),
     ],
 )  # fmt: skip
 def test_missing_extra_says_what_to_install(name, call, install):
+    # ImportError from the bridges, BackendUnavailableError (a RuntimeError) from replay
     done = _run(WITHOUT.format(name=name) + f"try:\n    {call.replace(chr(10), chr(10) + '    ')}\n"
-                "except ImportError as error:\n    print(error)")  # fmt: skip
+                "except (ImportError, RuntimeError) as error:\n    print(error)")  # fmt: skip
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.strip().splitlines()
     assert install in line

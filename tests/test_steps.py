@@ -12,13 +12,8 @@ from hypothesis import strategies as st
 
 from autograd_lite import AnomalyError, Value, detect_anomaly, sum_values, weighted_sum
 from autograd_lite.names import is_constant
-from autograd_lite.stepping import (
-    CLASSIC_PARAMETERS,
-    backprop_example,
-    classic_network,
-    forward_steps,
-    labelled_error,
-)
+from autograd_lite.nn import worked_example
+from autograd_lite.stepping import backprop_example, forward_steps, labelled_error
 
 # The classic walk-through's numbers (inputs 0.05/0.10, targets 0.01/0.99), derived by hand
 # there; our labels for its w1..w8.
@@ -71,9 +66,12 @@ def test_classic_example_gradients_match_finite_differences():
         assert p.grad == pytest.approx(numeric, rel=1e-5, abs=1e-9), p.label
 
 
-def test_classic_network_parameters_and_op_by_op_variant_give_the_walk_through_numbers():
-    plain, split = backprop_example(), backprop_example(classic_network(op_by_op=True))
-    assert {p.label: p.data for p in plain.model.parameters()} == CLASSIC_PARAMETERS
+def test_op_by_op_variant_of_the_worked_example_gives_the_walk_through_numbers():
+    plain = backprop_example()
+    split = backprop_example(worked_example(op_by_op=True).model)
+    assert split.model.op_by_op and not plain.model.op_by_op
+    weights = {p.label: p.data for p in plain.model.parameters()}
+    assert {p.label: p.data for p in split.model.parameters()} == weights
     # per neuron: weighted_sum 5 + activation 1 = 6 steps, op by op 2 × (*) + 2 × (+) + 1 = 9;
     # the error: per output (t − a), e², ½ × e² = 6 steps, then the sum of the two = 2
     assert len(list(plain.error.backward_steps(show_constants=True))) == 4 * 6 + 2 * 6 + 2

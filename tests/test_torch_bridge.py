@@ -127,7 +127,7 @@ def test_from_a_float32_network_built_in_torch():
         torch.nn.Linear(5, 1),
     )  # fmt: skip
     model = from_torch(net)
-    assert repr(model) == "MLP(3, [5, 5, 1], activation='tanh', output_activation='linear')"
+    assert model.describe() == "MLP(3, [5, 5, 1], activation='tanh', output_activation='linear')"
     assert model.layers[2].neurons[0].b.data == net[4].bias[0].item()  # float32 widened exactly
     x = [0.1, -0.4, 0.7]
     assert _close(model(x).data, net.double()(torch.tensor([x], dtype=torch.float64)).item())

@@ -15,6 +15,7 @@ import graphviz
 import pytest
 
 from autograd_lite import Value
+from autograd_lite.narrate import node_names
 from autograd_lite.nn import MLP
 from autograd_lite.nn.model import Neuron
 from autograd_lite.visualize import (
@@ -254,8 +255,39 @@ def test_hide_constants_writes_them_into_the_operation():
     picture = Picture(draw_graph(y, hide_constants=True))
     nodes = picture.value_nodes()
     assert len(nodes) == 3
-    texts = [picture.text(g) for g in nodes.values()]
-    assert any("*(·, 2)" in t for t in texts) and any("**(·, 2)" in t for t in texts)
+    ids = graph_ids(y)
+    product = y.inputs[0]
+    # each box reads as a formula, the left-out input a dot: x × 2, then (x × 2)²; the
+    # unlabelled product is named as the narrations call it, its op and its position
+    number = "₀₁₂₃₄₅"[int(ids[product][4:])]
+    assert picture.text(nodes[ids[product]]).startswith(f"*{number} = 2 × · ")
+    assert picture.text(nodes[ids[y]]).startswith("y = ·² ")
+
+
+@needs_dot
+def test_folded_constants_read_as_the_notes_write_them():
+    # the notes' error for output 0: e0 = t0 − a (t0 = 0.01), E0 = ½ e0², a loss of σ(z)
+    a = Value(0.75, "L1.n0.a")
+    e = 0.01 - a
+    e.label = "e0"
+    square = e**2
+    square.label = "e0^2"
+    share = 0.5 * square
+    share.label = "E0"
+    quotient = a / 4.0
+    difference = quotient - 1.0
+    scaled = difference.tanh() * -2.0
+    root = share + scaled
+    root.backward()
+    picture = Picture(draw_graph(root, hide_constants=True))
+    texts = {key: picture.text(g) for key, g in picture.value_nodes().items()}
+    ids = graph_ids(root)
+    assert texts[ids[e]].startswith("e0 = 0.01 − · ")
+    assert texts[ids[square]].startswith("e0^2 = ·² ")
+    assert texts[ids[share]].startswith("E0 = 0.5 × · ")  # 0.5 * e²: the factor first
+    assert " = · / 4 " in texts[ids[quotient]] and " = · − 1 " in texts[ids[difference]]
+    assert " = (-2) × · " in texts[ids[scaled]]  # a negative number in parentheses
+    assert not any("(·" in text or "·)" in text for text in texts.values())  # no f(·, 2)
 
 
 def test_options_reach_the_dot_source():
@@ -562,3 +594,125 @@ def test_network_inputs_show_the_latest_call_values_not_the_weights():
     for i, x in enumerate([0.25, -0.75, 0.125]):
         (box,) = [line for line in source.splitlines() if line.strip().startswith(f"x{i} [")]
         assert f"<B>x{i}</B>" in box and f"<TD>{x:.4g}</TD>" in box, box
+
+
+# --- legends, big networks and big graphs ----------------------------------------------------
+
+
+def x_extent(group: ElementTree.Element) -> tuple[float, float]:
+    """(leftmost, rightmost) x of the lines and shapes an SVG group draws (not its text)."""
+    xs = []
+    for element in group.iter():
+        if element.tag == f"{SVG}path":
+            numbers = re.findall(r"-?\d+(?:\.\d+)?", element.get("d"))
+        elif element.tag == f"{SVG}polygon":
+            numbers = re.findall(r"-?\d+(?:\.\d+)?", element.get("points"))
+        else:
+            continue
+        xs += [float(x) for x in numbers[0::2]]  # x,y pairs
+    return min(xs), max(xs)
+
+
+def assert_the_legend_stands_alone_on_the_left(picture: Picture) -> None:
+    _, legend_right = x_extent(picture.nodes["legend"])
+    for key, group in [*picture.nodes.items(), *picture.edges.items()]:
+        if key != "legend" and list(group.iter(f"{SVG}path")) + list(group.iter(f"{SVG}polygon")):
+            assert x_extent(group)[0] > legend_right, f"{key} reaches into the legend"
+
+
+@needs_dot
+def test_no_edge_of_the_network_runs_over_its_legend():
+    # the demo's MLP(2, [16, 16, 1]): the fans out of x0 and x1 used to cross the legend,
+    # which stood in the inputs' column and was wider than it
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    model([1.0, -0.1]).backward()
+    assert_the_legend_stands_alone_on_the_left(Picture(draw_network(model)))
+    small = MLP(2, [3, 1], seed=0)
+    small([0.5, -1.0]).backward()
+    assert_the_legend_stands_alone_on_the_left(Picture(draw_network(small)))
+
+
+@needs_dot
+def test_no_edge_of_the_graph_runs_over_its_legend():
+    model = MLP(2, [16, 16, 1], seed=0)
+    error = (model([0.5, -0.3]) - 1.0) ** 2
+    error.backward()
+    assert_the_legend_stands_alone_on_the_left(Picture(draw_graph(error)))
+    assert_the_legend_stands_alone_on_the_left(Picture(draw_graph(exploding_graph()[0])))
+
+
+@needs_dot
+def test_a_big_network_draws_only_its_strongest_weights_and_says_so():
+    model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    model([0.5, -0.3]).backward()
+    picture = Picture(draw_network(model))  # max_edges=64 by default
+    drawn = set(picture.edges)
+    hidden_layer = model.layers[1]
+    into = {n.name: [w for w in n.w if w.label in drawn] for n in hidden_layer.neurons}
+    # 2 x 16 + 16 x 16 + 16 x 1 = 304 weights; the 256 of L1 are cut to 64, the others stay
+    assert len(drawn) == 32 + 64 + 16
+    assert all(w.label in drawn for n in model.layers[0].neurons + model.layers[2].neurons
+               for w in n.w)  # fmt: skip
+    assert sum(len(ws) for ws in into.values()) == 64
+    for neuron in hidden_layer.neurons:  # each neuron keeps at least its strongest input
+        assert max(neuron.w, key=lambda w: abs(w.data)).label in drawn
+    # the others drawn are the strongest: none left out is stronger than the weakest of them
+    strongest_inputs = {max(n.w, key=lambda w: abs(w.data)) for n in hidden_layer.neurons}
+    others = [w for n in hidden_layer.neurons for w in n.w if w not in strongest_inputs]
+    kept = [abs(w.data) for w in others if w.label in drawn]
+    left_out = [abs(w.data) for w in others if w.label not in drawn]
+    assert len(kept) == 64 - 16 and min(kept) >= max(left_out)
+    text = " ".join(picture.text(g) for g in picture.root.iter(f"{SVG}g"))
+    assert "showing the 112 strongest of 304 weights (by |w|)" in text
+    assert "64 strongest of 256 weights drawn" in picture.text(picture.nodes["layer1"])
+    assert "strongest" not in picture.text(picture.nodes["layer0"])
+    # by gradient: the strongest |∂E/∂w| instead
+    by_grad = set(Picture(draw_network(model, edge_thickness="grad")).edges)
+    top = sorted((w for n in hidden_layer.neurons for w in n.w), key=lambda w: -abs(w.grad))
+    assert {w.label for w in top[:16]} <= by_grad
+    # everything on request; a small network is drawn whole
+    assert len(Picture(draw_network(model, max_edges=None)).edges) == 304
+    small = draw_network(MLP(2, [4, 4, 1], seed=0))
+    assert "strongest of" not in small.source and len(Picture(small).edges) == 8 + 16 + 4
+
+
+def test_max_edges_is_checked():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"draw_network: max_edges must be >= 1, got 0"):
+        draw_network(model, max_edges=0)
+    with pytest.raises(TypeError, match=r"draw_network: max_edges must be an int, got float"):
+        draw_network(model, max_edges=10.0)
+
+
+def test_a_big_graph_of_neurons_is_collapsed_by_default_as_its_page_is():
+    model = MLP(2, [16, 16, 1], seed=0)
+    error = (model([0.5, -0.3]) - 1.0) ** 2
+    assert len(graph_ids(error)) > 60
+    collapsed = draw_graph(error, collapse_neurons=True).source
+    assert draw_graph(error).source == collapsed
+    assert draw_graph(error, collapse_neurons=False).source != collapsed
+    # 31 nodes: the classic 2-2-2 example is drawn whole, weights and all
+    small = MLP(2, [2, 2], seed=0)
+    small_error = (small([0.05, 0.1])[0] - 0.01) ** 2
+    assert draw_graph(small_error).source == draw_graph(small_error, collapse_neurons=False).source
+    # no neurons: a long chain of plain operations is never collapsed
+    y = Value(0.5, "x")
+    for _ in range(80):
+        y = y * 1.01
+    assert draw_graph(y).source == draw_graph(y, collapse_neurons=False).source
+    with pytest.raises(TypeError, match=r"draw_graph: collapse_neurons must be True, False or"):
+        draw_graph(error, collapse_neurons="yes")
+
+
+@needs_dot
+def test_unlabelled_boxes_are_named_as_the_narrations_name_them():
+    a, b, c = Value(2.0, "a"), Value(3.0, "b"), Value(4.0, "c")
+    left, right = a * b, b * c
+    error = left + right
+    error.backward()
+    names, ids = node_names(error), graph_ids(error)
+    picture = Picture(draw_graph(error))
+    first_rows = {key: picture.text(g).split(" data ")[0] for key, g in picture.nodes.items()}
+    assert first_rows[ids[left]] == names[left] and first_rows[ids[right]] == names[right]
+    assert names[left] != names[right] and names[left].startswith("*")
+    assert first_rows[ids[error]] == "E = +"  # the root is E, as in every narration

@@ -42,6 +42,8 @@ from autograd_lite.checks import (
     check_number,
 )
 from autograd_lite.names import is_constant, weighted_sum_parts
+from autograd_lite.narrate import formula
+from autograd_lite.notation import names_in_order, partial, superscript
 from autograd_lite.visualize import style
 from autograd_lite.visualize.svg import row_id
 
@@ -53,6 +55,23 @@ AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this man
 OVERVIEW_DEPTH = 60
 OVERVIEW_NEAR_ROOT = 30
 OVERVIEW_DEEPEST = 12
+# a graph of more nodes than this that contains neurons (weighted sums) is drawn collapsed by
+# default, one box per neuron: the rule of draw_graph and export_html alike
+AUTO_COLLAPSE = 60
+
+
+def collapses_by_default(order: list[Value]) -> bool:
+    """True when ``collapse_neurons=None`` means collapsed for the graph whose
+    ``topological_order`` is ``order``: more than ``AUTO_COLLAPSE`` nodes, some of them
+    neurons' weighted sums (an ``MLP(2, [16, 16, 1])`` on one sample has 405 nodes).
+
+    >>> from autograd_lite.nn import MLP
+    >>> collapses_by_default(topological_order(MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])))
+    True
+    >>> collapses_by_default(topological_order(MLP(2, [2, 1], seed=0)([0.5, -1.0])))
+    False
+    """
+    return len(order) > AUTO_COLLAPSE and any(node.op == "weighted_sum" for node in order)
 
 
 def graph_ids(root: Value) -> dict[Value, str]:
@@ -93,7 +112,7 @@ def draw_graph(
     rankdir: str = "LR",
     hide_constants: bool = False,
     number_format: str = ".4g",
-    collapse_neurons: bool = False,
+    collapse_neurons: bool | None = None,
     max_nodes: int = 400,
     explode_threshold: float = 10.0,
     dead_threshold: float = 1e-8,
@@ -106,11 +125,13 @@ def draw_graph(
 
     * ``rankdir`` -- "LR" (left to right), "TB" (top to bottom), "RL" or "BT";
     * ``hide_constants`` -- leave out constants and targets (``names.is_constant``: the
-      numbers in ``x * 2``, a loss's t_k); the node shows them instead, as in ``*(·, 2)``;
+      numbers in ``x * 2``, a loss's t_k); the node writes them into its formula instead,
+      the left-out input a dot: ``· × 2``, ``0.01 − ·``, ``·²``;
     * ``number_format`` -- format spec of every number, e.g. ".4g";
     * ``collapse_neurons`` -- for networks: each neuron's weighted sum stays one node, its
       weight and bias leaves and all constants are left out (the node tells their gradient
-      norm), so an ``MLP(2, [16, 16, 1])`` stays readable;
+      norm), so an ``MLP(2, [16, 16, 1])`` stays readable; by default (None) when the graph
+      has more than ``AUTO_COLLAPSE`` nodes and contains neurons (``collapses_by_default``);
     * ``max_nodes`` -- draw at most this many nodes, the ones nearest ``root``; a note says
       how many were left out. A graph deeper than ``OVERVIEW_DEPTH`` steps is drawn as an
       overview: the steps nearest ``root`` and the deepest ones, with one box in between
@@ -142,9 +163,16 @@ def draw_graph(
     if grads is not None:
         check_instance("draw_graph", "grads", grads, Mapping, "a mapping from Value to gradient")
     check_instance("draw_graph", "row_ids", row_ids, bool, "True or False")
+    if collapse_neurons is not None:
+        check_instance(
+            "draw_graph", "collapse_neurons", collapse_neurons, bool, "True, False or None"
+        )
     grad_of = _grad_reader(grads)
     order = topological_order(root)
+    if collapse_neurons is None:
+        collapse_neurons = collapses_by_default(order)
     index = {value: i for i, value in enumerate(order)}
+    names = names_in_order(order)  # what the narrations call each node (unlabelled: *₃)
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
     hidden.discard(root)
     drawn = _nearest(root, hidden, max_nodes)
@@ -174,8 +202,9 @@ def draw_graph(
     for value in sorted(shown, key=index.__getitem__):
         name = f"node{index[value]}"
         row_prefix = name if row_ids else None
-        label, attributes = _node(value, hidden, shown, looks, grad_of, row_prefix)
-        dot.node(name, label, id=name, tooltip=_node_tooltip(value, grad_of(value)), **attributes)
+        label, attributes = _node(value, names, hidden, shown, looks, grad_of, row_prefix)
+        tooltip = _node_tooltip(value, names, grad_of(value))
+        dot.node(name, label, id=name, tooltip=tooltip, **attributes)
     for (input_, node), flow in sorted(flows.items(), key=lambda item: _edge_key(item, index)):
         source, target = index[input_], index[node]
         if looks.known:
@@ -184,7 +213,7 @@ def draw_graph(
                 attributes.update(label=looks.fmt(flow), fontcolor=attributes["color"])
         else:
             attributes = {"color": "#555555"}
-        tooltip = _edge_tooltip(input_, node, flow, looks)
+        tooltip = _edge_tooltip(names[input_], names[node], flow, looks)
         name = f"edge{source}_{target}"
         dot.edge(f"node{source}", f"node{target}", id=name, tooltip=tooltip, **attributes)
 
@@ -194,7 +223,7 @@ def draw_graph(
     if left_out:
         note = (
             f"{left_out} more nodes not drawn (max_nodes={max_nodes}):\n"
-            f"the ones farthest from {_name(root)}. Boxes marked '…' lost inputs."
+            f"the ones farthest from {names[root]}. Boxes marked '…' lost inputs."
         )
         if not collapse_neurons and any(v.op == "weighted_sum" for v in drawn):
             note += "\ncollapse_neurons=True draws one box per neuron."
@@ -326,28 +355,53 @@ def _edge_key(item: tuple[tuple[Value, Value], float], index: dict[Value, int]) 
     return index[node], index[input_]
 
 
-def _name(value: Value) -> str:
-    return value.label or value.op or "constant"
-
-
-def _header(value: Value, hidden: set[Value], looks: style.Encoding) -> str:
-    """'a = tanh': the label and the operation, hidden constants written in: '*(·, 2)'."""
+def _header(value: Value, name: str, hidden: set[Value], looks: style.Encoding) -> str:
+    """'a = tanh': the node's name (its label; unlabelled, what the narrations call it: its
+    op numbered, '*₃', or E for the root) and its operation, hidden constants written into
+    its formula: 'e0 = 0.01 − ·'."""
     if not value.inputs:
         return style.row(value.label or "constant", bold=True)
-    operation = value.op
+    text = f"<B>{html.escape(name)}</B>"
     if any(input_ in hidden and is_constant(input_) for input_ in value.inputs):
-        arguments = (
-            looks.fmt(v.data) if v in hidden and is_constant(v) else "·" for v in value.inputs
-        )
-        operation = f"{value.op}({', '.join(arguments)})"
-    text = f"<B>{html.escape(operation)}</B>"
-    if value.label:
-        text = f"<B>{html.escape(value.label)}</B> = {text}"
+        text += f" = {html.escape(folded_formula(value, hidden, looks.fmt))}"
+    elif value.label or not name.startswith(value.op):  # not '*₃': say which operation
+        text += f" = <B>{html.escape(value.op)}</B>"
     return f"<TR><TD>{text}</TD></TR>"
+
+
+def folded_formula(node: Value, hidden: set[Value], fmt: Callable[[float], str]) -> str:
+    """The operation of ``node`` as a formula in which the hidden constants are written as
+    numbers and every other input is a dot: how a box reads with ``hide_constants=True``.
+
+    >>> from autograd_lite import Value
+    >>> a = Value(0.75, label="a")
+    >>> two, target, half, minus = Value(2.0), Value(0.01), Value(0.5), Value(-3.0)
+    >>> [folded_formula(n, {two, target, half, minus}, "{:g}".format)
+    ...  for n in (target - a, a**two, a * half, a / minus)]
+    ['0.01 − ·', '·²', '0.5 × ·', '· / (-3)']
+    """
+    hidden_constants = [v in hidden and is_constant(v) for v in node.inputs]
+    operands = [
+        _operand(v.data, fmt) if constant else "·"
+        for v, constant in zip(node.inputs, hidden_constants)
+    ]
+    exponent = node.inputs[-1].data
+    if node.op == "**" and hidden_constants[-1] and exponent.is_integer() and exponent >= 0:
+        return f"{operands[0]}{superscript(int(exponent))}"  # ·², as the notes write a square
+    if node.op == "*" and hidden_constants == [False, True]:
+        operands.reverse()  # a factor first, as the notes write ½ e²: 0.5 × ·
+    return formula(node.op, operands)
+
+
+def _operand(x: float, fmt: Callable[[float], str]) -> str:
+    """A number inside a formula: in parentheses when negative, so '· × (-3)' reads well."""
+    text = fmt(x)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _node(
     value: Value,
+    names: Mapping[Value, str],
     hidden: set[Value],
     drawn: set[Value],
     looks: style.Encoding,
@@ -365,7 +419,7 @@ def _node(
     # a constant's gradient teaches nothing: no fill, no marks
     state = "unknown" if is_constant(value) else looks.state(grad)
     rows = [
-        _header(value, hidden, looks),
+        _header(value, value.label or names[value], hidden, looks),
         style.row(f"data {looks.fmt(value.data)}", id=ids("data")),
         style.row(f"grad {looks.fmt(grad)}", id=ids("grad")),
     ]
@@ -380,15 +434,15 @@ def _node(
     return style.table(rows), looks.node_attributes(grad, state)
 
 
-def _node_tooltip(value: Value, grad: float) -> str:
+def _node_tooltip(value: Value, names: Mapping[Value, str], grad: float) -> str:
     what = f"{value.op} node" if value.op else "leaf"
-    return f"{_name(value)} ({what}): data {value.data!r}, grad {grad!r}"
+    return f"{names[value]} ({what}): data {value.data!r}, grad {grad!r}"
 
 
-def _edge_tooltip(input_: Value, node: Value, flow: float, looks: style.Encoding) -> str:
+def _edge_tooltip(input_: str, node: str, flow: float, looks: style.Encoding) -> str:
     return (
-        f"{_name(input_)} → {_name(node)}: gradient sent back = "
-        f"∂{_name(node)}/∂{_name(input_)} × grad of {_name(node)} = {looks.fmt(flow)}"
+        f"{input_} → {node}: gradient sent back = "
+        f"{partial(node, input_)} × grad of {node} = {looks.fmt(flow)}"
     )
 
 

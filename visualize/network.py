@@ -16,9 +16,14 @@ size follows the picture's.
 Each layer's title gives its activation and its gradient norm sqrt(sum (∂E/∂w)²) with a bar
 that loses one block per power of ten below the largest layer's.
 
+A layer of more than ``MAX_EDGES`` weights (16 x 16 = 256 crossing edges are a hairball)
+draws only its strongest edges, at least one into each neuron; its title and a caption
+under the picture say so (``max_edges=None`` draws them all). The legend stands in a
+column of its own, left of the inputs, where no edge runs.
+
 Ids (DOT names and SVG ``id`` attributes): inputs ``x{i}``, neurons their names
-(``L{l}.n{j}``), weights their labels (``L{l}.n{j}.w{i}``), layer titles ``layer{l}``, the
-inputs' title ``inputs`` and the legend ``legend``.
+(``L{l}.n{j}``), weights their labels (``L{l}.n{j}.w{i}``; only the drawn ones), layer
+titles ``layer{l}``, the inputs' title ``inputs`` and the legend ``legend``.
 
 >>> from autograd_lite.nn import MLP
 >>> model = MLP(2, [3, 1], seed=0)
@@ -35,7 +40,13 @@ import math
 import graphviz
 
 from autograd_lite import Value
-from autograd_lite.checks import check_choice, check_format, check_instance, check_number
+from autograd_lite.checks import (
+    check_choice,
+    check_count,
+    check_format,
+    check_instance,
+    check_number,
+)
 from autograd_lite.names import input_name, weight, weighted_sum_parts
 from autograd_lite.nn import MLP, Layer, Neuron
 from autograd_lite.visualize import style
@@ -47,6 +58,9 @@ SATURATED_SLOPE = 1e-3  # a sigmoid or tanh slope below this passes (almost) no 
 STRONG = 0.5  # edges at least this strong (0..1, see style.strength) are drawn opaque
 FAINT = "40"  # alpha of the others, appended to their colour
 ARROWS_UP_TO = 4  # a layer with more inputs than this is drawn without arrowheads
+# a layer of more weights than this draws only its strongest: 16 x 16 = 256 crossing edges
+# are a hairball in which no path can be followed
+MAX_EDGES = 64
 
 
 def draw_network(
@@ -59,6 +73,7 @@ def draw_network(
     dead_threshold: float = 1e-8,
     legend: bool = True,
     names_only: bool = False,
+    max_edges: int | None = MAX_EDGES,
 ) -> graphviz.Digraph:
     """The network diagram of ``model`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
@@ -66,8 +81,11 @@ def draw_network(
     shows the latest call. ``edge_thickness`` is "weight" (``|w|``, linear scale, colour by
     the sign of ``w``) or "grad" (``|∂E/∂w|``, log scale, colour by its sign).
     ``names_only`` draws the model as if never called: no activation, no gradient, only
-    names and weights (the model is only read, as always). The other options are those of
-    ``draw_graph``.
+    names and weights (the model is only read, as always). ``max_edges`` caps the edges
+    drawn between two layers: a layer with more weights draws only its ``max_edges``
+    strongest (by the number that sets the thickness), at least one into each neuron, and
+    the layer's title and the caption under the picture say how many (None draws all). The
+    other options are those of ``draw_graph``.
 
     >>> from autograd_lite.nn import MLP
     >>> model = MLP(1, [1], seed=0)
@@ -80,6 +98,8 @@ def draw_network(
     check_format("draw_network", "number_format", number_format)
     check_number("draw_network", "explode_threshold", explode_threshold, above=0, finite=False)
     check_number("draw_network", "dead_threshold", dead_threshold, finite=False)
+    if max_edges is not None:
+        check_count("draw_network", "max_edges", max_edges)
 
     neurons = [neuron for layer in model.layers for neuron in layer.neurons]
     weights = [w for neuron in neurons for w in neuron.w]
@@ -102,6 +122,13 @@ def draw_network(
     top_edge = style.largest(grad_of(w) if by_grad else w.data for w in weights)
     norms = [0.0 if names_only else _weight_norm(layer) for layer in model.layers]
     top_norm = style.largest(norms)
+    drawn = {  # the weights whose edges are drawn: all, or each big layer's strongest
+        layer.neurons[j].w[i]
+        for layer in model.layers
+        for j, i in strongest(
+            [[grad_of(w) if by_grad else w.data for w in n.w] for n in layer.neurons], max_edges
+        )
+    }
 
     widest = max([model.nin, *model.nouts])
     dot = graphviz.Digraph("network")
@@ -121,11 +148,14 @@ def draw_network(
     sources = [name for name, _, _ in inputs]
     inactive: set[str] = set()  # neurons whose output is 0 for this input (relu off)
     for number, (layer, norm) in enumerate(zip(model.layers, norms)):
-        title = _layer_title(layer, norm, top_norm, looks)
+        shown = sum(w in drawn for n in layer.neurons for w in n.w)
+        title = _layer_title(layer, norm, top_norm, looks, shown)
         cells = [_neuron(n, looks, names_only) for n in layer.neurons]
         _column(dot, f"layer{number}", title, cells)
         for neuron in layer.neurons:
             for i, (source, w) in enumerate(zip(sources, neuron.w)):
+                if w not in drawn:
+                    continue
                 name = weight(neuron.name, i)
                 carried = grad_of(w) if by_grad else w.data
                 attributes = style.edge_attributes(carried, top_edge, scale)
@@ -145,6 +175,9 @@ def draw_network(
 
     if legend:
         _add_legend(dot, looks, by_grad, top_edge, small=len(neurons) + model.nin <= 8)
+    if len(drawn) < len(weights):
+        dot.attr(label=_caption(len(drawn), len(weights), max_edges, by_grad))
+        dot.attr(labelloc="b", labeljust="l", fontsize="11")
     return dot
 
 
@@ -205,13 +238,62 @@ def _bar(full: int) -> str:
     cells = "".join(
         f'<TD WIDTH="7" HEIGHT="7" FIXEDSIZE="TRUE" BGCOLOR="{colour}"></TD>' for colour in colours
     )
-    return f'<TABLE BORDER="0" CELLSPACING="1" CELLPADDING="0"><TR>{cells}</TR></TABLE>'
+    # a fixed size: Graphviz would stretch the bar to the width of a wider title
+    size = f'FIXEDSIZE="TRUE" WIDTH="{8 * BAR_BLOCKS + 1}" HEIGHT="9"'
+    return f'<TABLE BORDER="0" CELLSPACING="1" CELLPADDING="0" {size}><TR>{cells}</TR></TABLE>'
 
 
-def _layer_title(layer: Layer, norm: float, top_norm: float, looks: style.Encoding) -> str:
-    """'L0 · tanh · 16 neurons', then the gradient norm and its bar."""
+def strongest(strengths: list[list[float]], max_edges: int | None) -> list[tuple[int, int]]:
+    """The edges of one layer to draw, as (neuron j, input i), given the number that sets each
+    edge's thickness (``strengths[j][i]``: the weight, or its gradient): all of them when
+    there are at most ``max_edges`` (or it is None); else the ``max_edges`` strongest by
+    magnitude, among them each neuron's strongest input, so that no neuron looks cut off.
+    Not a number counts as strongest (an exploding gradient must show).
+
+    >>> strongest([[0.1, -0.9], [0.2, 0.3]], 3)           # the weakest of the 4 is left out
+    [(0, 1), (1, 0), (1, 1)]
+    >>> strongest([[5.0, 4.0, 3.0], [0.0, 0.1, 0.0]], 2)  # the second neuron keeps its 0.1
+    [(0, 0), (1, 1)]
+    """
+    edges = [(j, i) for j, row in enumerate(strengths) for i in range(len(row))]
+    if max_edges is None or len(edges) <= max_edges:
+        return edges
+
+    def magnitude(edge: tuple[int, int]) -> float:
+        x = abs(strengths[edge[0]][edge[1]])
+        return x if math.isfinite(x) else math.inf
+
+    by_strength = sorted(edges, key=magnitude, reverse=True)  # stable: ties in order
+    kept = {  # each neuron's strongest input
+        max(((j, i) for i in range(len(row))), key=magnitude) for j, row in enumerate(strengths)
+    }
+    for edge in by_strength:
+        if len(kept) >= max_edges:
+            break
+        kept.add(edge)
+    return sorted(kept)
+
+
+def _caption(shown: int, total: int, max_edges: int | None, by_grad: bool) -> str:
+    """The note under a network drawn with only its strongest edges."""
+    what = "|∂E/∂w|" if by_grad else "|w|"
+    return (
+        f"showing the {shown:,} strongest of {total:,} weights (by {what}): a layer of more "
+        f"than {max_edges} weights draws its {max_edges} strongest,\\l"
+        f"at least one into each neuron; draw_network(model, max_edges=None) draws them all\\l"
+    )
+
+
+def _layer_title(
+    layer: Layer, norm: float, top_norm: float, looks: style.Encoding, shown: int
+) -> str:
+    """'L0 · tanh · 16 neurons', how many of its weights are drawn when not all, then the
+    gradient norm and its bar."""
     count = len(layer.neurons)
     rows = [style.row(f"{layer.name} · {layer.activation} · {count} neuron{'s' * (count > 1)}")]
+    total = sum(len(neuron.w) for neuron in layer.neurons)
+    if shown < total:
+        rows.append(style.row(f"{shown} strongest of {total} weights drawn"))
     if looks.known:
         rows.append(style.row(f"gradient norm {looks.fmt(norm)}"))
         rows.append(f"<TR><TD>{_bar(blocks(norm, top_norm))}</TD></TR>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 
@@ -19,10 +20,23 @@ __all__ = ["check_title", "html_path", "write_page"]
 PAGE_FILES = Path(__file__).with_name("page")
 
 
-def html_path(operation: str, path: object) -> Path:
-    """``path`` as a Path ending in ``.html`` (or ``.htm``), refusing what is not a path."""
-    target = Path(check_path(operation, "path", path))
-    if target.suffix.lower() not in (".html", ".htm"):
+def html_path(operation: str, path: object, add_suffix: bool = True) -> Path:
+    """``path`` as a Path ending in ``.html`` (or ``.htm``), refusing what is not a path;
+    with ``add_suffix=False``, exactly ``path`` (as the command line writes what it is given).
+    The one place that decides a page's file name.
+
+    >>> html_path("export_html", "steps.htm").name, html_path("p", "steps", False).name
+    ('steps.htm', 'steps')
+    >>> html_path("export_html", "")
+    Traceback (most recent call last):
+    ...
+    ValueError: export_html: path must name a file, got ''
+    """
+    name = os.fspath(check_path(operation, "path", path))
+    if not name.strip():  # Path("") would be ".", the current folder
+        raise ValueError(f"{operation}: path must name a file, got {path!r}")
+    target = Path(name)
+    if add_suffix and target.suffix.lower() not in (".html", ".htm"):
         target = target.with_name(target.name + ".html")
     return target
 

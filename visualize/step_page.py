@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,17 +31,22 @@ from autograd_lite.checks import check_count, check_format, check_instance, chec
 from autograd_lite.debugging import BackwardStep, without_constants
 from autograd_lite.engine import backpropagate
 from autograd_lite.gradients import copy_graph
+from autograd_lite.names import is_constant
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
 from autograd_lite.visualize import style
-from autograd_lite.visualize.graph import draw_graph, edge_ids, folded_parameters, graph_ids
+from autograd_lite.visualize.graph import (
+    collapses_by_default,
+    draw_graph,
+    edge_ids,
+    folded_parameters,
+    graph_ids,
+)
 from autograd_lite.visualize.page_file import check_title, html_path, write_page
 from autograd_lite.visualize.svg import prepare_svg, svg_of
 
 __all__ = ["export_html"]
-
-AUTO_COLLAPSE = 60  # graphs with more nodes than this, built of neurons, are drawn collapsed
 
 
 def export_html(
@@ -55,13 +61,17 @@ def export_html(
     number_format: str = ".4g",
     max_nodes: int = 400,
     max_steps: int = 20_000,
+    explanation: str | None = None,
+    add_suffix: bool = True,
 ) -> Path:
     """Write a page that steps through the forward and the backward pass of ``root``.
 
-    Returns the path written (suffix ``.html``). The page starts before the forward pass:
-    Next computes one node at a time, then seeds ∂E/∂E = ``seed`` at ``root``, then applies
-    one chain-rule step at a time, highlighting its edge and its two nodes and showing the
-    same sentence as ``str(step)``. Every node's grad shows its value at that step.
+    Returns the path written: ``path``, with ``.html`` added when it ends in neither
+    ``.html`` nor ``.htm`` (so that a double-click opens it in a browser); with
+    ``add_suffix=False``, exactly ``path``. The page starts before the forward pass: Next
+    computes one node at a time, then seeds ∂E/∂E = ``seed`` at ``root``, then applies one
+    chain-rule step at a time, highlighting its edge and its two nodes and showing the same
+    sentence as ``str(step)``. Every node's grad shows its value at that step.
 
     * ``collapse_neurons`` -- draw each neuron's weights and bias inside its weighted-sum
       box (``draw_graph``'s option); by default, when the graph has more than
@@ -70,9 +80,13 @@ def export_html(
       default they are left out of the picture (written into their operation, as
       ``draw_graph(hide_constants=True)`` does) and their steps are not shown, as
       ``backward_steps()`` does: their gradients teach nothing (``names.is_constant``);
-    * ``rankdir``, ``number_format``, ``max_nodes`` -- as in ``draw_graph``;
-    * ``max_steps`` -- refuse graphs with more chain-rule steps than this (a page per step
-      of a huge graph would be too big to be useful).
+    * ``rankdir``, ``number_format``, ``max_nodes`` -- as in ``draw_graph``; a format
+      ``'.Ng'`` also gives the sentences of the steps N significant digits (else 4);
+    * ``max_steps`` -- refuse (``ValueError``) graphs with more chain-rule steps shown than
+      this, counted before anything is recorded (a page per step of a huge graph would be
+      too big to be useful);
+    * ``explanation`` -- a text shown in a panel that opens on demand, such as
+      ``autograd_lite.narrate.explain(root)`` (each gradient as a chain of local derivatives).
 
     The recording is a backward pass from zero gradients kept apart from the graph: no
     ``grad`` of the graph changes (so hooks registered on its nodes do not run). Without
@@ -85,22 +99,25 @@ def export_html(
     '.html'
     """
     check_instance("export_html", "root", root, Value, "a Value")
-    target = html_path("export_html", path)
+    check_instance("export_html", "add_suffix", add_suffix, bool, "a bool")
+    target = html_path("export_html", path, add_suffix)
     check_title("export_html", title)
+    check_instance("export_html", "explanation", explanation, (str, type(None)), "a str or None")
     check_number("export_html", "seed", seed)
     check_format("export_html", "number_format", number_format)
     check_count("export_html", "max_steps", max_steps)
     order = topological_order(root)
-    step_count = sum(len(node.inputs) for node in order)
+    # the steps the page will show, one per edge (those into constants only if shown)
+    step_count = sum(
+        show_constants or not is_constant(input_) for node in order for input_ in node.inputs
+    )
     if step_count > max_steps:
         raise ValueError(
             f"export_html: the backward pass of this graph has {step_count} steps, more than "
             f"max_steps={max_steps}; export a smaller graph (one sample) or raise max_steps"
         )
     if collapse_neurons is None:
-        collapse_neurons = len(order) > AUTO_COLLAPSE and any(
-            node.op == "weighted_sum" for node in order
-        )
+        collapse_neurons = collapses_by_default(order)  # draw_graph's rule
 
     folded = folded_parameters(root) if collapse_neurons else {}
     record, widest = _record_passes(root, order, float(seed), number_format, folded, show_constants)
@@ -132,6 +149,8 @@ def export_html(
     for step in record["backward"]:
         if step["edge"] not in drawn:
             step["edge"] = None
+    if explanation is not None:
+        record["explanation"] = explanation
     heading = title or f"Backpropagation through {name_of(root)}"
     return write_page(target, "graph", heading, {"picture": picture}, record)
 
@@ -175,6 +194,7 @@ def _record_passes(
     index = {node: i for i, node in enumerate(order)}
     ids, edges = graph_ids(root), edge_ids(root)
     names = node_names(root)  # what the narration calls each node: the root is E
+    digits = _significant_digits(number_format)
 
     def fmt(x: float) -> str:
         return style.fmt(x, number_format)
@@ -194,7 +214,7 @@ def _record_passes(
             "node": index[step.node],
             "inputs": sorted({index[v] for v in step.inputs}),
             "edges": sorted({edges[v, step.node] for v in step.inputs}),
-            "text": describe_forward(step.node, names=names)
+            "text": describe_forward(step.node, names=names, digits=digits)
             + "\n"
             + _local_derivatives(step.node, names, fmt),
         }
@@ -216,7 +236,7 @@ def _record_passes(
                 "node": index[step.node],
                 "input": index[step.input],
                 "edge": edge,
-                "text": describe_step(step, names=names),
+                "text": describe_step(step, names=names, digits=digits),
                 "grad": fmt(step.input_grad),
                 "flow": style.sign(flows[edge]),
             }
@@ -247,6 +267,16 @@ def _record_passes(
         "backward": backward,
     }
     return record, widest
+
+
+def _significant_digits(number_format: str) -> int:
+    """The significant digits of a ``'.Ng'`` format, for the sentences (else their 4).
+
+    >>> _significant_digits(".7g"), _significant_digits(".2f")
+    (7, 4)
+    """
+    match = re.fullmatch(r"\.(\d+)[gG]", number_format)
+    return max(1, int(match[1])) if match else 4
 
 
 def _local_derivatives(node: Value, names: dict[Value, str], fmt: Callable) -> str:

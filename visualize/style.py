@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import graphviz
 
-from autograd_lite import Value
+from autograd_lite import Value, notation
 
 POSITIVE = "#0072B2"  # Okabe-Ito blue
 NEGATIVE = "#D55E00"  # Okabe-Ito vermillion
@@ -47,12 +47,13 @@ EXPLODING_MARK = "▲ exploding"
 
 
 def fmt(x: float, number_format: str) -> str:
-    """``x`` written with the picture's number format.
+    """``x`` written with the picture's number format; never ``-0`` (an input at -0.0, a
+    gradient that rounds to zero from below).
 
-    >>> fmt(0.123456, ".3g"), fmt(float("nan"), ".3g")
-    ('0.123', 'nan')
+    >>> fmt(0.123456, ".3g"), fmt(float("nan"), ".3g"), fmt(-0.0, ".3g"), fmt(-1e-9, ".2f")
+    ('0.123', 'nan', '0', '0.00')
     """
-    return format(x, number_format)
+    return notation.shown(x, number_format)
 
 
 def largest(magnitudes: Iterable[float]) -> float:
@@ -315,7 +316,18 @@ def row(text: str, bold: bool = False, id: str | None = None) -> str:
 
 
 def add_legend(dot: graphviz.Digraph, label: str, fontsize: str = "9") -> None:
-    """Put the legend ``label`` in a framed box of its own (DOT name and SVG id ``legend``)."""
-    with dot.subgraph(name="cluster_legend") as box:
-        box.attr(label="", color="#BBBBBB", style="rounded", id="legend_box")
-        box.node("legend", label, id="legend", shape="plain", fontsize=fontsize)
+    """Put the legend ``label`` in a framed box (DOT name and SVG id ``legend``) alone in
+    the first rank of the layout (left of everything with ``rankdir="LR"``), where no edge
+    of the picture can run over it."""
+    with dot.subgraph(name="legend_rank") as first:
+        first.attr(rank="source")
+        first.node(
+            "legend",
+            label,
+            id="legend",
+            shape="box",
+            style="rounded",
+            color="#BBBBBB",
+            margin="0.12,0.08",
+            fontsize=fontsize,
+        )

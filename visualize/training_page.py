@@ -100,7 +100,7 @@ def export_training_html(
     )
     parts = {
         "subtitle": html.escape(
-            f"{model!r} · loss {loss} · {type(optimizer).__name__} · {epochs} full-batch "
+            f"{model.describe()} · loss {loss} · {type(optimizer).__name__} · {epochs} full-batch "
             "steps, one per epoch"
         ),
         "network": _network_picture(model),

@@ -1,10 +1,11 @@
 """`autograd-lite demo`: train a small network on a built-in dataset and save it.
 
-By default it trains MLP(2, [16, 16, 1]) with relu hidden layers on 100 moons points
-(noise 0.1): hinge loss + 1e-4 * L2, plain SGD with learning rate 1.0 - 0.9 * k / 100 at
-step k, 100 full-batch steps. It prints the final loss and accuracy, how long a step took
-(--backend picks the engine or a replay of the traced step), a text map of the decision
-boundary, and writes model.json (and network.svg when Graphviz can draw) to --out.
+By default it trains MLP(2, [16, 16, 1]) with relu hidden layers and a linear output on 100
+moons points (noise 0.1): hinge loss + 1e-4 * L2, plain SGD with learning rate
+1.0 - 0.9 * k / 100 at step k, 100 full-batch steps. It prints the final loss and accuracy,
+how long a step took (--backend picks the engine or a replay of the traced step), a text map
+of the decision boundary, and writes model.json (and network.svg when Graphviz can draw) to
+--out.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograd_lite import no_grad
-from autograd_lite.cli.options import finite_number, output_folder, positive_int
-from autograd_lite.nn import ACTIVATIONS, MLP, SGD, DivergenceError, data
+from autograd_lite.cli.options import finite_number, positive_int, writable_folder
+from autograd_lite.nn import (
+    ACTIVATIONS,
+    DEFAULT_OUTPUT_ACTIVATION,
+    MLP,
+    SGD,
+    DivergenceError,
+    data,
+)
 from autograd_lite.notation import shown
 from autograd_lite.program import BACKENDS, BackendUnavailableError
 from autograd_lite.training import (
@@ -36,19 +44,21 @@ class Recipe:
     loss: str
     lr: float  # learning rate at step 0; it falls linearly to lr / 10 at the last step
     activation: str
-    noise: float | None  # None: the dataset has no noise option
+    noise: float  # standard deviation of the points' noise
     describe: str
 
 
 RECIPES = {
     "moons": Recipe("hinge", 1.0, "relu", 0.1, "two interleaving half circles"),
     "circles": Recipe("hinge", 1.0, "relu", 0.05, "a circle inside a circle"),
-    "xor": Recipe("hinge", 0.3, "relu", None, "the 4 corners of XOR"),
+    "xor": Recipe("hinge", 0.3, "relu", 0.0, "the 4 corners of XOR"),
     "spiral": Recipe("softmax_cross_entropy", 1.0, "relu", 0.2, "3 spiral arms, 3 classes"),
     "sine": Recipe("mse", 0.1, "tanh", 0.0, "regression of sin(x)"),
 }
 SPIRAL_CLASSES = 3
 DEFAULT_L2 = 1e-4
+DEFAULT_SAMPLES = 100  # xor: its 4 exact corners, unless --samples or --noise asks for more
+MAX_NOISE = 10.0  # far beyond any dataset's scale (about 1): a larger one is a typo
 
 
 def _layer_sizes(text: str) -> list[int]:
@@ -75,15 +85,16 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add(
         "--samples",
         type=positive_int,
-        default=100,
         metavar="N",
-        help="number of points (default: 100; xor has its 4)",
+        help=f"number of points (default: {DEFAULT_SAMPLES}; for xor, its 4 exact corners "
+        "unless --noise is given)",
     )
     add(
         "--noise",
-        type=finite_number(0.0, strict=False),
+        type=finite_number(0.0, strict=False, maximum=MAX_NOISE),
         metavar="STD",
-        help="noise of the points (default: moons 0.1, circles 0.05, spiral 0.2, sine 0)",
+        help=f"noise of the points, 0 to {MAX_NOISE:g} (default: moons 0.1, circles 0.05, "
+        "spiral 0.2, sine and xor 0)",
     )
     add(
         "--hidden",
@@ -96,6 +107,13 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "--activation",
         choices=ACTIVATIONS,
         help="activation of the hidden layers (default: relu; tanh for sine)",
+    )
+    add(
+        "--output-activation",
+        choices=ACTIVATIONS,
+        default=DEFAULT_OUTPUT_ACTIVATION,
+        help=f"activation of the output layer (default: {DEFAULT_OUTPUT_ACTIVATION}, as in "
+        "MLP: the losses read raw scores)",
     )
     add(
         "--steps",
@@ -128,8 +146,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     add("--seed", type=int, default=0, help="seed of the data and of the weights (default: 0)")
     add(
         "--out",
-        type=output_folder,
-        default=Path("autograd-lite-out"),
+        type=writable_folder,  # checked before training; made after it
+        default="autograd-lite-out",
         metavar="FOLDER",
         help="where model.json and network.svg go (default: autograd-lite-out)",
     )
@@ -155,7 +173,7 @@ def _dataset(name: str, samples: int, noise: float | None, seed: int) -> tuple[l
     if name == "circles":
         return data.circles(samples, noise, seed=seed)
     if name == "xor":
-        return data.xor(labels=(-1, 1))
+        return data.xor(labels=(-1, 1), n=samples, noise=noise, seed=seed)
     if name == "spiral":
         return data.spiral(samples // SPIRAL_CLASSES, SPIRAL_CLASSES, noise, seed)
     return data.sine(samples, noise, seed)
@@ -166,13 +184,22 @@ def run(args: argparse.Namespace) -> int:
     noise = recipe.noise if args.noise is None else args.noise
     activation = args.activation or recipe.activation
     start_lr = recipe.lr if args.lr is None else args.lr
-    minimum = {"spiral": 2 * SPIRAL_CLASSES, "sine": 1}.get(args.dataset, 2)
-    if args.samples < minimum:
+    samples = args.samples or DEFAULT_SAMPLES
+    if args.dataset == "xor" and args.samples is None and args.noise is None:
+        samples = 4  # the truth table itself
+    minimum = {"spiral": 2 * SPIRAL_CLASSES, "sine": 1, "xor": 4}.get(args.dataset, 2)
+    if samples < minimum:
         return _usage_error(f"--samples must be at least {minimum} for {args.dataset}")
 
-    points, targets = _dataset(args.dataset, args.samples, noise, args.seed)
+    points, targets = _dataset(args.dataset, samples, noise, args.seed)
     outputs = SPIRAL_CLASSES if recipe.loss == "softmax_cross_entropy" else 1
-    model = MLP(len(points[0]), [*args.hidden, outputs], activation=activation, seed=args.seed)
+    model = MLP(
+        len(points[0]),
+        [*args.hidden, outputs],
+        activation=activation,
+        output_activation=args.output_activation,
+        seed=args.seed,
+    )
     steps = args.steps * -(-len(points) // (args.batch_size or len(points)))
     optimizer = SGD(model.parameters(), lr=lambda k: start_lr * (1.0 - 0.9 * k / steps))
 
@@ -181,8 +208,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         schedule = f"{steps} steps, full batch"
     penalty = f" + {args.l2:g} * L2" if args.l2 else ""
-    about = recipe.describe + (f", noise {noise:g}" if recipe.noise is not None else "")
-    print(f"Training {model!r}")
+    about = f"{recipe.describe}, noise {noise:g}"
+    print(f"Training {model.describe()}")
     print(f"  on {len(points)} {args.dataset} points ({about}), seed {args.seed}")
     print(f"  loss: {recipe.loss}{penalty}")
     print(f"  SGD, lr {start_lr:g} falling to {start_lr / 10:.3g}; {schedule}")

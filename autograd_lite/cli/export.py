@@ -1,9 +1,10 @@
 """`autograd-lite export`: write a training step as a standalone Python, C or JavaScript file.
 
-By default the notes' 2-2-2 sigmoid network on its worked example; with ``MODEL.json`` (from
-``MLP.save``) that model, on the sample given by ``--inputs`` and ``--targets``. The file is
-written to standard output, or to ``-o FILE``. Running it does one step of gradient descent
-and prints the error, every gradient and the error after the step.
+By default the notes' worked example, Matt Mazur's "A Step by Step Backpropagation Example"
+(``autograd_lite.nn.worked_example()``: its 2-2-2 sigmoid network and its sample); with
+``MODEL.json`` (from ``MLP.save``) that model, on the sample given by ``--inputs`` and
+``--targets``. The file is written to standard output, or to ``-o FILE``. Running it does one
+step of gradient descent and prints the error, every gradient and the error after the step.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Callable
 from autograd_lite.cli.options import finite_number, output_file
 from autograd_lite.nn import (
     MLP,
+    WorkedExample,
     binary_cross_entropy_with_logits,
     hinge_loss,
     mean_squared_error,
     softmax_cross_entropy,
+    worked_example,
 )
-from autograd_lite.stepping import CLASSIC_INPUTS, CLASSIC_TARGETS, labelled_error
+from autograd_lite.stepping import labelled_error
 
 # --loss name -> (loss of (outputs, targets), what it is)
 LOSSES: dict[str, tuple[Callable, str]] = {
@@ -53,8 +56,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         description=(
             "Write one step of training (forward, backward, one step of gradient descent) as "
             "a standalone source file that prints the error and every gradient: for the "
-            "notes' 2-2-2 example, or for a model saved with MLP.save (loop form: one loop "
-            "per layer over its neurons and inputs)."
+            "notes' worked example (Matt Mazur's 2-2-2 sigmoid network), or for a model "
+            "saved with MLP.save (loop form: one loop per layer over its neurons and inputs)."
         ),
     )
     parser.add_argument("model", nargs="?", metavar="MODEL.json", help="a model saved by MLP.save")
@@ -83,11 +86,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run, export_parser=parser)
 
 
-def _model(args: argparse.Namespace, fail: Callable[[str], None]) -> MLP:
-    from autograd_lite.stepping import classic_network
-
+def _model(args: argparse.Namespace, fail: Callable[[str], None], worked: WorkedExample) -> MLP:
     if args.model is None:
-        return classic_network()
+        return worked.model
     try:
         return MLP.load(args.model)
     except OSError as error:
@@ -97,7 +98,9 @@ def _model(args: argparse.Namespace, fail: Callable[[str], None]) -> MLP:
     raise AssertionError("unreachable: fail() exits")
 
 
-def _targets(args: argparse.Namespace, model: MLP, fail: Callable[[str], None]) -> object:
+def _targets(
+    args: argparse.Namespace, model: MLP, fail: Callable[[str], None], worked: WorkedExample
+) -> object:
     outputs = model.nouts[-1]
     if args.loss == "softmax-ce":
         if args.targets is None or len(args.targets) != 1 or not args.targets[0].is_integer():
@@ -105,9 +108,9 @@ def _targets(args: argparse.Namespace, model: MLP, fail: Callable[[str], None]) 
         return int(args.targets[0])
     targets = args.targets
     if targets is None:
-        if outputs != len(CLASSIC_TARGETS):
+        if outputs != len(worked.targets):
             fail(f"--targets: give {outputs} number(s), one per output of the model")
-        targets = list(CLASSIC_TARGETS)
+        targets = worked.targets
     if len(targets) != outputs:
         fail(f"--targets: got {len(targets)} numbers but the model has {outputs} outputs")
     return targets
@@ -117,15 +120,16 @@ def run(args: argparse.Namespace) -> int:
     from autograd_lite.export import export_model
 
     fail = args.export_parser.error
-    model = _model(args, fail)
+    worked = worked_example()  # the default network and sample
+    model = _model(args, fail, worked)
     inputs = args.inputs
     if inputs is None:
-        if model.nin != len(CLASSIC_INPUTS):
+        if model.nin != len(worked.inputs):
             fail(f"--inputs: give {model.nin} numbers, one per input of the model")
-        inputs = list(CLASSIC_INPUTS)
+        inputs = worked.inputs
     if len(inputs) != model.nin:
         fail(f"--inputs: got {len(inputs)} numbers but the model has {model.nin} inputs")
-    targets = _targets(args, model, fail)
+    targets = _targets(args, model, fail, worked)
     try:
         source = export_model(model, inputs, targets, args.lang, LOSSES[args.loss][0], args.lr)
     except (ValueError, TypeError) as error:  # e.g. a target the loss refuses

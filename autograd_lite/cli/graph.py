@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     model, first_error, last_error, steps = train_xor()
     print(
-        f"trained {model!r} on XOR: {steps} steps of gradient descent, "
+        f"trained {model.describe()} on XOR: {steps} steps of gradient descent, "
         f"error {first_error:.3g} -> {last_error:.3g}"
     )
     mlp_error = one_sample(MLP(2, [16, 16, 1], seed=0))

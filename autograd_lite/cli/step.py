@@ -1,9 +1,10 @@
 """`autograd-lite step`: watch backpropagation one chain-rule application at a time.
 
-It builds the notes' 2-2-2 sigmoid network with the classic worked example's numbers (or a
-network chosen by options), shows the forward pass node by node, then applies the chain rule
-one step per Enter key: each step shows its formula with the numbers and the gradients so
-far. ``--no-pause`` prints every step at once, for pipes and files.
+It builds the notes' 2-2-2 sigmoid network with the numbers of their worked example, Matt
+Mazur's "A Step by Step Backpropagation Example" (or a network chosen by options), shows
+the forward pass node by node, then applies the chain rule one step per Enter key: each
+step shows its formula with the numbers and the gradients so far. ``--no-pause`` prints
+every step at once, for pipes and files.
 """
 
 from __future__ import annotations
@@ -12,28 +13,25 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
-from autograd_lite.cli.options import finite_number, positive_int
+from autograd_lite.cli.options import finite_number, output_path, positive_int, whole_number
 from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
 from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.names import Name, Role, is_constant, parse
 from autograd_lite.narrate import describe_forward, node_names, role_note
-from autograd_lite.nn import ACTIVATIONS, MLP
-from autograd_lite.notation import describe_step, factor, shown, to_ascii
-from autograd_lite.stepping import (
-    CLASSIC_INPUTS,
-    CLASSIC_TARGETS,
-    BackpropExample,
-    backprop_example,
-    classic_network,
-    forward_steps,
-)
+from autograd_lite.nn import ACTIVATIONS, DEFAULT_OUTPUT_ACTIVATION, MLP, worked_example
+from autograd_lite.nn.worked import URL as WORKED_EXAMPLE_URL
+from autograd_lite.notation import describe_step, factor, number, shown, to_ascii
+from autograd_lite.stepping import BackpropExample, backprop_example, forward_steps
 
 LEARNING_RATE = 0.5  # the worked example's, for the closing gradient-descent line
 MAX_ROWS = 8  # a gradient table with more rows shows only the row that changed
+# Default limits of --max-steps: each step prints about five lines in the terminal; the
+# page's is export_html's own default max_steps (a page per step of more is too big to use)
+TERMINAL_MAX_STEPS = 2_000
+PAGE_MAX_STEPS = 20_000
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -41,12 +39,13 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "step",
         help="step through backpropagation, one chain-rule application per Enter key",
         description=(
-            "Build a small network (by default the 2-2-2 sigmoid network of the classic "
-            "worked example), show its forward pass, then apply the chain rule one step per "
-            "Enter key, showing each formula and the gradients so far. q quits."
+            "Build a small network (by default the 2-2-2 sigmoid network of Matt Mazur's "
+            "worked example, 'A Step by Step Backpropagation Example'), show its forward "
+            "pass, then apply the chain rule one step per Enter key, showing each formula "
+            "and the gradients so far. q quits."
         ),
     )
-    model = parser.add_argument_group("the network (default: the classic 2-2-2 example)")
+    model = parser.add_argument_group("the network (default: the worked example's)")
     model.add_argument(
         "--inputs",
         nargs="+",
@@ -79,7 +78,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     model.add_argument(
         "--output-activation",
         choices=list(ACTIVATIONS),
-        help="activation of the output layer (default: --activation)",
+        help=f"activation of the output layer (default: {DEFAULT_OUTPUT_ACTIVATION}, as in "
+        "MLP; the worked example's sigmoid when the network is that example: 2-2-2, "
+        "sigmoid hidden layer, no --seed)",
     )
     model.add_argument(
         "--seed",
@@ -104,7 +105,22 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     show.add_argument(
         "--explain",
         action="store_true",
-        help="end with each gradient as a chain of local derivatives",
+        help="end with each gradient as a chain of local derivatives (with --html: in a "
+        "panel of the page)",
+    )
+    show.add_argument(
+        "--digits",
+        type=whole_number(1, 17),
+        default=4,
+        metavar="N",
+        help="significant digits of the numbers shown, 1 to 17 (default: 4)",
+    )
+    show.add_argument(
+        "--max-steps",
+        type=positive_int,
+        metavar="N",
+        help=f"refuse a network whose backward pass has more chain-rule steps than this "
+        f"(default: {TERMINAL_MAX_STEPS:,} in the terminal, {PAGE_MAX_STEPS:,} for --html)",
     )
     show.add_argument(
         "--show-constants",
@@ -120,9 +136,10 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     show.add_argument(
         "--html",
+        type=output_path("backprop.html"),
         metavar="PATH",
-        help="write the steps as an HTML page instead (into PATH/backprop.html when PATH is "
-        "a folder)",
+        help="write the steps as an HTML page instead, to exactly PATH (into "
+        "PATH/backprop.html when PATH is a folder)",
     )
     parser.set_defaults(run=run, step_parser=parser)
 
@@ -130,21 +147,24 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
     """The network and sample the options ask for, and a line describing the weights."""
     parser: argparse.ArgumentParser = args.step_parser
-    inputs = args.inputs or list(CLASSIC_INPUTS)
+    worked = worked_example(op_by_op=args.op_by_op)
+    inputs = args.inputs or worked.inputs
     outputs = args.layers[-1]
     targets = args.targets
     if targets is None:  # the example's 0.01, 0.99, repeated or cut to the output layer
-        targets = [CLASSIC_TARGETS[k % len(CLASSIC_TARGETS)] for k in range(outputs)]
+        targets = [worked.targets[k % len(worked.targets)] for k in range(outputs)]
     if len(targets) != outputs:
         parser.error(
             f"--targets: got {len(targets)} numbers but the output layer has {outputs} "
             f"neurons (--layers {' '.join(map(str, args.layers))})"
         )
-    output_activation = args.output_activation or args.activation
-    classic = args.seed is None and len(inputs) == 2 and args.layers == [2, 2]
-    if classic and output_activation == args.activation:
-        model = classic_network(args.activation, op_by_op=args.op_by_op)
-        origin = "the weights and biases of the classic worked example"
+    output_activation = args.output_activation or DEFAULT_OUTPUT_ACTIVATION
+    if args.seed is None and len(inputs) == 2 and args.layers == [2, 2]:
+        model = worked.model  # sigmoid throughout, unless the options change an activation
+        if args.activation != "sigmoid" or args.output_activation not in (None, "sigmoid"):
+            activations = {"activation": args.activation, "output_activation": output_activation}
+            model = MLP.from_dict({**model.to_dict(), **activations})
+        origin = f"the weights and biases of Matt Mazur's worked example ({WORKED_EXAMPLE_URL})"
     else:
         seed = 0 if args.seed is None else args.seed
         model = MLP(
@@ -159,7 +179,46 @@ def build_example(args: argparse.Namespace) -> tuple[BackpropExample, str]:
     return backprop_example(model, inputs, targets), origin
 
 
-def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
+def chain_rule_steps(root: Value, show_constants: bool = False) -> int:
+    """The number of chain-rule steps the backward pass from ``root`` shows: one per edge,
+    without those into constants and targets unless ``show_constants``. Counted on the
+    graph: no backward pass runs.
+
+    >>> from autograd_lite.stepping import backprop_example
+    >>> error = backprop_example().error
+    >>> chain_rule_steps(error), chain_rule_steps(error, show_constants=True)
+    (32, 38)
+    """
+    return sum(
+        show_constants or not is_constant(input_)
+        for node in topological_order(root)
+        for input_ in node.inputs
+    )
+
+
+def _steps_at_least(layers: list[int]) -> int:
+    """A lower bound of the chain-rule steps of a network with these layers, known before
+    building it (a million weights take seconds to build): one step into each weight and
+    bias, and each neuron of the first layer has at least one weight and its bias."""
+    return 2 * layers[0] + sum((fan_in + 1) * n for fan_in, n in zip(layers, layers[1:]))
+
+
+def _too_many_steps(args: argparse.Namespace, steps: int, limit: int, exact: bool) -> int:
+    """Refuse, in one line, a network whose backward pass is longer than ``limit``."""
+    where = "for --html" if args.html else "in the terminal"
+    count, cure = f"{steps:,}", f"--max-steps {steps}"
+    if not exact:  # a lower bound, from the layers alone
+        count, cure = f"at least {steps:,}", "a larger --max-steps"
+    print(
+        f"autograd-lite step: error: the backward pass of --layers "
+        f"{' '.join(map(str, args.layers))} has {count} chain-rule steps, more than the "
+        f"limit of {limit:,} {where}; {cure} allows it (or choose smaller --layers)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _export_html(args: argparse.Namespace, example: BackpropExample, max_steps: int) -> int:
     # imported here: the stepper itself needs only the standard library
     try:
         from autograd_lite.visualize import export_html
@@ -168,11 +227,18 @@ def _export_html(args: argparse.Namespace, example: BackpropExample) -> int:
             f"--html needs the visualize package and the graphviz Python package ({error}); "
             "try: pip install graphviz"
         )
-    target = Path(args.html)
-    if target.is_dir():
-        target = target / "backprop.html"
+    target = args.html  # exactly the path given (options.output_path: folder/backprop.html)
+    explanation = explain(example.error, digits=args.digits) if args.explain else None
     try:
-        path = export_html(example.error, target, show_constants=args.show_constants)
+        path = export_html(
+            example.error,
+            target,
+            show_constants=args.show_constants,
+            number_format=f".{args.digits}g",
+            max_steps=max_steps,
+            explanation=explanation,
+            add_suffix=False,
+        )
     except OSError as error:
         print(f"autograd-lite step: cannot write {target}: {error}", file=sys.stderr)
         return 1
@@ -188,6 +254,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.layer_view and args.html:
         args.step_parser.error("--layer-view prints in the terminal; leave out --html")
+    limit = args.max_steps or (PAGE_MAX_STEPS if args.html else TERMINAL_MAX_STEPS)
+    if _steps_at_least(args.layers) > limit:  # refused before building it
+        return _too_many_steps(args, _steps_at_least(args.layers), limit, exact=False)
     try:
         example, origin = build_example(args)
     except OverflowError as error:  # e.g. --inputs 1e200 1e200: E = ½ (t - a)² is too large
@@ -197,11 +266,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    steps = chain_rule_steps(example.error, args.show_constants)
+    if steps > limit:
+        return _too_many_steps(args, steps, limit, exact=True)
     if args.html:
-        return _export_html(args, example)
+        return _export_html(args, example, limit)
     ascii = args.ascii or not _can_write("∂×σ−←·", sys.stdout)
     stepper = Stepper(
-        example, ascii=ascii, pause=not args.no_pause, show_constants=args.show_constants
+        example,
+        ascii=ascii,
+        pause=not args.no_pause,
+        show_constants=args.show_constants,
+        digits=args.digits,
     )
     stepper.introduce(origin)
     stepper.forward()
@@ -221,7 +297,8 @@ def _can_write(text: str, stream: object) -> bool:
 class Stepper:
     """Prints one backward pass, step by step, for a learner at a terminal (or a pipe).
 
-    ``read_line`` answers the prompts (default: the keyboard); ``write`` receives each line.
+    ``read_line`` answers the prompts (default: the keyboard); ``write`` receives each line;
+    numbers are shown with ``digits`` significant digits.
 
     >>> from autograd_lite.stepping import backprop_example
     >>> lines = []
@@ -243,9 +320,11 @@ class Stepper:
         read_line: Callable[[], str] | None = None,
         write: Callable[[str], object] | None = None,
         show_constants: bool = False,
+        digits: int = 4,
     ) -> None:
         self.example = example
         self.show_constants = show_constants
+        self.digits = digits
         self.ascii = ascii
         self.pause = pause
         self.read_line = read_line or sys.stdin.readline
@@ -257,6 +336,10 @@ class Stepper:
             (title, [(name, v) for name, v in cells if show_constants or not is_constant(v)])
             for title, cells in _table_rows(self.error)
         ]
+
+    def number(self, x: float) -> str:
+        """``x`` with the stepper's significant digits."""
+        return number(x, self.digits)
 
     def say(self, text: str = "") -> None:
         """Write one line (in ASCII when asked)."""
@@ -281,7 +364,7 @@ class Stepper:
         ]
         for title, cells in rows:
             if cells:
-                self.say(_row(title, [f"{name}={shown(v.data, '.4g')}" for name, v in cells]))
+                self.say(_row(title, [f"{name}={self.number(v.data)}" for name, v in cells]))
 
     def forward(self) -> None:
         """The forward pass, one computed node per line."""
@@ -290,14 +373,13 @@ class Stepper:
         steps = list(forward_steps(self.error))
         width = len(str(len(steps)))
         for step in steps:
-            text = describe_forward(step.node, names=self.names)
+            text = describe_forward(step.node, names=self.names, digits=self.digits)
             self.say(f"  {step.number + 1:>{width}}. {text}")
 
     def backward(self) -> bool:
         """Run the backward pass; False if the learner quit (or the input ended) early."""
-        edges = [v for node in forward_steps(self.error) for v in node.inputs]
-        hidden = 0 if self.show_constants else sum(map(is_constant, edges))
-        total = len(edges) - hidden
+        total = chain_rule_steps(self.error, self.show_constants)
+        hidden = chain_rule_steps(self.error, show_constants=True) - total
         self.example.model.zero_grad()
         self.say()
         self.say(f"Backward pass: {total} chain-rule steps, from E back to every weight.")
@@ -344,12 +426,13 @@ class Stepper:
         self.say()
         where = f"from {node} back to {input_}{role_note(step.input)}"
         self.say(f"Step {step.number + 1} of {total}: {where}")
-        self.say("  " + describe_step(step, names=self.names))
+        self.say("  " + describe_step(step, names=self.names, digits=self.digits))
         self.say("  Gradients so far (· not reached yet, ← this step):")
         for title, cells in self.table:
             if len(self.table) > MAX_ROWS and all(v is not step.input for _, v in cells):
                 continue
-            self.say(_row(title, [_cell(name, v, touched, step.input) for name, v in cells]))
+            cells = [_cell(name, v, touched, step.input, self.digits) for name, v in cells]
+            self.say(_row(title, cells))
 
     def conclude(
         self, finished: bool, *, show_explanation: bool = False, show_layers: bool = False
@@ -362,23 +445,23 @@ class Stepper:
             return
         self.say("Done: every gradient is complete, the same numbers backward() leaves.")
         for title, cells in self.table:
-            params = [f"{name}={shown(v.grad, '.4g')}" for name, v in cells if v in self.parameters]
+            params = [f"{name}={self.number(v.grad)}" for name, v in cells if v in self.parameters]
             if params:
                 self.say(_row(title, params, prefix="∂E/∂ "))
         if show_layers:
             self.say()
-            self.say(describe_layers(layer_view(self.error)))
+            self.say(describe_layers(layer_view(self.error), digits=self.digits))
         w = self.example.model.layers[-1].neurons[0].w[0]
         self.say()
         self.say("Next, gradient descent moves every weight against its gradient:")
         self.say(
             f"  w_new = w_old − learning_rate × ∂E/∂w, e.g. with learning_rate {LEARNING_RATE:g}: "
-            f"{w.label} = {shown(w.data, '.4g')} − {LEARNING_RATE:g} × {factor(w.grad)} "
-            f"= {shown(w.data - LEARNING_RATE * w.grad, '.4g')}"
+            f"{w.label} = {self.number(w.data)} − {LEARNING_RATE:g} × "
+            f"{factor(w.grad, self.digits)} = {self.number(w.data - LEARNING_RATE * w.grad)}"
         )
         if show_explanation:
             self.say()
-            self.say(explain(self.error))
+            self.say(explain(self.error, digits=self.digits))
 
 
 def _in_network(node: Value) -> bool:
@@ -425,8 +508,8 @@ def _column(name: Name) -> int:
     return name.index if name.role is Role.WEIGHT else fixed[name.role]
 
 
-def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value) -> str:
-    value = shown(node.grad, ".4g") if node in touched else "·"
+def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value, digits: int) -> str:
+    value = number(node.grad, digits) if node in touched else "·"
     return f"{name}={value}{'←' if node is changed else ''}"
 
 

@@ -9,6 +9,7 @@ the error, every gradient and the error after the step.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.export.languages import Writer, writer
@@ -20,6 +21,7 @@ from autograd_lite.export.straight import (
     formula,
     gradient_name,
     literal,
+    symbol,
 )
 from autograd_lite.nn import ACTIVATIONS, MLP
 from autograd_lite.program import Program, trace
@@ -38,6 +40,7 @@ NOTATION = (
 
 
 def _main(w: Writer, print_gradients: Callable[[], None]) -> None:
+    w.define_shortest()  # what main prints numbers with: the same text in every language
     with w.function("main"):
         w.call("forward")
         w.print_number([ROOT], ROOT)
@@ -144,6 +147,35 @@ def _loss_program(
     return trace(error, params=[], inputs=stand_ins), outputs
 
 
+def _neurons_backward(
+    w: Writer,
+    l: int,  # noqa: E741
+    n: int,
+    last: int,
+    program: Program,
+) -> AbstractContextManager[None]:
+    """The loop over the ``n`` neurons of layer ``l`` in the backward pass, in the order the
+    engine goes through them: each adds its share of ∂E/∂a_in, and a sum of rounded numbers
+    depends on its order (not for two shares: 0 + c0 + c1 is 0 + c1 + c0).
+
+    The engine goes back through the nodes in the reverse of the order it placed them
+    (depth first from E, inputs in order). A hidden layer's neurons are placed 0, 1, ...
+    (the next layer's first neuron reads its a_in in that order), so they come back last
+    first; the last layer's are placed as the error first reads each output (``program``,
+    the traced error, places its stand-ins for the outputs in that order)."""
+    if l == 0 or n <= 2:  # nothing summed over its neurons, or the order cannot matter
+        return w.loop("j", n)
+    placed = list(range(n))
+    if l == last:
+        placed.sort(key=lambda k: program.inputs[k])
+    w.comment("neurons in the order the engine adds their shares, so that every digit agrees")
+    if placed == list(range(n)):
+        return w.loop_back("j", n)
+    if placed == list(range(n))[::-1]:
+        return w.loop("j", n)
+    return w.loop_over("j", placed[::-1])
+
+
 def loop_file(
     model: MLP,
     inputs: Sequence[float],
@@ -194,7 +226,7 @@ def loop_file(
     for l, act in enumerate(acts):  # noqa: E741
         body.zeros(f"L{l}_z", [sizes[l + 1]], "weighted input z of each neuron")
         if act is not None:
-            notation = formula(act[0], ["z", *(f"{v:g}" for v in act[1])])
+            notation = formula(act[0], ["z", *(symbol(v) for v in act[1])])
             body.zeros(f"L{l}_a", [sizes[l + 1]], f"activation a = {notation}")
     computed = loss_lines.computed()
     body.declare_many(
@@ -227,7 +259,7 @@ def loop_file(
                 if act is not None:
                     op, extra = act
                     forward = ops.forward(op, [f"L{l}_z[j]", *map(literal, extra)])
-                    notation = formula(op, ["z", *(f"{v:g}" for v in extra)])
+                    notation = formula(op, ["z", *(symbol(v) for v in extra)])
                     body.assign(f"L{l}_a[j]", forward, f"a = {notation}")
         body.comment(f"the error {ROOT}, from the outputs {outs[-1]}")
         loss_lines.write_forward(body)
@@ -243,7 +275,7 @@ def loop_file(
             if l > 0:
                 with body.loop("i", m):
                     body.assign(f"{gradient_name(outs[l])}[i]", "0.0", "sums over neurons")
-            with body.loop("j", n):
+            with _neurons_backward(body, l, n, last, program):
                 dz = f"{gradient_name(f'L{l}_z')}[j]"
                 if act is not None:
                     op, extra = act

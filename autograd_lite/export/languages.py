@@ -30,20 +30,24 @@ LANGUAGES = ("python", "c", "javascript")
 EXTENSIONS = {"python": ".py", "c": ".c", "javascript": ".js"}
 WIDTH = 100  # wrap long rows of numbers at this width
 
-# Words a generated name must not be (it gets a suffix instead): keywords and the names
-# the files themselves use.
+# Words a generated name must not be (it gets a suffix instead): keywords, the names the
+# files themselves use, and what <math.h> and <stdio.h> declare that a label might be
+# (y0 and j1 are Bessel functions there).
 RESERVED = frozenset(
     """and as assert async await break case catch char class const continue def default del
     delete do double elif else enum except extern false finally float for from function global
     goto if import in int is lambda let long main math new nonlocal not null or pass print
     printf raise register return short signed sizeof static struct switch this throw true try
     typedef typeof undefined union unsigned var void volatile while with yield None True False
-    Math console exp log sqrt tanh fabs pow forward backward sgd_step lr""".split()
+    Math console exp log sqrt tanh fabs pow floor forward backward sgd_step lr shortest
+    exact_sum left_to_right abs sum range repr Array Number String Infinity NaN INFINITY
+    isfinite isinf isnan snprintf sscanf sprintf puts fma j0 j1 jn y0 y1 yn""".split()
 )
 
 
 def number(x: float) -> str:
-    """A float as a literal every language reads back to the same double.
+    """A float as a literal every language reads back to the same double: Python's repr,
+    the fewest digits that do (``1e-07`` reads as the same double in C and JavaScript too).
 
     >>> number(0.1), number(2.0), number(-1e-12)
     ('0.1', '2.0', '-1e-12')
@@ -51,6 +55,17 @@ def number(x: float) -> str:
     if not math.isfinite(x):
         raise ValueError(f"export: cannot write the non-finite number {x!r} into a source file")
     return repr(float(x))
+
+
+def printed(x: float) -> str:
+    """The text every exported file prints for ``x``, whatever its language: Python's repr
+    (the fewest digits that read back as ``x``, ``1e-07``, ``1.5e+16``, ``inf``, ``nan``),
+    and ``0.0`` for -0.0 (the engine's gradients are 0.0 where a file may get -0.0).
+
+    >>> printed(0.1 + 0.2), printed(1e-7), printed(-0.0), printed(1e16), printed(-math.inf)
+    ('0.30000000000000004', '1e-07', '0.0', '1e+16', '-inf')
+    """
+    return repr(float(x) + 0.0)  # -0.0 + 0.0 is 0.0; any other x + 0.0 is x
 
 
 class Writer:
@@ -195,6 +210,26 @@ class Writer:
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def loop_back(self, index: str, count: int) -> Iterator[None]:
+        """``index`` from ``count - 1`` down to 0."""
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
+        """``index`` taking ``values``, in that order."""
+        raise NotImplementedError
+        yield
+
+    def define_shortest(self) -> None:
+        """The function ``shortest(x)`` that ``print_number`` prints numbers with: the text
+        ``printed(x)`` gives, so that every language prints the same digits."""
+        self.blank(self.around_functions)
+        for line in SHORTEST[self.language]:
+            self.line(line)
+        self.blank(self.around_functions)
+
     def call(self, name: str) -> None:
         self.line(f"{name}(){self.end}")
 
@@ -287,10 +322,24 @@ class PythonWriter(Writer):
         yield
         self.depth -= 1
 
+    @contextmanager
+    def loop_back(self, index: str, count: int) -> Iterator[None]:
+        self.line(f"for {index} in reversed(range({count})):")
+        self.depth += 1
+        yield
+        self.depth -= 1
+
+    @contextmanager
+    def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
+        self.line(f"for {index} in ({', '.join(map(str, values))}{',' * (len(values) == 1)}):")
+        self.depth += 1
+        yield
+        self.depth -= 1
+
     def print_number(self, parts: Sequence[str], expression: str) -> None:
         texts, indices = _spell(parts)
         spelled = _interleave(texts, indices, "{{{}}}")
-        self.line(f'print(f"{spelled} = {{{expression}!r}}")')
+        self.line(f'print(f"{spelled} = {{shortest({expression})}}")')
 
     def entry_point(self) -> None:
         self.blank(self.around_functions)
@@ -355,6 +404,14 @@ class BraceWriter(Writer):
         self.depth -= 1
         self.line("}")
 
+    @contextmanager
+    def loop_back(self, index: str, count: int) -> Iterator[None]:
+        self.line(f"for ({self.index_keyword} {index} = {count - 1}; {index} >= 0; {index}--) {{")
+        self.depth += 1
+        yield
+        self.depth -= 1
+        self.line("}")
+
 
 class CWriter(BraceWriter):
     language = "c"
@@ -379,11 +436,21 @@ class CWriter(BraceWriter):
         arguments = ", ".join(f"double {p}" for p in parameters) or "void"
         return f"static double {name}({arguments})"
 
+    @contextmanager
+    def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
+        order = f"(const int[]){{{', '.join(map(str, values))}}}"
+        self.line(f"for (int k = 0; k < {len(values)}; k++) {{")
+        self.depth += 1
+        self.line(f"int {index} = {order}[k];")
+        yield
+        self.depth -= 1
+        self.line("}")
+
     def print_number(self, parts: Sequence[str], expression: str) -> None:
         texts, indices = _spell(parts)
         spelled = "%d".join(texts)
         arguments = "".join(f"{i}, " for i in indices)
-        self.line(f'printf("{spelled} = %.17g\\n", {arguments}{expression});')
+        self.line(f'printf("{spelled} = %s\\n", {arguments}shortest({expression}));')
 
     def entry_point(self) -> None:
         pass  # main() is the entry point by name
@@ -414,15 +481,119 @@ class JavaScriptWriter(BraceWriter):
     def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
         return f"function {name}({', '.join(parameters)})"
 
+    @contextmanager
+    def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
+        self.line(f"for (const {index} of [{', '.join(map(str, values))}]) {{")
+        self.depth += 1
+        yield
+        self.depth -= 1
+        self.line("}")
+
     def print_number(self, parts: Sequence[str], expression: str) -> None:
         texts, indices = _spell(parts)
         spelled = _interleave(texts, indices, "${{{}}}")
-        self.line(f"console.log(`{spelled} = ${{{expression}}}`);")
+        self.line(f"console.log(`{spelled} = ${{shortest({expression})}}`);")
 
     def entry_point(self) -> None:
         self.blank()
         self.line("main();")
 
+
+# shortest(x) in each language: the text ``printed(x)`` gives. C's printf has no format for
+# the fewest digits, JavaScript's String(x) finds them but writes 1e-7 where Python writes
+# 1e-07: both are written out here. Python's repr is the reference.
+SHORTEST = {
+    "python": (
+        "def shortest(x):",
+        '    """x as every exported file prints it, in any language: Python\'s repr (the fewest',
+        '    digits that read back as x), and 0.0 for -0.0 (x + 0.0 is x for any other x)."""',
+        "    return repr(x + 0.0)",
+    ),
+    "c": tuple(
+        r"""
+/* x as Python prints it (repr), so that the files of every language print the same text:
+   the fewest digits that read back as x (printf's %.17g always writes 17), plainly from
+   0.0001 to 1e16 (0.001, 12.5, 100.0) and with an exponent outside (1e-05, 1.5e+16);
+   -0 prints as 0.0. */
+static const char *shortest(double x) {
+    static char text[64];
+    char form[32], digits[24];
+    double size = fabs(x), back;
+    long long mantissa = 0;
+    int precision, exponent = 0, n, point, k;
+    if (isnan(x)) return "nan";
+    if (isinf(x)) return x > 0.0 ? "inf" : "-inf";
+    if (x == 0.0) return "0.0";
+    for (precision = 1; precision <= 17; precision++) {
+        /* the nearest decimal of this many digits, d.ddde+XX: mantissa x 10^exponent */
+        snprintf(form, sizeof form, "%.*e", precision - 1, size);
+        for (k = n = 0; form[k] != 'e'; k++)
+            if (form[k] != '.') digits[n++] = form[k];
+        digits[n] = '\0';
+        sscanf(digits, "%lld", &mantissa);
+        sscanf(form + k + 1, "%d", &exponent);
+        exponent -= precision - 1;
+        sscanf(form, "%lf", &back);
+        if (back == size) break;
+        /* just above a power of two, doubles are twice as far apart as just below it:
+           there the next decimal up may read back as x where the nearest (below) does not */
+        snprintf(form, sizeof form, "%llde%d", mantissa + 1, exponent);
+        sscanf(form, "%lf", &back);
+        if (back == size) {
+            mantissa += 1;
+            break;
+        }
+    }
+    n = snprintf(digits, sizeof digits, "%lld", mantissa);
+    while (digits[n - 1] == '0') { /* 1200 x 10^-3 is 12 x 10^-1 */
+        digits[--n] = '\0';
+        exponent += 1;
+    }
+    point = n + exponent; /* x = 0.digits x 10^point */
+    k = snprintf(text, sizeof text, "%s", x < 0.0 ? "-" : "");
+    if (point <= -4 || point > 16) /* 1.5e-05, 1e+16 */
+        snprintf(text + k, sizeof text - k, "%c%s%se%+03d", digits[0], n > 1 ? "." : "",
+                 digits + 1, point - 1);
+    else if (point <= 0) /* 0.0015 */
+        snprintf(text + k, sizeof text - k, "0.%.*s%s", -point, "000", digits);
+    else if (point < n) /* 12.5 */
+        snprintf(text + k, sizeof text - k, "%.*s.%s", point, digits, digits + point);
+    else /* 1200.0 */
+        snprintf(text + k, sizeof text - k, "%s%.*s.0", digits, point - n, "0000000000000000");
+    return text;
+}""".strip().splitlines()
+    ),
+    "javascript": tuple(
+        r"""
+// x as Python prints it (repr), so that the files of every language print the same text:
+// the fewest digits that read back as x (String(x) finds them too, but writes 1e-7 and
+// 1e+21), plainly from 0.0001 to 1e16 (0.001, 12.5, 100.0) and with an exponent outside
+// (1e-05, 1.5e+16); -0 prints as 0.0.
+function shortest(x) {
+    if (Number.isNaN(x)) return "nan";
+    if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+    if (x === 0) return "0.0";
+    const [plain, power = "0"] = String(Math.abs(x)).split("e");  // "0.001", "1.5e-7"
+    const [whole, fraction = ""] = plain.split(".");
+    let digits = whole + fraction;
+    let point = whole.length + Number(power);  // x = 0.digits × 10^point
+    while (digits[0] === "0") {  // 0.001: digits 1, point -2
+        digits = digits.slice(1);
+        point -= 1;
+    }
+    digits = digits.replace(/0+$/, "");  // 1e20 is written 100000000000000000000
+    const sign = x < 0 ? "-" : "";
+    if (point <= -4 || point > 16) {  // 1.5e-05, 1e+16
+        const e = point - 1;
+        const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+        return `${sign}${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    }
+    if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;  // 0.0015
+    if (point < digits.length) return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+    return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;  // 1200.0
+}""".strip().splitlines()
+    ),
+}
 
 _WRITERS: dict[str, type[Writer]] = {
     "python": PythonWriter,

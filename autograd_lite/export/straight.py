@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from autograd_lite.export.languages import RESERVED, Writer, number
+from autograd_lite.export.languages import RESERVED, Writer, number, printed
 from autograd_lite.export.ops import OpWriter, is_constant
 from autograd_lite.names import is_target
 from autograd_lite.narrate import formula  # the notes' way to write an op: σ(z)
@@ -52,6 +52,17 @@ def literal(x: float) -> str:
     """
     text = number(x)
     return f"({text})" if text.startswith("-") else text
+
+
+def symbol(x: float) -> str:
+    """A number as a comment writes it: every digit, as the file prints it, without a
+    whole number's ``.0`` (``e0^2 × 0.5``, ``leaky_relu(z, 0.01)``, ``x^2``).
+
+    >>> symbol(0.5), symbol(2.0), symbol(0.1 + 0.2), symbol(1e-07)
+    ('0.5', '2', '0.30000000000000004', '1e-07')
+    """
+    text = printed(x)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def gradient_name(name: str) -> str:
@@ -96,7 +107,7 @@ class StraightLine:
         }
         labels = program.labels
         self.symbols = [
-            labels[i] or (self.names[i] if program.ops[i] else f"{program.values[i]:g}")
+            labels[i] or (self.names[i] if program.ops[i] else symbol(program.values[i]))
             for i in range(len(program))
         ]
         self.symbols[program.loss] = ROOT

@@ -4,7 +4,8 @@
 * ``losses``  -- mean squared error, the notes' E, cross-entropies, hinge, L2 penalty;
 * ``optim``   -- ``SGD`` and ``Adam``;
 * ``data``    -- xor, moons, circles, spiral and sine datasets, made in code;
-* ``metrics`` -- accuracy.
+* ``metrics`` -- accuracy;
+* ``worked``  -- ``worked_example()``: the notes' worked example (Mazur's 2-2-2 network).
 
 >>> from autograd_lite.nn import MLP
 >>> model = MLP(2, [8, 1], seed=0)
@@ -25,11 +26,20 @@ from autograd_lite.nn.losses import (
     softplus,
 )
 from autograd_lite.nn.metrics import binary_accuracy, class_accuracy
-from autograd_lite.nn.model import ACTIVATIONS, MLP, Layer, Module, Neuron
+from autograd_lite.nn.model import (
+    ACTIVATIONS,
+    DEFAULT_OUTPUT_ACTIVATION,
+    MLP,
+    Layer,
+    Module,
+    Neuron,
+)
 from autograd_lite.nn.optim import SGD, Adam, DivergenceError, Optimizer
+from autograd_lite.nn.worked import WorkedExample, worked_example
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_OUTPUT_ACTIVATION",
     "MLP",
     "SGD",
     "Adam",
@@ -37,6 +47,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "WorkedExample",
     "DivergenceError",
     "binary_accuracy",
     "binary_cross_entropy",
@@ -50,4 +61,5 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "softplus",
+    "worked_example",
 ]

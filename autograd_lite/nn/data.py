@@ -57,15 +57,27 @@ def _linspace(start: float, stop: float, count: int) -> list[float]:
     return [start + (stop - start) * i / (count - 1) for i in range(count)]
 
 
-def xor(labels: tuple = (0, 1)) -> Dataset:
+def xor(labels: tuple = (0, 1), n: int = 4, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """The four corners of the XOR truth table: the target is positive when x0 != x1.
+
+    ``n`` points go round the corners in the table's order (point i at corner i % 4, so
+    every class is in every stretch of 4), each moved by Gaussian ``noise`` (a standard
+    deviation) and keeping its corner's target. By default: the 4 exact corners.
 
     >>> xor()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    >>> points, targets = xor(labels=(-1, 1), n=6, noise=0.1)
+    >>> len(points), targets
+    (6, [-1, 1, 1, -1, -1, 1])
     """
     negative, positive = _check_labels("xor", labels)
-    points = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-    return points, [positive if a != b else negative for a, b in points]
+    check_count("xor", "n", n, minimum=4)  # each corner at least once
+    noise = check_number("xor", "noise", noise, minimum=0.0)
+    rng = random.Random(check_seed("xor", "seed", seed))
+    corners = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    points = [corners[i % 4] for i in range(n)]
+    targets = [positive if a != b else negative for a, b in points]
+    return _jittered(rng, points, noise), targets  # noise 0: exactly the corners
 
 
 def moons(

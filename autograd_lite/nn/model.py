@@ -38,6 +38,9 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "leaky_relu": Value.leaky_relu,
     "linear": None,
 }
+# The output layer's activation when none is chosen, in the API and on every command line:
+# linear, so an output is a raw score the loss reads (a regression value, a logit, a margin).
+DEFAULT_OUTPUT_ACTIVATION = "linear"
 
 
 def _check_activation(where: str, name: object) -> None:
@@ -59,6 +62,11 @@ def initial_weight_bound(activation: str, fan_in: int, fan_out: int) -> float:
     if activation in ("relu", "leaky_relu"):
         return math.sqrt(6.0 / fan_in)
     return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def _settings(activation: str, op_by_op: bool) -> str:
+    """'sigmoid', or 'sigmoid, op_by_op=True': how a layer or a neuron computes."""
+    return f"{activation}, op_by_op=True" if op_by_op else activation
 
 
 class Module:
@@ -148,7 +156,12 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def __repr__(self) -> str:
-        return f"Neuron({len(self.w)} inputs, {self.activation})"
+        """``Neuron(inputs -> 1, activation)``, as a layer shows its neurons.
+
+        >>> Neuron(3, activation="relu")
+        Neuron(3 -> 1, relu)
+        """
+        return f"Neuron({len(self.w)} -> 1, {_settings(self.activation, self.op_by_op)})"
 
 
 class Layer(Module):
@@ -200,13 +213,21 @@ class Layer(Module):
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def __repr__(self) -> str:
-        return f"Layer({len(self.neurons)} x {self.neurons[0]!r})"
+        """``Layer(inputs -> neurons, activation)``: the line an ``MLP`` shows for it.
+
+        >>> Layer(2, 3, activation="relu", op_by_op=True)
+        Layer(2 -> 3, relu, op_by_op=True)
+        """
+        first = self.neurons[0]
+        settings = _settings(self.activation, first.op_by_op)
+        return f"Layer({len(first.w)} -> {len(self.neurons)}, {settings})"
 
 
 class MLP(Module):
     """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
 
-    Hidden layers use ``activation``, the last layer ``output_activation``. Called with a
+    Hidden layers use ``activation``, the last layer ``output_activation`` (by default
+    ``DEFAULT_OUTPUT_ACTIVATION``, linear: the command line shares it). Called with a
     list of numbers or Values, it returns a Value when the last layer has one neuron, else
     a list of Values. ``op_by_op=True`` builds each weighted sum from ``*`` and ``+`` nodes
     instead of one node per neuron (same numbers, a bigger graph that shows every product).
@@ -223,7 +244,7 @@ class MLP(Module):
         nin: int,
         nouts: Sequence[int],
         activation: str = "tanh",
-        output_activation: str = "linear",
+        output_activation: str = DEFAULT_OUTPUT_ACTIVATION,
         seed: int | None = None,
         op_by_op: bool = False,
     ) -> None:
@@ -294,9 +315,30 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:
+        """Every layer on its own line, under the name its nodes carry (``L0.n1.w0`` ...),
+        in the manner of PyTorch's printout of a module.
+
+        >>> MLP(2, [16, 16, 1], activation="relu")
+        MLP(
+          (L0): Layer(2 -> 16, relu)
+          (L1): Layer(16 -> 16, relu)
+          (L2): Layer(16 -> 1, linear)
+        )
+        """
+        # layer.name is names.layer_name(l), the prefix of the labels of the layer's nodes
+        lines = [f"  ({layer.name}): {layer!r}" for layer in self.layers]
+        return "\n".join(["MLP(", *lines, ")"])
+
+    def describe(self) -> str:
+        """The model on one line, as the call that builds its architecture (for messages).
+
+        >>> MLP(2, [16, 16, 1], activation="relu").describe()
+        "MLP(2, [16, 16, 1], activation='relu', output_activation='linear')"
+        """
+        op_by_op = ", op_by_op=True" if self.op_by_op else ""
         return (
             f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
-            f"output_activation={self.output_activation!r})"
+            f"output_activation={self.output_activation!r}{op_by_op})"
         )
 
     # --- saving and loading: JSON only, never pickle -----------------------------------

@@ -11,7 +11,8 @@ back, each again one operation (a product of matrices for a layer).
 Weighted sums and gradients are added in NumPy's order, not the engine's, so results agree
 within 1e-12 relative (``sum`` nodes are rounded once, as the engine's ``math.fsum``).
 It takes and gives NumPy arrays (``Result.gradients`` and ``.outputs`` are arrays; lists
-work as inputs too). NumPy is imported here only: ``pip install "autograd-lite[numpy]"``.
+work as inputs too). NumPy is an optional extra (``pip install ".[numpy]"``, the ``numpy``
+extra of pyproject.toml); only this module imports it.
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ class NumpyReplay(Replay):
     def __init__(self, program: Program) -> None:
         if np is None:
             raise BackendUnavailableError(
-                'the numpy backend needs NumPy: pip install "autograd-lite[numpy]"'
+                'the numpy backend needs NumPy: pip install ".[numpy]" (or: pip install numpy)'
             )
         super().__init__(program)
         self._levels, order = _groups(program)

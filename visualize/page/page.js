@@ -1,5 +1,5 @@
 /* The page replays what Python recorded with the engine: every number shown here is text
-   written by visualize/html.py. This script does no arithmetic on gradients; it only picks
+   written by visualize/step_page.py. This script does no arithmetic on gradients; it only picks
    the recorded state of a step and puts it on the picture. */
 "use strict";
 (function () {
@@ -88,29 +88,54 @@
   // Graphviz writes text at 10 pt: at this zoom it is 11 px high or more, readable on any screen.
   const READABLE_ZOOM = 0.82;
 
-  // Zoom buttons of a picture pane. It starts fitted to the pane's width when the text stays
-  // readable so; else at a readable size, scrolled to follow the steps ("fit" shows it whole).
+  // Zoom buttons of a picture pane; returns `follow(position)`, which the page calls at each
+  // step. Until the learner zooms, the zoom follows the steps: the start shows the whole
+  // picture (every node, the error E at the right too, inside the pane); once stepping, a
+  // picture too large to read whole is shown at a readable size, scrolled to follow the
+  // steps ("fit" shows it whole again, "Aa" readable).
   function zoomable(pane) {
     const svg = pane.querySelector("svg");
     if (!svg) { // the table shown without Graphviz needs no zoom
       pane.parentElement.querySelector(".zoom").style.display = "none";
-      return;
+      return () => {};
     }
-    const natural = svg.viewBox.baseVal.width * 4 / 3; // Graphviz sizes in points
+    const naturalWidth = svg.viewBox.baseVal.width * 4 / 3; // Graphviz sizes in points
+    const naturalHeight = svg.viewBox.baseVal.height * 4 / 3;
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     let zoom = 1;
+    let automatic = true; // false once the learner picks a zoom
+    let shownWhole = true; // what the automatic zoom shows: the whole picture, or readable
     const apply = (value) => {
       zoom = Math.max(0.1, Math.min(6, value));
-      svg.style.width = `${natural * zoom}px`;
+      svg.style.width = `${naturalWidth * zoom}px`;
     };
-    const fit = () => apply(Math.min((pane.clientWidth - 28) / natural, 1.6));
-    const readable = () => apply(Math.min(Math.max((pane.clientWidth - 28) / natural, READABLE_ZOOM), 1.6));
-    byId("zoom-in").addEventListener("click", () => apply(zoom * 1.25));
-    byId("zoom-out").addEventListener("click", () => apply(zoom / 1.25));
-    byId("zoom-fit").addEventListener("click", fit);
-    byId("zoom-readable").addEventListener("click", readable);
-    readable();
+    const room = () => {
+      const style = getComputedStyle(pane);
+      const across = pane.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const down = pane.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      return { across: across - 4, down: down - 4 }; // a little slack: no scroll bar for rounding
+    };
+    const wholeZoom = () => Math.min(room().across / naturalWidth, room().down / naturalHeight, 1.6);
+    const readableZoom = () => Math.min(Math.max(room().across / naturalWidth, READABLE_ZOOM), 1.6);
+    const fit = () => apply(wholeZoom());
+    const readable = () => apply(readableZoom());
+    const chosen = (choice) => () => { automatic = false; choice(); };
+    byId("zoom-in").addEventListener("click", chosen(() => apply(zoom * 1.25)));
+    byId("zoom-out").addEventListener("click", chosen(() => apply(zoom / 1.25)));
+    byId("zoom-fit").addEventListener("click", chosen(fit));
+    byId("zoom-readable").addEventListener("click", chosen(readable));
+    const automaticZoom = () => {
+      if (!automatic) return;
+      // stepping, the whole picture stays when its text is readable whole
+      if (shownWhole || wholeZoom() >= READABLE_ZOOM) fit();
+      else readable();
+    };
+    window.addEventListener("resize", automaticZoom);
+    return (position) => {
+      shownWhole = position === 0;
+      automaticZoom();
+    };
   }
 
   // --- the step-by-step page ---------------------------------------------------------------
@@ -246,6 +271,7 @@
         history.appendChild(item);
       }
       const element = (i) => (i !== null && parts[i] ? parts[i].element : null);
+      follow(position);
       reveal([element(at.receiving), ...at.sending.map(element)], pane);
     }
 
@@ -256,14 +282,34 @@
       const value = shown.computed[i] ? nodes[i].data : "not computed yet";
       parts[i].title.textContent = `${nodes[i].name}: data ${value}, grad ${shown.grads[i]}`;
     });
-    zoomable(pane);
+    const follow = zoomable(pane);
     const controls = player(last, render);
     byId("phase-forward").addEventListener("click", () => controls.go(0));
     byId("phase-backward").addEventListener("click", () => controls.go(backwardStart));
   }
 
+  // --- export_html(explanation=...), `step --html --explain`: the text in a panel that
+  // opens on demand, below the controls (before the growing list of previous steps)
+  function explanationPanel(text) {
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    const body = document.createElement("pre");
+    details.id = "explanation";
+    details.style.marginTop = "12px";
+    summary.textContent = "Each gradient as a chain of local derivatives";
+    body.className = "formula";
+    // its lines are laid out (aligned "= ..." rows): scroll sideways rather than wrap them
+    Object.assign(body.style, { fontSize: "12px", whiteSpace: "pre", overflowX: "auto" });
+    body.textContent = text;
+    details.append(summary, body);
+    document.querySelector(".slider-row").after(details);
+  }
+
   if (document.body.classList.contains("training")) trainingPage();
-  else graphPage();
+  else {
+    graphPage();
+    if (data.explanation) explanationPanel(data.explanation);
+  }
 
   // --- the training page: a slider over epochs -------------------------------------------
   function trainingPage() {
