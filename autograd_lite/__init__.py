@@ -10,6 +10,7 @@
 
 from autograd_lite.debugging import AnomalyError, BackwardStep, detect_anomaly
 from autograd_lite.engine import Value, topological_order
+from autograd_lite.forward_mode import hvp, jvp
 from autograd_lite.gradients import GradcheckResult, grad, gradcheck
 from autograd_lite.modes import is_grad_enabled, no_grad
 from autograd_lite.sums import sum_values, weighted_sum
@@ -22,7 +23,9 @@ __all__ = [
     "detect_anomaly",
     "grad",
     "gradcheck",
+    "hvp",
     "is_grad_enabled",
+    "jvp",
     "no_grad",
     "sum_values",
     "topological_order",

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.gradients import gradients
 from autograd_lite.names import Name, Role, parse
+from autograd_lite.walk import positions
 
 __all__ = ["BlameGraph", "Chain", "Link", "blame_graph", "chains", "network_name"]
 
@@ -114,7 +115,7 @@ class BlameGraph:
             self.is_stop = lambda n: n in chosen or bool(n.op or n.label)
         self.root = root
         self.order = topological_order(root)
-        self.position = {node: i for i, node in enumerate(self.order)}
+        self.position = positions(self.order)
         self.grads = gradients(root)
         self.above: dict[Value, list[Link]] = {}  # node -> links to the nodes it feeds
         for upper in self.order:

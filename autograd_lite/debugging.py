@@ -1,8 +1,10 @@
 """Debugging the backward pass: steps, hooks, breakpoints and ``detect_anomaly()``.
 
-Everything here runs the engine's one chain-rule loop, ``engine.backpropagate``, with an
-observer; the plain ``backward()`` never pays for any of it. The engine does not import this
-module: this module plugs itself into the engine when imported (``autograd_lite`` does).
+Everything here runs the engine's chain-rule loop one edge at a time
+(``engine.backpropagate_steps``) with an observer; the plain ``backward()`` never pays for any
+of it. The engine does not import this module: when imported (``autograd_lite`` does), this
+module hands itself over with ``engine.use_debugger``, and its functions ``watching``,
+``backward``, ``backward_steps`` and ``register_hook`` answer the engine's ``Debugger``.
 
 * ``BackwardStep`` -- one application of the chain rule, as data;
 * ``Value.backward_steps()`` -- the backward pass one step at a time;
@@ -26,22 +28,23 @@ x 3.0
 from __future__ import annotations
 
 import math
+import os
 import pdb
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from autograd_lite import engine
 from autograd_lite.checks import check_callable
 from autograd_lite.checks import describe_operands as _describe
-from autograd_lite.engine import Value, backpropagate
-from autograd_lite.gradients import copy_graph
+from autograd_lite.engine import Value, backpropagate_steps
+from autograd_lite.gradients import steps_on_a_copy
 from autograd_lite.modes import changed_mode
 from autograd_lite.modes import mode as _mode
-from autograd_lite.names import is_constant
-from autograd_lite.notation import describe_step
+from autograd_lite.names import is_constant_or_target
+from autograd_lite.notation import describe_step, names_in_order
 
 __all__ = ["AnomalyError", "BackwardStep", "HookHandle", "detect_anomaly", "without_constants"]
 
@@ -55,7 +58,10 @@ class BackwardStep:
     gradient after adding it. ``index`` is the position of ``input`` among the node's
     inputs and ``number`` counts steps from 0. ``carried`` is the gradient a leaf already
     held from earlier ``backward()`` calls (leaf gradients add up), given on the first step
-    into that leaf and 0.0 otherwise; the narration says so.
+    into that leaf and 0.0 otherwise; the narration says so. ``names`` is what ``str(step)``
+    calls ``node`` and ``input``, as in the stepper and ``explain`` (the root E, an
+    unlabelled ``*`` numbered by its position: ``notation.names_in_order``); set by
+    ``backward_steps``.
     """
 
     number: int
@@ -67,9 +73,11 @@ class BackwardStep:
     contribution: float
     input_grad: float
     carried: float = 0.0
+    names: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
-        return describe_step(self)
+        names = dict(zip((self.node, self.input), self.names)) if self.names else None
+        return describe_step(self, names=names)
 
 
 # --- hooks ---------------------------------------------------------------------------------
@@ -154,7 +162,7 @@ def _open_debugger(step: BackwardStep) -> None:
     print(f"backward: stopped before step {step.number}: {step}", file=sys.stderr)
     # Stop in the chain-rule loop, on the line that applies the step (``step`` is in scope).
     frame = sys._getframe().f_back
-    while frame is not None and frame.f_code is not backpropagate.__code__:
+    while frame is not None and frame.f_code is not backpropagate_steps.__code__:
         frame = frame.f_back
     pdb.Pdb().set_trace(frame)
 
@@ -184,7 +192,7 @@ def backward(
                 stop(step)
             return step
 
-    for _ in backpropagate(root, seed, make_step, _run_hooks if _hooks else None):
+    for _ in backpropagate_steps(root, seed, make_step, _run_hooks if _hooks else None):
         pass
 
 
@@ -194,8 +202,9 @@ def backward_steps(
     """``Value.backward_steps``: the backward pass, one ``BackwardStep`` at a time."""
     if _mode.get().observe is _check_new_node:
         _check_gradients(root, seed)  # as backward(): raises before any change
-    make_step = _step_maker(engine.topological_order(root))
-    steps = backpropagate(root, seed, make_step, _run_hooks if _hooks else None)
+    order = engine.topological_order(root)
+    make_step = _step_maker(order, names_in_order(order))  # print(step) names nodes as explain
+    steps = backpropagate_steps(root, seed, make_step, _run_hooks if _hooks else None)
     return steps if show_constants else without_constants(steps)
 
 
@@ -204,12 +213,14 @@ def without_constants(steps: Iterator[BackwardStep]) -> Iterator[BackwardStep]:
     hidden ones still run: every gradient ends as ``backward()`` leaves it)."""
     number = 0
     for step in steps:
-        if not is_constant(step.input):
+        if not is_constant_or_target(step.input):
             yield replace(step, number=number)
             number += 1
 
 
-def _step_maker(order: list[Value]) -> Callable[..., BackwardStep]:
+def _step_maker(
+    order: list[Value], names: Mapping[Value, str] | None = None
+) -> Callable[..., BackwardStep]:
     """``BackwardStep``, or, when leaves of the graph (``order``, root last) already hold
     gradients (an earlier ``backward()``), a maker that records that ``carried`` gradient on
     the first step into each such leaf, so a narration does not present doubled gradients
@@ -220,11 +231,13 @@ def _step_maker(order: list[Value]) -> Callable[..., BackwardStep]:
         for node in order
         if not node.inputs and node.grad != 0.0 and node is not root
     }
-    if not held:
+    if not held and names is None:
         return BackwardStep
 
     def make_step(*edge: object) -> BackwardStep:
-        step = BackwardStep(*edge)  # type: ignore[arg-type]
+        # the two names only: a step kept does not keep the whole graph alive
+        named = None if names is None else (names[edge[1]], names[edge[2]])  # node, input
+        step = BackwardStep(*edge, names=named)  # type: ignore[arg-type]
         carried = held.pop(step.input, 0.0)
         return replace(step, carried=carried) if carried else step
 
@@ -265,13 +278,14 @@ def detect_anomaly() -> Iterator[None]:
 # Where each node was created, recorded only under detect_anomaly(); weak, so it keeps
 # nothing alive.
 _origins: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
-_LIBRARY_FILES = (engine.__file__, __file__)
+# Frames in the package (the engine, sums, jvp's observer, ...) are passed over.
+_PACKAGE = os.path.dirname(engine.__file__) + os.sep
 
 
 def _caller_line() -> str:
-    """'file:line' of the first frame outside the engine: where the user made the node."""
+    """'file:line' of the first frame outside the package: where the user made the node."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename in _LIBRARY_FILES:
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     if frame is None:
         return "unknown place"
@@ -290,29 +304,29 @@ def _check_new_node(node: Value, op: str, inputs: tuple[Value, ...]) -> None:
 def _check_gradients(root: Value, seed: float) -> None:
     """Find the first NaN/inf gradient, without changing any grad: runs on a copy.
 
-    A constant's or a target's gradient (``names.is_constant``) is not checked: nobody reads
-    it, and nothing flows on from a leaf (the base of ``0.0 ** w`` gets an inf there).
+    A constant's or a target's gradient (``names.is_constant_or_target``) is not checked:
+    nobody reads it, and nothing flows on from a leaf (the base of ``0.0 ** w`` gets an inf
+    there).
     """
     if not math.isfinite(seed):
         raise AnomalyError(f"backward: the seed is {seed!r} (d root/d root must be finite)")
-    copies = copy_graph(root)
-    original = {copy: node for node, copy in copies.items()}
 
-    def check(*edge: object) -> BackwardStep:
+    def check(*edge: object) -> BackwardStep:  # the edge names the original nodes
         step = BackwardStep(*edge)  # type: ignore[arg-type]
-        if not math.isfinite(step.contribution) and not is_constant(original[step.input]):
-            node, input_ = original[step.node], original[step.input]
-            where = _origins.get(node, "a place outside detect_anomaly()")
+        if not math.isfinite(step.contribution) and not is_constant_or_target(step.input):
+            where = _origins.get(step.node, "a place outside detect_anomaly()")
             raise AnomalyError(
-                f"backward through {node.op} gave a gradient of {step.contribution!r} for "
-                f"input {_describe([input_])} (inputs {_describe(node.inputs)}; "
+                f"backward through {step.node.op} gave a gradient of {step.contribution!r} "
+                f"for input {_describe([step.input])} (inputs {_describe(step.node.inputs)}; "
                 f"node created at {where})"
             )
         return step
 
-    for _ in backpropagate(copies[root], seed, check):
+    steps, _ = steps_on_a_copy(root, seed, check)
+    for _ in steps:
         pass
 
 
-# Plug in: Value.backward, backward_steps and register_hook call this module's functions.
-engine._debugger = sys.modules[__name__]
+# The hand-over (engine.py, "the debugging tools plug in here"): Value.backward (while
+# watching() is true), backward_steps and register_hook call this module's functions.
+engine.use_debugger(sys.modules[__name__])

@@ -2,7 +2,9 @@
 
 Each operation makes a Value that remembers ``op``, its ``inputs`` and its ``local_grads``
 (d(node)/d(input), computed in the forward pass). Read top to bottom: the node, each
-operation followed by its derivative rule, the graph walk, and the one chain-rule loop,
+operation (``@operation``) followed by its derivative rule (``@derivative``: the one place
+that derivative is written; replays and exports read both, ``expressions.py``), the graph
+walk, and the one chain-rule loop,
 ``backpropagate``: ``input.grad += local_grad * upstream``. The other rooms (``sums``,
 ``modes``, ``debugging``, ``gradients``, ``checks``) are mapped in ``docs/engine.md``.
 
@@ -16,23 +18,35 @@ operation followed by its derivative rule, the graph walk, and the one chain-rul
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from autograd_lite import checks
+from autograd_lite import checks, elementary
 from autograd_lite.modes import SPECIAL_MODES, mode
 
-__all__ = ["DERIVATIVES", "Value", "backpropagate", "data_of", "derivative", "operand",
-           "record", "topological_order"]  # fmt: skip
+__all__ = ["DERIVATIVES", "OPERATIONS", "Debugger", "NoDebugger", "Value", "apply_rule",
+           "backpropagate", "backpropagate_fast", "backpropagate_steps", "data_of",
+           "derivative", "input_spans", "operand", "operation", "record", "topological_order",
+           "use_debugger"]  # fmt: skip
 
 Rule = Callable[..., tuple]
+Forward = TypeVar("Forward", bound=Callable[..., Any])
 
-# op name -> derivative rule: rule(*input_values, output_value) -> tuple of partials. The
-# forward pass calls it with floats; grad(create_graph=True) with Values (gradients.py).
+# op name -> derivative rule: rule(*inputs, out) -> one partial per input, taking the inputs
+# as the op's forward does (an op over lists, sums.py's, gets each list as one argument).
+# The forward pass calls it with floats; grad(create_graph=True) with Values (apply_rule);
+# autograd_lite.expressions with symbols, to read the derivatives off as expressions.
 DERIVATIVES: dict[str, Rule] = {}
+
+# op name -> (its forward, for each of its parameters: does it take a list of inputs?). The
+# forward is the function that makes the op's node: the method, for the ops below. Nothing
+# here calls it: autograd_lite.expressions runs it on symbols to read the op off as
+# expressions (for replays and exported code), refusals included.
+OPERATIONS: dict[str, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
 
 
 def derivative(op: str) -> Callable[[Rule], Rule]:
@@ -45,10 +59,54 @@ def derivative(op: str) -> Callable[[Rule], Rule]:
     return register
 
 
-# The debugging tools (hooks, break_on, detect_anomaly, steps) plug in here when
-# autograd_lite.debugging is imported (autograd_lite's __init__ does): this file never
-# imports them, and backward() hands over to them only when they are needed.
-_debugger: Any = None
+def operation(op: str, many: Sequence[str] = ()) -> Callable[[Forward], Forward]:
+    """Register the decorated function as the forward of ``op``; it stays a function.
+
+    ``many`` names its parameters that take a list of inputs (``sums.weighted_sum``'s
+    weights and activations); the others take one input each.
+    """
+
+    def register(forward: Forward) -> Forward:
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = [p.name for p in inspect.signature(forward).parameters.values() if p.kind in kinds]
+        unknown = sorted(set(many) - set(names))
+        if unknown:
+            raise ValueError(f"operation({op!r}): many={unknown} are not parameters of it")
+        OPERATIONS[op] = (forward, tuple(name in many for name in names))
+        return forward
+
+    return register
+
+
+def input_spans(lists: Sequence[bool], count: int) -> list[tuple[int, int]]:
+    """Where each parameter's inputs are among a node's ``count`` inputs, as (first,
+    length): in parameter order, a list parameter's n inputs (every list has n), another's 1.
+
+    >>> input_spans((True, True, False), 7)  # a weighted sum of 3: w1..w3, a1..a3, b
+    [(0, 3), (3, 3), (6, 1)]
+    """
+    n = (count - lists.count(False)) // max(lists.count(True), 1)
+    spans, first = [], 0
+    for many in lists:
+        spans.append((first, n if many else 1))
+        first += n if many else 1
+    return spans
+
+
+def apply_rule(op: str, inputs: Sequence[Any], out: Any) -> tuple:
+    """``op``'s derivative rule on a node's inputs (as the node keeps them, in one tuple)
+    and its result; an op over lists gets each of its lists as one argument.
+
+    >>> apply_rule("*", (2.0, 3.0), 6.0)
+    (3.0, 2.0)
+    """
+    rule = DERIVATIVES[op]
+    _, lists = OPERATIONS.get(op, (None, ()))
+    if True not in lists:
+        return rule(*inputs, out)
+    groups = [inputs[first : first + length] if many else inputs[first]
+              for many, (first, length) in zip(lists, input_spans(lists, len(inputs)))]  # fmt: skip
+    return rule(*groups, out)
 
 
 def _fail(error: type[Exception], op: str, why: str, *operands: Value) -> Exception:
@@ -56,16 +114,17 @@ def _fail(error: type[Exception], op: str, why: str, *operands: Value) -> Except
 
 
 def data_of(x: Value | float) -> float:
-    """The float inside a Value, or the number itself: for code that takes either.
+    """The float inside a Value, or the number itself: for rules, which take either. (A
+    symbol, which a rule gets when it is read off as expressions, stays a symbol.)
 
     >>> data_of(Value(2.5)), data_of(3)
     (2.5, 3.0)
     """
-    return x._data if isinstance(x, Value) else float(x)
-
-
-def _log(x: Value | float) -> Value | float:
-    return x.log() if isinstance(x, Value) else math.log(x)
+    if type(x) is float:  # the forward pass's case first
+        return x
+    if isinstance(x, Value):
+        return x._data
+    return float(x) if checks.is_number(x) else x  # type: ignore[return-value]
 
 
 def _compare(compare: Callable[[float, float], bool], x: Value, other: object) -> bool:
@@ -162,6 +221,7 @@ class Value:
 
     # --- arithmetic: forward rule, then derivative rule -------------------------------
 
+    @operation("+")
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "+")
@@ -176,6 +236,7 @@ class Value:
         """d(x+y)/dx = 1, d(x+y)/dy = 1"""
         return (1.0, 1.0)
 
+    @operation("*")
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "*")
@@ -190,6 +251,7 @@ class Value:
         """d(xy)/dx = y, d(xy)/dy = x"""
         return (y, x)
 
+    @operation("-")
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = operand(other, "-")
@@ -204,6 +266,7 @@ class Value:
         """d(x-y)/dx = 1, d(x-y)/dy = -1"""
         return (1.0, -1.0)
 
+    @operation("/")
     def __truediv__(self, other: Value | float) -> Value:
         other = operand(other, "/")
         if other is NotImplemented:
@@ -219,6 +282,7 @@ class Value:
         """d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2 = -out/y"""
         return (1.0 / y, -out / y)
 
+    @operation("**")
     def __pow__(self, other: Value | float) -> Value:
         other = operand(other, "**")
         if other is NotImplemented:
@@ -226,7 +290,7 @@ class Value:
         x, y = self._data, other._data
         if x == 0.0 and y < 0.0:
             raise _fail(ZeroDivisionError, "**", "0 to a negative power", self, other)
-        if x < 0.0 and math.isfinite(y) and not y.is_integer():  # (-2) ** nan is nan
+        if x < 0.0 and elementary.isfinite(y) and not y.is_integer():  # (-2) ** nan is nan
             raise _fail(ValueError, "**", "negative base to a non-integer power", self, other)
         try:
             out = x**y
@@ -250,10 +314,11 @@ class Value:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the
         # exponent is an integer constant, whose gradient nobody reads.
-        base = data_of(x)
-        dy = out * _log(x) if base > 0.0 else 0.0 if base <= 0.0 else math.nan  # NaN stays
+        base = data_of(x)  # (a NaN base: NaN stays)
+        dy = out * elementary.log(x) if base > 0.0 else 0.0 if base <= 0.0 else math.nan
         return (dx, dy)
 
+    @operation("neg")
     def __neg__(self) -> Value:
         out = -self._data
         return record(out, "neg", (self,), Value.neg_rule(self._data, out))
@@ -280,10 +345,11 @@ class Value:
 
     # --- functions ---------------------------------------------------------------------
 
+    @operation("exp")
     def exp(self) -> Value:
         """e to the power of this value."""
         try:
-            out = math.exp(self._data)
+            out = elementary.exp(self._data)
         except OverflowError:
             raise _fail(OverflowError, "exp", "result too large for a float", self) from None
         return record(out, "exp", (self,), Value.exp_rule(self._data, out))
@@ -293,11 +359,12 @@ class Value:
         """d(e^x)/dx = e^x"""
         return (out,)
 
+    @operation("log")
     def log(self) -> Value:
         """Natural logarithm; needs a positive value."""
         if self._data <= 0.0:
             raise _fail(ValueError, "log", "needs x > 0", self)
-        out = math.log(self._data)
+        out = elementary.log(self._data)
         return record(out, "log", (self,), Value.log_rule(self._data, out))
 
     @derivative("log")
@@ -305,11 +372,12 @@ class Value:
         """d(ln x)/dx = 1/x"""
         return (1.0 / x,)
 
+    @operation("sqrt")
     def sqrt(self) -> Value:
         """Square root; needs a value >= 0."""
         if self._data < 0.0:
             raise _fail(ValueError, "sqrt", "needs x >= 0", self)
-        out = math.sqrt(self._data)
+        out = elementary.sqrt(self._data)
         return record(out, "sqrt", (self,), Value.sqrt_rule(self._data, out))
 
     @derivative("sqrt")
@@ -324,9 +392,10 @@ class Value:
             return (record(math.inf, "/", (half, out), (math.inf, -math.inf)),)
         return (math.inf,)
 
+    @operation("tanh")
     def tanh(self) -> Value:
         """Hyperbolic tangent, an activation with outputs in (-1, 1)."""
-        out = math.tanh(self._data)
+        out = elementary.tanh(self._data)
         return record(out, "tanh", (self,), Value.tanh_rule(self._data, out))
 
     @derivative("tanh")
@@ -334,13 +403,14 @@ class Value:
         """d(tanh x)/dx = 1 - tanh(x)^2"""
         return (1.0 - out * out,)
 
+    @operation("sigmoid")
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), outputs in (0, 1); no overflow for any x."""
         x = self._data
         if x >= 0.0:
-            out = 1.0 / (1.0 + math.exp(-x))
+            out = 1.0 / (1.0 + elementary.exp(-x))
         else:  # e^-x would overflow for very negative x; this form cannot
-            e = math.exp(x)
+            e = elementary.exp(x)
             out = e / (1.0 + e)
         return record(out, "sigmoid", (self,), Value.sigmoid_rule(x, out))
 
@@ -349,6 +419,7 @@ class Value:
         """dσ/dx = σ(x) (1 - σ(x))"""
         return (out * (1.0 - out),)
 
+    @operation("relu")
     def relu(self) -> Value:
         """max(0, x)."""
         x = self._data
@@ -360,6 +431,7 @@ class Value:
         """1 where x > 0, 0 where x <= 0 (we take 0 at x = 0), NaN at NaN"""
         return (1.0 if x > 0.0 else 0.0 if x <= 0.0 else math.nan,)
 
+    @operation("leaky_relu")
     def leaky_relu(self, slope: Value | float = 0.01) -> Value:
         """x for x > 0, else slope * x. The slope is an input too, so it can be learned."""
         slope = operand(slope, "leaky_relu")
@@ -372,6 +444,7 @@ class Value:
         """d/dx = 1 or slope; d/dslope = 0 or x (NaN at NaN)"""
         return (1.0, 0.0) if x > 0.0 else (slope, x) if x <= 0.0 else (math.nan, math.nan)
 
+    @operation("abs")
     def abs(self) -> Value:
         """|x|."""
         out = abs(self._data)
@@ -393,13 +466,15 @@ class Value:
         break_on: Value | str | Callable[[Any], bool] | None = None,
         on_break: Callable[[Any], object] | None = None,
     ) -> None:
-        """Fill ``grad`` of every node this value depends on with d(self)/d(node).
+        """Fill ``grad`` of every node this value depends on with d(self)/d(node): the
+        chain-rule loop ``backpropagate``, run as ``backpropagate_fast`` (the same sums).
 
         **Leaf** gradients accumulate over calls (as in PyTorch) until you reset them
         (``v.grad = 0.0`` or an optimizer's ``zero_grad()``); gradients of intermediate
         nodes hold the latest call's. ``break_on`` (a Value, a label or a predicate on the
-        step) stops before a chain-rule step, in ``pdb`` or in ``on_break(step)``:
-        ``debugging.py``.
+        step) stops before a chain-rule step, in ``pdb`` or in ``on_break(step)``: the
+        debugging tools run the pass then, and while hooks or ``detect_anomaly()`` watch
+        (``use_debugger``, at the end of this file).
 
         >>> x = Value(3.0, label="x")
         >>> y = x ** 3
@@ -410,10 +485,9 @@ class Value:
         if type(seed) is not float:
             seed = checks.check_number("backward", "seed", seed, finite=False)
         if break_on is not None or on_break is not None or _debugger.watching():
-            _debugger.backward(self, seed, break_on, on_break)
+            _debugger.backward(self, seed, break_on, on_break)  # the debugger runs the pass
             return
-        for _ in backpropagate(self, seed):  # nobody watches the steps: it runs in one go
-            pass
+        backpropagate_fast(self, seed)  # nobody watches: the chain rule, written for speed
 
     def backward_steps(self, seed: float = 1.0, *, show_constants: bool = False) -> Iterator[Any]:
         """The backward pass one chain-rule step at a time: a ``BackwardStep`` per edge, in
@@ -483,17 +557,14 @@ def topological_order(
     root: Value,
     stop: Callable[[Value], bool] | None = None,
     leaves: bool = True,
-    *,
-    zero_grads: bool = False,
 ) -> list[Value]:
     """Every node ``root`` depends on, each after all its inputs (``root`` last).
 
     Depth-first, inputs in order, with a stack instead of recursion, so a chain of a
     million nodes is fine. A node for which ``stop(node)`` is true is placed like a leaf:
-    what it was computed from is not visited. ``leaves=False`` leaves out the leaves (the
-    backward pass has nothing to do there). ``zero_grads=True`` sets the gradient of each
-    node with inputs to 0.0 as it is placed: the backward pass's first step, done in the
-    same walk.
+    what it was computed from is not visited. ``leaves=False`` leaves out the leaves but
+    ``root`` (the fast backward pass has nothing to do there); the other nodes keep their
+    order.
 
     >>> a = Value(1.0, label="a")
     >>> [v.label or v.op for v in topological_order(a * a + a)]
@@ -511,8 +582,6 @@ def topological_order(
         if mark is opened:  # all its inputs are placed (they were above it): place it
             stack.pop()
             node._mark = placed
-            if zero_grads and node.inputs:
-                node.grad = 0.0
             order.append(node)
         elif mark is placed:  # reached again along another path
             stack.pop()
@@ -535,55 +604,106 @@ def topological_order(
 
 
 # --- the chain rule ----------------------------------------------------------------------
+# One loop, three ways to write it, the same sums bit for bit (tests/test_backprop_loops.py):
+# ``backpropagate`` as a textbook writes it (read this one); ``backpropagate_fast``, the same
+# loop written for speed, which backward() runs; ``backpropagate_steps``, the same loop one
+# edge at a time, for the debugging tools. README.md and docs/engine.md quote the textbook
+# loop line by line (tests/test_docs.py): change them together.
 
 
-def backpropagate(
+def backpropagate(root: Value, seed: float = 1.0) -> None:
+    """The chain rule, from ``root`` back: ``input.grad += local_grad * upstream``, edge by edge.
+
+    Gradients of nodes with inputs start from zero in each pass; a leaf's adds up over passes
+    (as in PyTorch). ``root.grad`` gets ``seed``, d(root)/d(root).
+
+    >>> a = Value(2.0, label="a")
+    >>> b = Value(-3.0, label="b")
+    >>> c = a * b + a           # a is used twice: its gradient collects both shares
+    >>> backpropagate(c)
+    >>> a.grad, b.grad          # dc/da = b + 1, dc/db = a
+    (-2.0, 2.0)
+    """
+    order = topological_order(root)  # every node after its inputs, root last
+    for node in order:
+        if node.inputs:  # computed nodes start from 0; leaves add up over passes
+            node.grad = 0.0
+    root.grad += seed  # d(root)/d(root)
+    for node in reversed(order):  # from root back: node.grad is complete at its turn
+        upstream = node.grad
+        for input_, local_grad in zip(node.inputs, node.local_grads):
+            input_.grad += local_grad * upstream
+
+
+def backpropagate_fast(root: Value, seed: float = 1.0) -> None:
+    """``backpropagate`` written for speed: what ``backward()`` runs. The same edges in the
+    same order, so the same sums, with three changes: the sort leaves out the leaves (they
+    have no edges); one- and two-input nodes, most of a graph, are written out; and a node
+    whose gradient is 0 is skipped when its local derivatives are finite, since it would add
+    only zeros (a dead relu and all below it: half of the benchmark's nodes).
+
+    An infinite or NaN local derivative is never skipped: 0 × inf is NaN and must reach the
+    inputs. The skip's one trace is the sign of a zero: a leaf that held -0.0 before the pass
+    and gets only zeros keeps -0.0, where ``backpropagate`` adds ``local_grad * 0.0`` and
+    IEEE gives -0.0 + 0.0 = +0.0. ``backpropagate`` is right (PyTorch adds too); the two
+    are equal (``==``) and move a weight alike, and no code of the project writes -0.0 into
+    a gradient.
+
+    >>> x = Value(3.0, label="x")
+    >>> backpropagate_fast(x * x)
+    >>> x.grad
+    6.0
+    """
+    order = topological_order(root, leaves=False)  # the computed nodes, and root
+    if root.inputs:  # a leaf root, alone in its order, adds up like every leaf
+        for node in order:
+            node.grad = 0.0
+    root.grad += seed
+    isfinite = math.isfinite
+    for node in reversed(order):
+        upstream = node.grad
+        inputs = node.inputs
+        if len(inputs) == 2:  # most nodes
+            first_local, second_local = node.local_grads
+            if upstream == 0.0 and isfinite(first_local) and isfinite(second_local):
+                continue
+            first, second = inputs
+            first.grad += first_local * upstream
+            second.grad += second_local * upstream
+        elif upstream == 0.0 and all(map(isfinite, node.local_grads)):
+            continue
+        elif len(inputs) == 1:
+            inputs[0].grad += node.local_grads[0] * upstream
+        else:
+            for input_, local_grad in zip(inputs, node.local_grads):
+                input_.grad += local_grad * upstream
+
+
+def backpropagate_steps(
     root: Value,
-    seed: float = 1.0,
-    make_step: Callable[..., Any] | None = None,
+    seed: float,
+    make_step: Callable[..., Any],
     ready: Callable[[Value], object] | None = None,
 ) -> Iterator[Any]:
-    """The chain rule, node by node from ``root`` back: ``input.grad += local_grad * upstream``.
+    """``backpropagate`` one edge at a time, for the debugging tools (``debugging.py``): a
+    generator that applies each edge when asked for the next one.
 
-    Every backward pass of the project is this loop (``docs/engine.md``). It resets the
-    gradients of the nodes it computes through, seeds ``root`` (a leaf root accumulates) and
-    adds each edge's contribution; without ``make_step`` it yields nothing. With it, each edge
-    calls ``make_step(number, node, input, index, local_grad, upstream, contribution,
-    input_grad)`` before adding, stores the record's ``input_grad`` and yields the record;
-    ``ready(node)`` runs when a node's gradient is complete.
+    Right before an edge is added it calls ``make_step(number, node, input, index,
+    local_grad, upstream, contribution, input_grad)`` (``input_grad``: the input's gradient
+    once the edge is added; ``number`` counts edges from 0), which may stop in ``pdb`` or
+    raise; then it adds the edge and yields what ``make_step`` returned. ``ready(node)``
+    runs when ``node.grad`` is complete, leaves included (hooks).
 
     >>> from autograd_lite.debugging import BackwardStep
     >>> x = Value(3.0, label="x")
-    >>> y = x * x
-    >>> [(s.number, s.input_grad) for s in backpropagate(y, make_step=BackwardStep)]
+    >>> [(s.number, s.input_grad) for s in backpropagate_steps(x * x, 1.0, BackwardStep)]
     [(0, 3.0), (1, 6.0)]
     """
-    # Intermediate gradients are overwritten (reset as the sort places them), leaf gradients
-    # accumulate. ready() sees the leaves too.
-    order = topological_order(root, leaves=ready is not None, zero_grads=True)
+    order = topological_order(root)
+    for node in order:
+        if node.inputs:
+            node.grad = 0.0
     root.grad += seed
-    if make_step is None:  # nobody watches: the rule below, written out for speed
-        # A node whose upstream is 0 would add only zeros: it is skipped, unless a slope is
-        # inf or NaN (0 * inf is NaN, which must reach the inputs).
-        isfinite = math.isfinite
-        for node in reversed(order):
-            upstream = node.grad
-            inputs = node.inputs
-            if len(inputs) == 2:  # most nodes
-                first_local, second_local = node.local_grads
-                if upstream == 0.0 and isfinite(first_local) and isfinite(second_local):
-                    continue
-                first, second = inputs
-                first.grad += first_local * upstream
-                second.grad += second_local * upstream
-            elif upstream == 0.0 and all(map(isfinite, node.local_grads)):
-                continue
-            elif len(inputs) == 1:
-                inputs[0].grad += node.local_grads[0] * upstream
-            else:
-                for input_, local_grad in zip(inputs, node.local_grads):
-                    input_.grad += local_grad * upstream
-        return
     number = 0
     for node in reversed(order):
         if ready is not None:
@@ -595,6 +715,88 @@ def backpropagate(
                 number, node, input_, index, local_grad, upstream, contribution,
                 input_.grad + contribution,
             )  # fmt: skip
-            input_.grad = step.input_grad
+            input_.grad += contribution
             number += 1
             yield step
+
+
+# --- the debugging tools plug in here ----------------------------------------------------
+# Hooks, breakpoints, backward_steps() and detect_anomaly() live in debugging.py, which
+# imports this file; this file never imports it (no cycle). debugging.py hands itself over
+# with use_debugger() when imported, and ``import autograd_lite`` imports it. Until then the
+# engine runs alone: backward() works, and what needs the tools says what to import.
+
+
+class Debugger(Protocol):
+    """What the engine asks of the debugging tools. The package installs the module
+    ``autograd_lite.debugging`` itself, whose functions of these names are the answers."""
+
+    def watching(self) -> bool:
+        """True while a plain ``backward()`` must let the debugger run the pass (a hook
+        exists, or ``detect_anomaly()`` is on); asked on every ``backward()``: keep it cheap."""
+
+    def backward(self, root: Value, seed: float, break_on: Any, on_break: Any) -> None:
+        """``root.backward(seed, break_on=..., on_break=...)``, watched."""
+
+    def backward_steps(self, root: Value, seed: float, show_constants: bool) -> Iterator[Any]:
+        """``root.backward_steps(seed, show_constants=...)``."""
+
+    def register_hook(self, node: Value, hook: Callable[[Value], object]) -> Any:
+        """``node.register_hook(hook)``: a handle whose ``remove()`` takes the hook away."""
+
+
+_DEBUGGER_CALLS = tuple(name for name in vars(Debugger) if not name.startswith("_"))
+
+
+def _needs_debugger(what: str) -> RuntimeError:
+    return RuntimeError(
+        f"{what} needs the debugging tools, and none is installed: "
+        "import autograd_lite.debugging (import autograd_lite does)"
+    )
+
+
+class NoDebugger:
+    """The engine on its own: nothing watches ``backward()``, and what needs the debugging
+    tools raises a RuntimeError saying what to import.
+
+    >>> NoDebugger().register_hook(Value(1.0), print)  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    RuntimeError: register_hook needs the debugging tools, and none is installed:
+    import autograd_lite.debugging (import autograd_lite does)
+    """
+
+    def watching(self) -> bool:
+        return False
+
+    def backward(self, root: Value, seed: float, break_on: Any, on_break: Any) -> None:
+        raise _needs_debugger("backward(break_on=..., on_break=...)")
+
+    def backward_steps(self, root: Value, seed: float, show_constants: bool) -> Iterator[Any]:
+        raise _needs_debugger("backward_steps")
+
+    def register_hook(self, node: Value, hook: Callable[[Value], object]) -> Any:
+        raise _needs_debugger("register_hook")
+
+
+_debugger: Debugger = NoDebugger()
+
+
+def use_debugger(debugger: Debugger) -> Debugger:
+    """Hand the engine its debugging tools: from now on ``backward()`` (while they watch),
+    ``backward_steps()`` and ``register_hook()`` call ``debugger``. Returns the one it
+    replaces. ``autograd_lite.debugging`` calls it once, when imported.
+
+    >>> use_debugger(print)
+    Traceback (most recent call last):
+    ...
+    TypeError: use_debugger: debugger must have callable watching, backward, backward_steps, register_hook (engine.Debugger), got builtin_function_or_method <built-in function print>
+    """  # noqa: E501
+    global _debugger
+    if not all(callable(getattr(debugger, name, None)) for name in _DEBUGGER_CALLS):
+        raise TypeError(
+            f"use_debugger: debugger must have callable {', '.join(_DEBUGGER_CALLS)} "
+            f"(engine.Debugger), got {type(debugger).__name__} {debugger!r}"
+        )
+    previous, _debugger = _debugger, debugger
+    return previous

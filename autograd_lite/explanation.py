@@ -26,7 +26,7 @@ from autograd_lite.chains import BlameGraph, Chain, Link, blame_graph, network_n
 from autograd_lite.engine import Value
 from autograd_lite.layers import describe_layers, layer_view
 from autograd_lite.names import weighted_sum_parts
-from autograd_lite.notation import ERROR, factor, namer, names_in_order, number, partial, to_ascii
+from autograd_lite.notation import ERROR, factor, namer, names_in_order, partial, rounded, to_ascii
 
 __all__ = ["explain"]
 
@@ -52,8 +52,8 @@ class _Writer:
         """'∂E/∂node': the node's gradient, its blame for the error."""
         return partial(ERROR, self.name(node))
 
-    def number(self, x: float) -> str:
-        return number(x, self.digits)
+    def rounded(self, x: float) -> str:
+        return rounded(x, self.digits)
 
     def product(self, chain: Chain, head: str, align: int) -> list[str]:
         """'head ∂E/∂a × ∂a/∂z × ∂z/∂w' over '= 0.74 × 0.19 × 0.59 = 0.082', that line's
@@ -62,11 +62,11 @@ class _Writer:
         symbols += [partial(self.name(link.upper), self.name(link.lower)) for link in chain.links]
         factors = chain.factors()
         if len(factors) == 1:
-            return [f"{head}{symbols[0]} = {self.number(chain.gradient)}"]
+            return [f"{head}{symbols[0]} = {self.rounded(chain.gradient)}"]
         numbers = " × ".join(factor(f, self.digits) for f in factors)
         return [
             head + " × ".join(symbols),
-            " " * align + f"= {numbers} = {self.number(chain.gradient)}",
+            " " * align + f"= {numbers} = {self.rounded(chain.gradient)}",
         ]
 
     def chain(self, chain: Chain, indent: str = "") -> list[str]:
@@ -75,7 +75,7 @@ class _Writer:
         if chain.start is chain.target:  # where paths meet: written as their sum already
             return []
         if len(chain.factors()) == 1:
-            return [f"{head}{self.number(chain.gradient)}"]
+            return [f"{head}{self.rounded(chain.gradient)}"]
         return self.product(chain, head, len(head) - 2)
 
     def junction(self, blame: BlameGraph, node: Value) -> list[str]:
@@ -89,7 +89,7 @@ class _Writer:
             head = f"  via {self._via(path.links[-1])}: "
             lines += self.product(path, head, len(head))
         terms = " + ".join(factor(p.gradient, self.digits) for p in paths)
-        lines.append(f"  {self.of_error(node)} = {terms} = {self.number(blame.grads[node])}")
+        lines.append(f"  {self.of_error(node)} = {terms} = {self.rounded(blame.grads[node])}")
         return lines
 
     def _via(self, link: Link) -> str:
@@ -131,7 +131,7 @@ def explain(
     E = 6
     <BLANKLINE>
     Blame reaches x along 2 paths; dE/dx is their sum:
-      via *: dE/d(*) * d(*)/dx
+      via *_1: dE/d(*_1) * d(*_1)/dx
                = 1 * 4 = 4
       via E: dE/dx = 1
       dE/dx = 4 + 1 = 5
@@ -140,7 +140,7 @@ def explain(
     network = blame.network
     writer = _Writer(names_in_order(blame.order), digits)  # what node_names(loss) gives
     named = f" = {loss.label}" if loss.label and loss.label != ERROR else ""
-    lines = [f"{ERROR}{named} = {writer.number(loss.data)}"]
+    lines = [f"{ERROR}{named} = {writer.rounded(loss.data)}"]
     if legend or (legend is None and network):
         lines += ["", _LEGEND]
     if network:

@@ -14,14 +14,28 @@ so the gradients are Values that can be differentiated again. ``gradcheck`` comp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from autograd_lite.checks import check_instance, check_number
-from autograd_lite.engine import DERIVATIVES, Value, backpropagate, topological_order
+from autograd_lite.engine import (
+    Value,
+    apply_rule,
+    backpropagate,
+    backpropagate_steps,
+    topological_order,
+)
 from autograd_lite.modes import no_grad
 
-__all__ = ["GradcheckResult", "copy_graph", "grad", "gradcheck", "gradients"]
+__all__ = [
+    "GradcheckResult",
+    "copy_graph",
+    "grad",
+    "gradcheck",
+    "gradients",
+    "steps_on_a_copy",
+]
 
 
 def copy_graph(
@@ -46,11 +60,36 @@ def copy_graph(
             copy.op = node.op
             copy.inputs = tuple(copies[input_] for input_ in node.inputs)
             if create_graph:  # the same rule, evaluated on Values this time
-                copy.local_grads = DERIVATIVES[node.op](*node.inputs, node)
+                copy.local_grads = apply_rule(node.op, node.inputs, node)
             else:
                 copy.local_grads = node.local_grads
         copies[node] = copy
     return copies
+
+
+def steps_on_a_copy(
+    root: Value, seed: float, make_step: Callable[..., Any]
+) -> tuple[Iterator[Any], dict[Value, Value]]:
+    """The backward pass from ``root`` one edge at a time (``engine.backpropagate_steps``),
+    run on ``copy_graph(root)``: no ``.grad`` of the graph changes. Returns the steps (each
+    edge runs when its step is asked for) and the copies, ``{original: copy}``: a copy's
+    ``grad`` is the original's gradient so far.
+
+    ``make_step`` gets the original nodes, not their copies, so the steps a narration or a
+    check shows name the graph the learner built.
+
+    >>> a = Value(2.0, label="a")
+    >>> steps, copies = steps_on_a_copy(a * a, 1.0, lambda *edge: edge[2].label)
+    >>> list(steps), copies[a].grad, a.grad
+    (['a', 'a'], 4.0, 0.0)
+    """
+    copies = copy_graph(root)
+    original = {copy: node for node, copy in copies.items()}
+
+    def on_originals(number: int, node: Value, input_: Value, *numbers: float) -> Any:
+        return make_step(number, original[node], original[input_], *numbers)
+
+    return backpropagate_steps(copies[root], seed, on_originals), copies
 
 
 def gradients(
@@ -72,8 +111,7 @@ def gradients(
     0.0
     """
     copies = copy_graph(root, stop, create_graph)
-    for _ in backpropagate(copies[root], seed):
-        pass
+    backpropagate(copies[root], seed)
     return {node: copy.grad for node, copy in copies.items()}
 
 

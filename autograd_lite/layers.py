@@ -32,10 +32,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from autograd_lite.checks import check_instance
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.gradients import grad
 from autograd_lite.names import Role, neuron_name, parse, weighted_sum_parts
-from autograd_lite.notation import factor, number, superscript, to_ascii
+from autograd_lite.nn.model import MLP
+from autograd_lite.notation import factor, rounded, superscript, to_ascii
 
 __all__ = ["LayerGradients", "LayerView", "SamplePass", "describe_layers", "layer_view"]
 
@@ -133,6 +135,9 @@ class LayerView:
 # --- reading the graph -------------------------------------------------------------------
 
 
+_Found = tuple[int, int, Value]  # (layer, neuron, its z node) of a neuron met in the graph
+
+
 @dataclass
 class _Neuron:
     """One neuron's nodes in one call: its z (a weighted_sum node) and its output node."""
@@ -141,33 +146,71 @@ class _Neuron:
     out: Value  # the a node, or z itself for a linear neuron
 
 
-def _neurons_by_sample(order: Sequence[Value]) -> list[list[list[_Neuron]]]:
-    """[sample][layer][neuron]: the model's nodes, grouped by the call that made them.
-
-    A layer-0 neuron belongs to the sample whose inputs it reads; a later one to the sample
-    of the activations it reads. Samples come in the order the graph reaches them.
-    """
+def _found_by_labels(order: Sequence[Value]) -> tuple[list[_Found], dict[Value, Value]]:
+    """The neurons' z nodes and {z: its a node}, recognised by their names alone: the way
+    for a graph without its model (``L{l}.n{j}.z`` and ``.a``, see ``names``)."""
     outputs: dict[Value, Value] = {}  # z -> its a node
-    zs: list[tuple[int, int, Value]] = []
+    zs: list[_Found] = []
     for node in order:
         part = _neuron_part(node.label)
         if part is None:
             continue
         layer, neuron, kind = part
         if kind == "z":
-            if node.op != "weighted_sum":
-                raise ValueError(
-                    f"layer_view: {node.label} is a {node.op or 'leaf'!r} node, not a weighted "
-                    "sum; the layer view reads models built without op_by_op"
-                )
+            _check_weighted_sum(node, node.label)
             zs.append((layer, neuron, node))
         elif node.inputs and _neuron_part(node.inputs[0].label) == (layer, neuron, "z"):
             # σ(z) (leaky relu has its slope as a second input, a constant)
             outputs[node.inputs[0]] = node
-    if not zs:
+    return zs, outputs
+
+
+def _found_by_model(order: Sequence[Value], model: MLP) -> tuple[list[_Found], dict[Value, Value]]:
+    """The same, read from the model itself: a neuron's z is the weighted sum that ends
+    with its bias, its a the node applying its activation to that z. Labels play no part."""
+    if model.op_by_op:
         raise ValueError(
-            "layer_view: no neuron of an autograd_lite.nn model (L{l}.n{j}.z) in this graph"
+            "layer_view: the model is built with op_by_op=True (its z is a chain of + nodes, "
+            "not one weighted sum); the layer view reads models built without op_by_op"
         )
+    place = {
+        neuron.b: (l, j, neuron.activation)
+        for l, layer in enumerate(model.layers)  # noqa: E741 (l for layer, as in the notes)
+        for j, neuron in enumerate(layer.neurons)
+    }
+    outputs: dict[Value, Value] = {}
+    zs: list[_Found] = []
+    activation_of: dict[Value, str] = {}  # each z found -> its neuron's activation
+    for node in order:
+        if node.inputs and node.inputs[-1] in place and node.op == "weighted_sum":
+            layer, neuron, activation = place[node.inputs[-1]]
+            zs.append((layer, neuron, node))
+            activation_of[node] = activation
+        elif node.inputs and activation_of.get(node.inputs[0]) == node.op:
+            outputs.setdefault(node.inputs[0], node)  # the first: the model's own call
+    return zs, outputs
+
+
+def _check_weighted_sum(z: Value, name: str) -> None:
+    if z.op != "weighted_sum":
+        raise ValueError(
+            f"layer_view: {name} is a {z.op or 'leaf'!r} node, not a weighted "
+            "sum; the layer view reads models built without op_by_op"
+        )
+
+
+def _neurons_by_sample(
+    order: Sequence[Value], model: MLP | None = None
+) -> list[list[list[_Neuron]]]:
+    """[sample][layer][neuron]: the model's nodes, grouped by the call that made them.
+
+    A layer-0 neuron belongs to the sample whose inputs it reads; a later one to the sample
+    of the activations it reads. Samples come in the order the graph reaches them.
+    """
+    zs, outputs = _found_by_labels(order) if model is None else _found_by_model(order, model)
+    if not zs:
+        whose = "an autograd_lite.nn model (L{l}.n{j}.z)" if model is None else "the model given"
+        raise ValueError(f"layer_view: no neuron of {whose} in this graph")
     sample_of: dict[Value, int] = {}  # every neuron output and layer-0 input -> its sample
     first_layer_samples: dict[tuple[Value, ...], int] = {}
     samples: list[dict[int, dict[int, _Neuron]]] = []
@@ -230,17 +273,21 @@ def _check_parameters_only_in_network(order: Sequence[Value], zs: set[Value]) ->
                 )
 
 
-def _activation_name(out: Value, z: Value) -> str:
-    return "linear" if out is z else out.op
+def _activation_name(neuron: _Neuron) -> str:
+    return "linear" if neuron.out is neuron.z else neuron.out.op
 
 
-def layer_view(loss: Value) -> LayerView:
+def layer_view(loss: Value, model: MLP | None = None) -> LayerView:
     """The backward pass of an ``autograd_lite.nn`` MLP's loss, as the four layer equations.
 
     ``loss`` is a Value computed from one or more calls of the model (weighted sums, not
     ``op_by_op``), and from the weights only through those calls (no L2 penalty). It need
     not have been through ``backward()``: ∂E/∂aᴸ and the gradients the result is compared
     with come from ``autograd_lite.grad``, which leaves every ``.grad`` as it was.
+
+    Give the ``model`` when you have it: its layers, neurons, biases and activations say
+    which nodes are whose, whatever their labels (another model in the same loss, a node
+    renamed). Without it the structure is read from the nodes' names (``L{l}.n{j}.z``, ``.a``).
 
     >>> from autograd_lite.nn import MLP, mean_squared_error
     >>> model = MLP(3, [4, 2], activation="tanh", seed=1)
@@ -252,8 +299,10 @@ def layer_view(loss: Value) -> LayerView:
     """
     if not isinstance(loss, Value):
         raise TypeError(f"layer_view(loss): expected a Value, not {type(loss).__name__}: {loss!r}")
+    if model is not None:
+        check_instance("layer_view", "model", model, MLP, "an MLP (or None)")
     order = topological_order(loss)
-    samples = _neurons_by_sample(order)
+    samples = _neurons_by_sample(order, model)
     depth = len(samples[0])
     widths = [len(layer) for layer in samples[0]]
     for sample in samples:
@@ -320,7 +369,7 @@ def layer_view(loss: Value) -> LayerView:
         layers.append(
             LayerGradients(
                 l,
-                _activation_name(first[l][0].out, first[l][0].z),
+                _activation_name(first[l][0]) if model is None else model.layers[l].activation,
                 tuple(tuple(w.data for w in row) for row in weights[l]),
                 tuple(b.data for b in biases[l]),
                 tuple(passes[l]),
@@ -348,11 +397,11 @@ def layer_view(loss: Value) -> LayerView:
 
 
 def _vector(values: Sequence[float], digits: int) -> str:
-    return "[" + ", ".join(number(v, digits) for v in values) + "]"
+    return "[" + ", ".join(rounded(v, digits) for v in values) + "]"
 
 
 def _matrix(rows: Sequence[Sequence[float]], names: Sequence[str], digits: int) -> list[str]:
-    cells = [[number(v, digits) for v in row] for row in rows]
+    cells = [[rounded(v, digits) for v in row] for row in rows]
     width = max(len(c) for row in cells for c in row)
     name_width = max(len(n) for n in names)
     return [
@@ -451,14 +500,14 @@ def _layer_lines(
         if not small:
             lines.append(
                 f"    δ{s}{tag}: {neurons} entries, largest |δ| "
-                f"{number(max(abs(d) for d in sample.delta), digits)}"
+                f"{rounded(max(abs(d) for d in sample.delta), digits)}"
             )
             continue
         lines.append(
             f"    {'neuron':<8} {upstream_name:>12}   {slope + '(z)':>10}   δ = ∂E/∂z{tag}"
         )
         for name, u, sl, d in zip(names, sample.upstream, sample.slope, sample.delta):
-            u, sl, d = (number(x, digits) for x in (u, sl, d))
+            u, sl, d = (rounded(x, digits) for x in (u, sl, d))
             lines.append(f"    {name:<8} {u:>12} × {sl:>10} = {d}")
         if k == 0 and l != last and len(view.layers[l + 1].weights) <= 4:
             lines += _sum_lines(view.layers[l + 1], names, sample.upstream, digits)
@@ -475,7 +524,7 @@ def _layer_lines(
     )
     lines.append(
         "    "
-        + ", ".join(f"∂E/∂{n}.b = {number(g, digits)}" for n, g in zip(names, layer.bias_grads))
+        + ", ".join(f"∂E/∂{n}.b = {rounded(g, digits)}" for n, g in zip(names, layer.bias_grads))
     )
     several = len(layer.samples) > 1
     sources = ", ".join(
@@ -502,5 +551,5 @@ def _sum_lines(
             f"{factor(row[i], digits)} × {factor(d, digits)}"
             for row, d in zip(above.weights, delta)
         )
-        lines.append(f"      {name}: {terms} = {number(total, digits)}")
+        lines.append(f"      {name}: {terms} = {rounded(total, digits)}")
     return lines

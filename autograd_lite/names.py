@@ -43,7 +43,7 @@ __all__ = [
     "bias",
     "error_node",
     "input_name",
-    "is_constant",
+    "is_constant_or_target",
     "is_target",
     "layer_name",
     "neuron_name",
@@ -329,7 +329,7 @@ def squared(name: str) -> str:
     return f"{name}^2"
 
 
-def is_constant(node: object) -> bool:
+def is_constant_or_target(node: object) -> bool:
     """True for a leaf that is neither learnt nor fed: a number the graph was written with
     (the exponent 2, the ½ of the error) or a target t_k. Narrations hide the steps into
     them by default: their gradient is computed but nobody uses it.
@@ -338,9 +338,10 @@ def is_constant(node: object) -> bool:
     the step page. ``node`` is anything with ``op`` and ``label`` (a ``Value``).
 
     >>> from types import SimpleNamespace as Node
-    >>> [is_constant(Node(op="", label=label)) for label in ("", "t0", "x0", "L0.n0.w0", "w")]
+    >>> labels = ("", "t0", "x0", "L0.n0.w0", "w")
+    >>> [is_constant_or_target(Node(op="", label=label)) for label in labels]
     [True, True, False, False, False]
-    >>> is_constant(Node(op="*", label=""))
+    >>> is_constant_or_target(Node(op="*", label=""))
     False
     """
     if node.op:  # type: ignore[attr-defined]

@@ -30,7 +30,13 @@ from collections.abc import Callable, Mapping, Sequence
 from autograd_lite.chains import Chain, Link, chains
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
-from autograd_lite.names import Role, WeightedSumParts, is_constant, parse, weighted_sum_parts
+from autograd_lite.names import (
+    Role,
+    WeightedSumParts,
+    is_constant_or_target,
+    parse,
+    weighted_sum_parts,
+)
 from autograd_lite.notation import (
     describe_step,
     factor,
@@ -38,8 +44,8 @@ from autograd_lite.notation import (
     name_of,
     namer,
     names_in_order,
-    number,
     partial,
+    rounded,
     to_ascii,
 )
 
@@ -88,7 +94,7 @@ def role_note(node: Value) -> str:
     if name is not None and (name.role.in_neuron or name.role is Role.INPUT):
         words = name.role.value
         return f" ({'an' if words[0] in 'aeiou' else 'a'} {words})"
-    if is_constant(node):
+    if is_constant_or_target(node):
         what = "target" if node.label else "constant"
         return f" (a {what}: nothing to learn, its gradient is not used)"
     return ""
@@ -154,13 +160,12 @@ def describe_forward(
         )
     name = namer(names)
     if not node.inputs:
-        text = f"{name(node)} = {number(node.data, digits)}"
+        text = f"{name(node)} = {rounded(node.data, digits)}"
     else:
         in_names = [in_derivative(name(v)) if v.op else name(v) for v in node.inputs]
         in_numbers = [factor(v.data, digits) for v in node.inputs]
         in_symbols = formula(node.op, in_names)
         in_words = "" if in_symbols == name(node) else f" = {in_symbols}"  # a label like 'e0^2'
-        text = (
-            f"{name(node)}{in_words} = {formula(node.op, in_numbers)} = {number(node.data, digits)}"
-        )
+        result = rounded(node.data, digits)
+        text = f"{name(node)}{in_words} = {formula(node.op, in_numbers)} = {result}"
     return to_ascii(text) if ascii else text

@@ -1,7 +1,7 @@
 """The notes' notation as text: symbols, numbers, what to call a node, one backward step.
 
 * ``to_ascii(text)`` -- ∂ × σ − ... spelled d * sigma - ... ;
-* ``number(x)`` and ``factor(x)`` -- a number as narrations write it (a factor of a
+* ``rounded(x)`` and ``factor(x)`` -- a number as narrations write it (a factor of a
   product in parentheses when negative);
 * ``name_of(node)`` and ``names_in_order(order)`` -- what to call one node, and a distinct
   name for every node of a graph (the root is E);
@@ -13,7 +13,7 @@ This module imports nothing else of the project, so the engine, the stepper and 
 can all speak through it. A node is anything with ``label``, ``op`` and ``data``; a step is
 anything with the attributes of ``Step`` below.
 
->>> print(partial("E", "w1"), "=", factor(-0.25), "×", number(2.0))
+>>> print(partial("E", "w1"), "=", factor(-0.25), "×", rounded(2.0))
 ∂E/∂w1 = (-0.25) × 2
 """
 
@@ -33,8 +33,8 @@ __all__ = [
     "name_of",
     "namer",
     "names_in_order",
-    "number",
     "numbered",
+    "rounded",
     "partial",
     "shown",
     "subscript",
@@ -137,10 +137,10 @@ def shown(x: float, spec: str = "g") -> str:
     return text
 
 
-def number(x: float, digits: int = 4) -> str:
+def rounded(x: float, digits: int = 4) -> str:
     """A number with ``digits`` significant digits; zero is 0, never -0.
 
-    >>> number(0.123456), number(3.0), number(-2e-7, 2), number(-0.0)
+    >>> rounded(0.123456), rounded(3.0), rounded(-2e-7, 2), rounded(-0.0)
     ('0.1235', '3', '-2e-07', '0')
     """
     return shown(x, f".{digits}g")
@@ -152,7 +152,7 @@ def factor(x: float, digits: int = 4) -> str:
     >>> factor(-0.5), factor(0.5)
     ('(-0.5)', '0.5')
     """
-    text = number(x, digits)
+    text = rounded(x, digits)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -172,7 +172,7 @@ def name_of(node: Node) -> str:
     >>> name_of(Node(label="", op="", data=0.5))
     '0.5'
     """
-    return node.label or node.op or number(node.data)
+    return node.label or node.op or rounded(node.data)
 
 
 def numbered(op: str, position: int) -> str:
@@ -280,13 +280,13 @@ def describe_step(
     text = (
         f"{partial(ERROR, input_)} += {partial(ERROR, node)} × {partial(node, input_)}"
         f" = {factor(step.upstream, digits)} × {factor(step.local_grad, digits)}"
-        f" = {number(step.contribution, digits)}"
-        f"  ({input_}.grad = {number(step.input_grad, digits)})"
+        f" = {rounded(step.contribution, digits)}"
+        f"  ({input_}.grad = {rounded(step.input_grad, digits)})"
     )
     carried = getattr(step, "carried", 0.0)  # a leaf's gradient from an earlier backward()
     if carried:
         text += (
-            f"  [{input_}.grad already held {number(carried, digits)} from an earlier"
+            f"  [{input_}.grad already held {rounded(carried, digits)} from an earlier"
             f" backward(): leaf gradients add up until zero_grad()]"
         )
     return to_ascii(text) if ascii else text

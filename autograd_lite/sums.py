@@ -2,7 +2,8 @@
 
 A chain of ``+`` and ``*`` nodes gives the same numbers; one node per sum keeps the graph
 small and the backward pass short. Each op is followed by its derivative rule, as in
-``engine.py``.
+``engine.py``; ``many=`` tells which parameters take a list of inputs, and the rule takes
+each list as one argument too.
 
 >>> from autograd_lite import Value
 >>> z = weighted_sum([Value(0.5), Value(-1.0)], [2.0, 3.0], Value(0.25))
@@ -12,16 +13,17 @@ small and the backward pass short. Each op is followed by its derivative rule, a
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Iterable, Sequence
 
-from autograd_lite.engine import Value, derivative, operand, record
-from autograd_lite.names import split_weighted_sum, weighted_sum_inputs
+from autograd_lite.elementary import fsum
+from autograd_lite.engine import Value, derivative, operand, operation, record
+from autograd_lite.names import weighted_sum_inputs
 
-__all__ = ["exact_sum", "sum_values", "weighted_sum", "weighted_sums"]
+__all__ = ["sum_values", "weighted_sum", "weighted_sums"]
 
 
+@operation("sum", many=("values",))
 def sum_values(values: Iterable[Value | float]) -> Value:
     """The sum of many values as one node (cheaper than a chain of ``+``).
 
@@ -33,32 +35,17 @@ def sum_values(values: Iterable[Value | float]) -> Value:
     if not inputs:
         raise ValueError("sum_values: needs at least one value; got none")
     data = [v._data for v in inputs]
-    out = exact_sum(data)
-    return record(out, "sum", inputs, sum_rule(*data, out))
-
-
-def exact_sum(values: list[float]) -> float:
-    """The forward rule of ``sum``: ``math.fsum`` (the exact sum, rounded once), or, where
-    fsum gives up (an inf minus an inf, a partial sum past the largest float), the plain
-    left-to-right sum, as ``+`` gives: NaN or ±inf then, never an error.
-
-    >>> exact_sum([1e16, 1.0, -1e16]), sum([1e16, 1.0, -1e16])
-    (1.0, 0.0)
-    >>> exact_sum([1e308, 1e308, -1e308])  # fsum raises "intermediate overflow" here
-    inf
-    """
-    try:
-        return math.fsum(values)
-    except (ValueError, OverflowError):
-        return sum(values)
+    out = fsum(data)  # the exact sum, rounded once (elementary.exact_sum)
+    return record(out, "sum", inputs, sum_rule(data, out))
 
 
 @derivative("sum")
-def sum_rule(*inputs_and_out: float) -> tuple:
+def sum_rule(values: Sequence[float], out: float) -> tuple:
     """d(x1 + ... + xn)/dxi = 1"""
-    return (1.0,) * (len(inputs_and_out) - 1)
+    return (1.0,) * len(values)
 
 
+@operation("weighted_sum", many=("weights", "activations"))
 def weighted_sum(
     weights: Sequence[Value | float], activations: Sequence[Value | float], bias: Value | float
 ) -> Value:
@@ -94,6 +81,7 @@ def weighted_sums(
         )
     activations, a = _values_and_data(activations)  # read once for every row
     nodes = []
+    append, mul = nodes.append, operator.mul  # looked up once for the layer
     for weights, bias in zip(weight_rows, biases):
         try:  # as in _values_and_data, without building the row for the common case
             w, b = [v._data for v in weights], bias._data
@@ -101,9 +89,8 @@ def weighted_sums(
             row, data = _values_and_data((*weights, bias))
             weights, bias, w, b = row[:-1], row[-1], data[:-1], data[-1]
         inputs = weighted_sum_inputs(weights, activations, bias)  # checks the lengths too
-        out = sum(map(operator.mul, w, a), b)
-        # weighted_sum_rule(*w, *a, b, out), written out: the activations, the weights, 1
-        nodes.append(record(out, "weighted_sum", inputs, (*a, *w, 1.0)))
+        out = sum(map(mul, w, a), b)
+        append(record(out, "weighted_sum", inputs, weighted_sum_rule(w, a, b, out)))
     return nodes
 
 
@@ -120,7 +107,8 @@ def _values_and_data(values: Sequence[Value | float]) -> tuple[tuple[Value, ...]
 
 
 @derivative("weighted_sum")
-def weighted_sum_rule(*inputs_and_out: float) -> tuple:
+def weighted_sum_rule(
+    weights: Sequence[float], activations: Sequence[float], bias: float, out: float
+) -> tuple:
     """dz/dwi = ai, dz/dai = wi, dz/db = 1"""
-    weights, activations, _ = split_weighted_sum(inputs_and_out)  # names.py owns the layout
-    return (*activations, *weights, 1.0)
+    return (*activations, *weights, 1.0)  # in the order of the inputs: w1..wn, a1..an, b

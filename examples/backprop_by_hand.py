@@ -24,10 +24,10 @@ from autograd_lite.narrate import (
     node_names,
     to_ascii,
 )
+from autograd_lite.nn.worked import LEARNING_RATE  # the walk-through's, 0.5
 from autograd_lite.stepping import backprop_example, forward_steps
 
 ASCII = "--ascii" in sys.argv[1:]
-LEARNING_RATE = 0.5  # the walk-through's
 
 
 def say(text=""):

@@ -18,11 +18,12 @@ import torch
 from autograd_lite.nn import MLP, SGD, data, hinge_loss, l2_penalty
 from autograd_lite.nn.metrics import binary_accuracy
 from autograd_lite.torch_bridge import from_torch, to_torch, torch_gradients, torch_loss
+from autograd_lite.training import fit
 
 FAST = os.environ.get("AUTOGRAD_LITE_FAST") == "1"  # the test suite asks for fewer steps
 STEPS_HERE = 5 if FAST else 20
 STEPS_THERE = 40 if FAST else 300
-LEARNING_RATE, L2 = 0.5, 1e-4
+LR, L2 = 0.5, 1e-4  # SGD's learning rate here and there, and the L2 strength
 
 points, targets = data.moons(100, noise=0.1, seed=0)  # targets -1 / +1
 model = MLP(2, [16, 16, 1], activation="relu", seed=0)
@@ -34,15 +35,15 @@ def engine_loss():
     return hinge_loss(scores, targets) + l2_penalty(model.parameters(), L2), scores
 
 
-# 1. A few steps here
-optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-for step in range(STEPS_HERE):
-    loss, _ = engine_loss()
-    if step == 0:
-        print(f"here, step 0: loss {loss.data:.4f}")
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
+# 1. A few steps here: fit runs the loop (the same loss: hinge + L2) and shows us each step
+def show_first(step):
+    if step.step == 0:
+        print(f"here, step 0: loss {step.loss:.4f}")
+
+
+optimizer = SGD(model.parameters(), lr=LR)
+fit(model, points, targets, loss="hinge", l2=L2, optimizer=optimizer, epochs=STEPS_HERE,
+    progress=False, on_step=show_first)  # fmt: skip
 loss, scores = engine_loss()
 print(f"here, after {STEPS_HERE} steps: loss {loss.data:.6f}")
 
@@ -77,7 +78,7 @@ print(
 )
 
 # 4. Training goes on in PyTorch, from that same first step
-torch_optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+torch_optimizer = torch.optim.SGD(net.parameters(), lr=LR)
 for step in range(STEPS_THERE):
     if step:  # step 0's gradients are the ones compared above
         torch_optimizer.zero_grad()

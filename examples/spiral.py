@@ -11,7 +11,7 @@ import os
 
 from autograd_lite import no_grad
 from autograd_lite.nn import MLP, Adam, data, softmax
-from autograd_lite.training import decision_map, evaluate, fit
+from autograd_lite.training import decision_map, decision_map_legend, evaluate, fit
 
 FAST = os.environ.get("AUTOGRAD_LITE_FAST") == "1"  # the test suite asks for fewer steps
 EPOCHS = 3 if FAST else 40
@@ -45,3 +45,4 @@ print(
 
 # Regions: '.' class 0, blank class 1, '-' class 2; points: o, x, * for classes 0, 1, 2
 print(decision_map(model, points, targets))
+print(decision_map_legend(targets))

@@ -103,7 +103,7 @@ def test_an_excerpt_is_still_in_the_source(block):
 def test_the_readme_is_a_short_path_with_tested_examples():
     assert len(TEXT.splitlines()) < 250
     readme = [block for block in RUNNABLE if block.page == README]
-    assert len(readme) >= 5 and all(block.expected is not None for block in readme)
+    assert len(readme) >= 4 and all(block.expected is not None for block in readme)
 
 
 def test_every_docs_page_is_linked_from_the_readme():

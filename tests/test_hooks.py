@@ -159,7 +159,7 @@ def test_break_on_opens_pdb_with_the_step_in_scope(tmp_path):
     try:
         child.expect("stopped before step 0")
         child.expect(r"\(Pdb\) ")
-        assert "input_.grad = step.input_grad" in child.before  # the line that applies it
+        assert "input_.grad += contribution" in child.before  # the line that applies it
         child.sendline("p step.node.label, step.input.label, step.contribution, step.input.grad")
         child.expect(r"\(Pdb\) ")
         assert "('y', 'x', 3.0, 0.0)" in child.before  # not applied yet

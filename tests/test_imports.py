@@ -105,8 +105,13 @@ def test_no_module_imports_itself_through_others():
 
 def test_the_engine_core_imports_only_the_standard_library_the_checks_and_the_modes():
     graph = import_graph()
-    assert graph["autograd_lite.engine"] == {"autograd_lite.checks", "autograd_lite.modes"}
+    assert graph["autograd_lite.engine"] == {
+        "autograd_lite.checks", "autograd_lite.modes", "autograd_lite.elementary"
+    }  # fmt: skip
     assert graph["autograd_lite.checks"] == set()
     assert graph["autograd_lite.modes"] == set()
+    # the functions ops call, for floats, Values and symbols; symbols need nothing else
+    assert graph["autograd_lite.elementary"] == {"autograd_lite.checks", "autograd_lite.symbolic"}
+    assert graph["autograd_lite.symbolic"] == set()
     for module in ("autograd_lite.debugging", "autograd_lite.gradients"):
         assert "autograd_lite.engine" in graph[module], module

@@ -10,6 +10,7 @@ import dataclasses
 import random
 
 import pytest
+from helpers import numeric_gradient
 
 from autograd_lite import Value
 from autograd_lite.cli import main
@@ -190,3 +191,72 @@ def test_step_command_layer_view_refuses_op_by_op(capsys):
         main(["step", "--no-pause", "--layer-view", "--op-by-op"])
     assert stop.value.code == 2
     assert "--layer-view" in capsys.readouterr().err
+
+
+# --- the structure from the model itself, when it is at hand ------------------------------
+
+
+def _assert_matches_finite_differences(view, model: MLP, loss_of) -> None:
+    for layer, gradients in zip(model.layers, view.layers):
+        for j, neuron in enumerate(layer.neurons):
+            expected = numeric_gradient(loss_of, neuron.b)
+            assert gradients.bias_grads[j] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+            for i, w in enumerate(neuron.w):
+                expected = numeric_gradient(loss_of, w)
+                assert gradients.weight_grads[j][i] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_the_view_from_the_model_equals_the_view_from_the_labels(activation):
+    model = MLP(3, [4, 2, 2], activation=activation, output_activation="sigmoid", seed=5)
+    inputs = [[0.5, -1.0, 2.0], [0.1, 0.2, -0.3], [1.0, 1.0, 1.0]]
+    loss = mean_squared_error([model(x) for x in inputs], [[0.0, 1.0]] * 3)
+    assert layer_view(loss, model=model) == layer_view(loss)
+
+
+def test_the_model_knows_its_nodes_when_a_label_was_changed():
+    """A renamed output node hides the sigmoid from the names; the model still knows it."""
+    model = MLP(2, [2, 1], activation="tanh", output_activation="sigmoid", seed=1)
+    x, target = [0.4, -0.7], 0.2
+
+    def loss_of() -> Value:
+        prediction = model(x)
+        prediction.label = "prediction"  # the user's own name for the output
+        return half_sum_squared_error(prediction, target)
+
+    loss = loss_of()
+    a = model.layers[1].neurons[0].a.data
+    by_model = layer_view(loss, model=model)
+    assert by_model.layers[1].activation == "sigmoid"
+    assert by_model.layers[1].samples[0].slope == pytest.approx((a * (1 - a),), rel=1e-12)
+    assert by_model.layers[1].samples[0].upstream == pytest.approx((a - target,), rel=1e-12)
+    _assert_matches_finite_differences(by_model, model, loss_of)
+    assert layer_view(loss).layers[1].activation == "linear"  # the names alone misread it
+
+
+def test_the_model_picks_its_own_calls_out_of_a_loss_with_two_models():
+    first, second = MLP(2, [3, 1], seed=1), MLP(2, [3, 1], seed=2)  # the same names
+
+    def loss_of() -> Value:
+        x = [0.3, -0.9]
+        return mean_squared_error([first(x)], [1.0]) + mean_squared_error([second(x)], [-1.0])
+
+    loss = loss_of()
+    with pytest.raises(ValueError, match="layer_view"):
+        layer_view(loss)  # by the names, two models look like one model called twice
+    for model in (first, second):
+        view = layer_view(loss, model=model)
+        assert len(view.layers[0].samples) == 1
+        _assert_matches_finite_differences(view, model, loss_of)
+
+
+def test_refusals_of_the_model():
+    model = MLP(2, [2, 1], seed=0)
+    loss = half_sum_squared_error(model([1.0, 2.0]), 0.0)
+    with pytest.raises(TypeError, match="layer_view: model must be an MLP"):
+        layer_view(loss, model="mlp")
+    with pytest.raises(ValueError, match="no neuron of the model given"):
+        layer_view(loss, model=MLP(2, [2, 1], seed=0))
+    by_op = MLP(2, [2, 1], seed=0, op_by_op=True)
+    with pytest.raises(ValueError, match="op_by_op"):
+        layer_view(half_sum_squared_error(by_op([1.0, 2.0]), 0.0), model=by_op)

@@ -261,5 +261,5 @@ def test_the_demo_loss_with_its_l2_penalty_names_every_step():
     penalty = [line for line in lines if "P" in line or "^2" in line]
     assert len(penalty) == 2 + 3 * len(model.parameters())  # E→P, P→Σw², then w², w × w
     assert not any("(*)" in line or "sum" in line for line in penalty)
-    assert "∂E/∂P += ∂E/∂(+) × ∂(+)/∂P = 1 × 1 = 1  (P.grad = 1)" in lines
+    assert "∂E/∂P += ∂E/∂E × ∂E/∂P = 1 × 1 = 1  (P.grad = 1)" in lines  # the root is E
     assert any(line.startswith("∂E/∂(L0.n0.w0^2) += ∂E/∂(Σw^2)") for line in lines)

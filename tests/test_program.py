@@ -12,12 +12,13 @@ import pytest
 from helpers import needs_extra
 
 from autograd_lite import Value
-from autograd_lite.engine import DERIVATIVES
+from autograd_lite.engine import DERIVATIVES, OPERATIONS, apply_rule
+from autograd_lite.expressions import expressions, replayable_ops
 from autograd_lite.nn import MLP, SGD, Adam, data
 from autograd_lite.program import BackendUnavailableError, replay, trace
 from autograd_lite.program.backends import ReplayError
 from autograd_lite.program.c_backend import find_compiler
-from autograd_lite.program.formulas import FORMULAS, OPS, render
+from autograd_lite.program.render import render
 from autograd_lite.stepping import backprop_example
 from autograd_lite.sums import sum_values, weighted_sum
 from autograd_lite.training import fit, forward_pass
@@ -105,7 +106,10 @@ REFUSED = {  # inputs the engine refuses; a replay must refuse them too, never r
 
 
 def test_every_engine_op_has_a_replay_case():
-    assert set(OP_CASES) == set(OPS) == set(DERIVATIVES)
+    core = {op for op, (forward, _) in OPERATIONS.items()
+            if forward.__module__ in ("autograd_lite.engine", "autograd_lite.sums")}  # fmt: skip
+    assert set(OP_CASES) == core == set(DERIVATIVES) & core
+    assert core <= set(replayable_ops())
 
 
 def _traced(op: str):
@@ -122,7 +126,7 @@ def test_each_op_replays_the_engine_rules(op, backend):
     program = replay(_traced(op), backend)
     for point in points:
         out = build(*[Value(v) for v in point]).data  # the engine's forward rule
-        expected = DERIVATIVES[op](*point, out)  # the engine's derivative rule
+        expected = apply_rule(op, point, out)  # the engine's derivative rule
         result = program.run(params=point)
         assert agrees(result.loss, out, backend), (op, point, result.loss, out)
         for got, want in zip(result.gradients, expected):
@@ -163,13 +167,17 @@ def test_replayed_gradients_match_finite_differences(op):
         program.run(params=point)
 
 
-def test_formulas_render_in_every_language():
+def test_expressions_render_in_every_syntax():
     relu_slope = ("if", (">", "x", 0.0), 1.0, 0.0)
     assert render(relu_slope, "python") == "(1.0 if (x > 0.0) else 0.0)"
     assert render(relu_slope, "numpy") == "np.where((x > 0.0), 1.0, 0.0)"
     assert render(relu_slope, "c") == "((x > 0.0) ? 1.0 : 0.0)"
     assert render(("pow", "x", ("neg", "y")), "javascript") == "Math.pow(x, (-y))"
-    with pytest.raises(ValueError, match="unknown language 'rust'"):
+    not_finite = ("or", ("not", ("<", ("abs", "x"), math.inf)), ("==", "x", math.nan))
+    assert render(not_finite, "c") == "((!(fabs(x) < INFINITY)) || (x == NAN))"
+    assert render(not_finite, "numpy") == "((~(np.abs(x) < np.inf)) | (x == np.nan))"
+    assert render(-math.inf, "javascript") == "(-Infinity)"
+    with pytest.raises(ValueError, match="unknown syntax 'rust'"):
         render("x", "rust")
 
 
@@ -336,7 +344,7 @@ def test_a_parameter_the_loss_does_not_use_gets_zero(backend):
 def test_without_a_compiler_the_c_backend_says_so_in_one_line(monkeypatch, tmp_path):
     from autograd_lite.program import c_backend
 
-    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setattr(c_backend, "_library", {})
     monkeypatch.setenv("AUTOGRAD_LITE_CACHE", str(tmp_path))  # nothing built there yet
     monkeypatch.setattr(c_backend, "find_compiler", lambda: None)
     w = Value(1.0, "w")
@@ -361,13 +369,13 @@ def test_the_c_interpreter_is_built_once_into_the_cache(monkeypatch, tmp_path):
         pytest.skip("no C compiler (cc, gcc or clang) on the PATH")
     from autograd_lite.program import c_backend
 
-    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setattr(c_backend, "_library", {})
     monkeypatch.setenv("AUTOGRAD_LITE_CACHE", str(tmp_path))
     c_backend.build_interpreter()
     built = list(tmp_path.glob("replay-*.so"))
     assert len(built) == 1
     stamp = built[0].stat().st_mtime_ns
-    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setattr(c_backend, "_library", {})
     c_backend.build_interpreter()  # found in the cache: not compiled again
     assert built[0].stat().st_mtime_ns == stamp
 
@@ -474,7 +482,7 @@ def test_demo_without_a_compiler_says_so_and_exits_1(monkeypatch, tmp_path, caps
     from autograd_lite.cli import main
     from autograd_lite.program import c_backend
 
-    monkeypatch.setattr(c_backend, "_library", None)
+    monkeypatch.setattr(c_backend, "_library", {})
     monkeypatch.setenv("AUTOGRAD_LITE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(c_backend, "find_compiler", lambda: None)
     code = main(["demo", "--backend", "c", "--steps", "2", "--no-progress",
@@ -489,10 +497,10 @@ def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeyp
     """A huge learning rate sends the logits far from those traced: exp would overflow with
     the recorded shift, the replay refuses, and fit traces that batch again -- the same
     losses as the engine's, never a wrong number."""
-    import autograd_lite.training as training
+    import autograd_lite.step_loss as step_loss
 
     traces = []
-    monkeypatch.setattr(training, "trace", lambda *a, **k: traces.append(1) or trace(*a, **k))
+    monkeypatch.setattr(step_loss, "trace", lambda *a, **k: traces.append(1) or trace(*a, **k))
     points, targets = data.spiral(20, 3, 0.2, 0)
     losses = {}
     for how in ("engine", "python"):
@@ -508,8 +516,9 @@ def test_fit_traces_again_when_the_recorded_softmax_shift_no_longer_fits(monkeyp
 
 @pytest.mark.parametrize("op", ["relu", "abs", "leaky_relu", "sqrt", "**", "tanh", "sigmoid"])
 @pytest.mark.parametrize("x", [math.nan, 0.0, -1.5, 2.0, math.inf])
-def test_formulas_follow_the_engine_at_nan_zero_and_infinity(op, x):
-    # The table is the engine's rules as data: at the edges too (relu(nan) is nan, ...).
+def test_expressions_follow_the_engine_at_nan_zero_and_infinity(op, x):
+    # Read off the engine's own functions, they agree with them at the edges too
+    # (relu(nan) is nan, ...).
     if op in ("sqrt", "**") and x < 0:
         return  # refused by both
     y = {"leaky_relu": 0.01, "**": 0.5}.get(op)
@@ -518,7 +527,7 @@ def test_formulas_follow_the_engine_at_nan_zero_and_infinity(op, x):
         op, lambda: getattr(leaf, op)()
     )()
     env = {"math": math, "x": x, "y": y, "out": node.data}
-    formula = FORMULAS[op]
-    got = [eval(render(e, "python"), env) for e in (formula.forward, *formula.derivatives)]
+    found = expressions(op)
+    got = [eval(render(e, "python"), env) for e in (found.forward, *found.derivatives)]
     want = [node.data, *node.local_grads]
     assert all((a != a and b != b) or a == b for a, b in zip(got, want)), (got, want)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from autograd_lite import AnomalyError, Value, detect_anomaly, sum_values, weighted_sum
-from autograd_lite.names import is_constant
+from autograd_lite.names import is_constant_or_target
 from autograd_lite.nn import worked_example
 from autograd_lite.stepping import backprop_example, forward_steps, labelled_error
 
@@ -102,11 +102,13 @@ def test_steps_into_constants_and_targets_are_hidden_unless_asked():
     # target t_k, the exponent 2 of e_k² and the ½ of E_k
     hidden, shown = backprop_example(), backprop_example()
     every = list(hidden.error.backward_steps(show_constants=True))
-    into = sorted(s.input.label or repr(s.input.data) for s in every if is_constant(s.input))
+    into = sorted(
+        s.input.label or repr(s.input.data) for s in every if is_constant_or_target(s.input)
+    )
     assert into == ["0.5", "0.5", "2.0", "2.0", "t0", "t1"]
     steps = list(shown.error.backward_steps())
     assert len(steps) == 32 and [s.number for s in steps] == list(range(32))
-    assert not any(is_constant(s.input) for s in steps)
+    assert not any(is_constant_or_target(s.input) for s in steps)
     # the hidden steps still ran: every gradient as backward() leaves it, HAND's included
     for p, q in zip(hidden.model.parameters(), shown.model.parameters()):
         assert p.grad == q.grad

@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 
 import pytest
-from helpers import needs_extra
+from helpers import needs_extra, numeric_gradient
 
+from autograd_lite import Value
 from autograd_lite.nn import MLP, SGD, Adam, data
 from autograd_lite.training import (
     LOSSES,
     DivergenceError,
+    TrainingStep,
     decision_map,
     decision_map_legend,
     evaluate,
@@ -179,6 +181,8 @@ def test_decision_map_shows_regions_and_samples():
             ValueError,
             "MLP: expected 2 inputs, got 1",
         ),
+        (lambda m: fit(m, [[0.0, 1.0]], [1], on_step=1), TypeError, "on_step must be callable"),
+        (lambda m: fit(m, [[0.0, 1.0]], [1], loss=None), TypeError, "fit: loss must be the name"),
         (lambda m: evaluate(m, [[0.0, 1.0]], [1], l2=math.nan), ValueError, "finite"),
         (lambda m: decision_map(MLP(3, [1]), [[0, 0, 0]], [1]), ValueError, "2 inputs"),
         (lambda m: decision_map(m, [[0, 0]], [1], width=0), ValueError, "width must be >= 1"),
@@ -331,3 +335,118 @@ def test_fit_runs_each_step_with_the_collector_paused_and_restores_it_on_error()
             progress=False)  # fmt: skip
     assert states and not any(states)  # paused during every step
     assert gc.isenabled()  # and back on after the failed one
+
+
+# --- on_step: watching training, and stopping it --------------------------------------------
+
+
+def test_on_step_sees_every_step_as_the_history_records_it():
+    points, targets = data.moons(10, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=lambda k: 0.5 / (k + 1))
+    seen = []
+    history = fit(model, points, targets, optimizer=optimizer, epochs=2, batch_size=4,
+                  progress=False, on_step=seen.append)  # fmt: skip
+    assert [s.step for s in seen] == list(range(6))
+    assert [s.epoch for s in seen] == [0, 0, 0, 1, 1, 1]  # batches of 4, 4 and 2
+    assert [s.loss for s in seen] == history.loss
+    assert [s.accuracy for s in seen] == history.accuracy
+    assert (
+        [s.learning_rate for s in seen]
+        == history.learning_rate
+        == [0.5 / (k + 1) for k in range(6)]
+    )
+    assert all(isinstance(s, TrainingStep) and s.model is model for s in seen)
+
+
+def test_on_step_comes_after_the_update_with_the_steps_gradients():
+    """In the callback: w_before = w + lr × grad, and grad is d(batch loss)/dw at w_before,
+    checked by central finite differences."""
+    points, targets = data.sine(5)
+    model = MLP(1, [3, 1], activation="tanh", seed=0)
+    lr = 0.05
+
+    def batch_loss(model: MLP) -> Value:
+        return forward_pass(model, points, targets, loss="mse", l2=0.01)[0]
+
+    checked = []
+
+    def check(step: TrainingStep) -> None:
+        parameters = step.model.parameters()
+        after = [p.data for p in parameters]
+        for p in parameters:  # back to the weights the step started from
+            p.data += lr * p.grad
+        assert batch_loss(step.model).data == pytest.approx(step.loss)
+        for p in parameters:
+            expected = numeric_gradient(lambda: batch_loss(step.model), p)
+            assert p.grad == pytest.approx(expected, rel=1e-5, abs=1e-8)
+        for p, value in zip(parameters, after):
+            p.data = value
+        checked.append(step.step)
+
+    fit(model, points, targets, loss="mse", l2=0.01, optimizer=SGD(model.parameters(), lr=lr),
+        epochs=3, progress=False, on_step=check)  # fmt: skip
+    assert checked == [0, 1, 2]
+
+
+def test_returning_false_stops_after_that_step():
+    # the callback answers False at step 6: fit stops after it, 7 steps done
+    points, targets = data.xor(labels=(-1, 1))
+    model = MLP(2, [4, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    history = fit(model, points, targets, optimizer=optimizer, epochs=50, progress=False,
+                  on_step=lambda step: step.step < 6)  # fmt: skip
+    assert len(history) == 7 and optimizer.step_count == 7
+    same = MLP(2, [4, 1], seed=0)
+    fit(same, points, targets, optimizer=SGD(same.parameters(), lr=0.1), epochs=7, progress=False)
+    assert [p.data for p in model.parameters()] == [p.data for p in same.parameters()]
+
+
+@pytest.mark.parametrize("answer", [0, 1, "stop", 0.5])
+def test_on_step_must_answer_none_true_or_false(answer):
+    points, targets = data.xor(labels=(-1, 1))
+    model = MLP(2, [2, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    with pytest.raises(
+        TypeError, match=r"fit: on_step must return None or True \(go on\) or False"
+    ):
+        fit(model, points, targets, optimizer=optimizer, epochs=5, progress=False,
+            on_step=lambda step: answer)  # fmt: skip
+    assert optimizer.step_count == 1  # the step it watched is done
+
+
+def test_an_error_in_on_step_leaves_fit_as_it_is_and_the_collector_on():
+    import gc
+
+    states = []
+
+    def fails_at_step_2(step: TrainingStep) -> None:
+        states.append(gc.isenabled())  # the callback runs between steps, collector on
+        if step.step == 2:
+            raise KeyboardInterrupt  # as if the learner pressed Ctrl-C in their callback
+
+    points, targets = data.xor(labels=(-1, 1))
+    model = MLP(2, [2, 1], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, points, targets, optimizer=optimizer, epochs=5, progress=False,
+            on_step=fails_at_step_2)  # fmt: skip
+    assert states == [True, True, True] and optimizer.step_count == 3
+
+
+def _watched(backend: str) -> list[tuple[int, float, float | None]]:
+    """(step, loss, accuracy) of each step as on_step sees it, and the history agrees."""
+    points, targets = data.moons(8, seed=0)
+    seen = []
+
+    def watch(step: TrainingStep) -> None:
+        seen.append((step.step, step.loss, step.accuracy))
+
+    history = fit(MLP(2, [3, 1], seed=0), points, targets, epochs=3, progress=False,
+                  backend=backend, on_step=watch)  # fmt: skip
+    assert seen == list(zip(range(3), history.loss, history.accuracy))
+    return seen
+
+
+def test_on_step_watches_a_replayed_fit_the_same_way():
+    assert _watched("python") == _watched("engine")

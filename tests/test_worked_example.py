@@ -67,6 +67,7 @@ def labelled(example: WorkedExample) -> dict[str, float]:
 def test_the_network_and_sample_are_the_published_ones():
     model, inputs, targets = worked_example()
     assert (inputs, targets) == ([0.05, 0.10], [0.01, 0.99])
+    assert worked_module.LEARNING_RATE == LEARNING_RATE  # the stepper and export use it
     assert (model.nin, model.nouts) == (2, [2, 2])
     assert [layer.activation for layer in model.layers] == ["sigmoid", "sigmoid"]
     values = {p.label: p.data for p in model.parameters()}

@@ -41,11 +41,12 @@ from autograd_lite.checks import (
     check_instance,
     check_number,
 )
-from autograd_lite.names import is_constant, weighted_sum_parts
+from autograd_lite.names import is_constant_or_target, weighted_sum_parts
 from autograd_lite.narrate import formula
 from autograd_lite.notation import names_in_order, partial, superscript
 from autograd_lite.visualize import style
 from autograd_lite.visualize.svg import row_id
+from autograd_lite.walk import positions
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 AUTO_EDGE_LABELS = 30  # flows are written on the edges of graphs up to this many nodes
@@ -98,7 +99,7 @@ def edge_ids(root: Value) -> dict[tuple[Value, Value], str]:
     ['edge0_2', 'edge1_2']
     """
     check_instance("edge_ids", "root", root, Value, "a Value")
-    index = {value: i for i, value in enumerate(topological_order(root))}
+    index = positions(topological_order(root))
     return {
         (input_, node): f"edge{index[input_]}_{n}"
         for node, n in index.items()
@@ -124,7 +125,7 @@ def draw_graph(
     """The computation graph of ``root`` as a ``graphviz.Digraph`` (displays in Jupyter).
 
     * ``rankdir`` -- "LR" (left to right), "TB" (top to bottom), "RL" or "BT";
-    * ``hide_constants`` -- leave out constants and targets (``names.is_constant``: the
+    * ``hide_constants`` -- leave out constants and targets (``names.is_constant_or_target``: the
       numbers in ``x * 2``, a loss's t_k); the node writes them into its formula instead,
       the left-out input a dot: ``· × 2``, ``0.01 − ·``, ``·²``;
     * ``number_format`` -- format spec of every number, e.g. ".4g";
@@ -171,7 +172,7 @@ def draw_graph(
     order = topological_order(root)
     if collapse_neurons is None:
         collapse_neurons = collapses_by_default(order)
-    index = {value: i for i, value in enumerate(order)}
+    index = positions(order)
     names = names_in_order(order)  # what the narrations call each node (unlabelled: *₃)
     hidden = _hidden_nodes(order, hide_constants or collapse_neurons, collapse_neurons)
     hidden.discard(root)
@@ -189,7 +190,7 @@ def draw_graph(
         number_format,
         dead_threshold,
         explode_threshold,
-        top_grad=style.largest(grad_of(v) for v in shown if not is_constant(v)),
+        top_grad=style.largest(grad_of(v) for v in shown if not is_constant_or_target(v)),
         known=grad_of(root) != 0.0,  # before backward() every grad is 0: nothing to judge yet
     )
     if edge_labels is None:
@@ -235,7 +236,7 @@ def draw_graph(
 
 def _hidden_nodes(order: list[Value], constants: bool, parameters: bool) -> set[Value]:
     """Constants, and (``parameters``) leaves used only as weights or bias of weighted sums."""
-    hidden = {v for v in order if is_constant(v)} if constants else set()
+    hidden = {v for v in order if is_constant_or_target(v)} if constants else set()
     if parameters:
         in_a_sum, used_elsewhere = set(), set()
         for node in order:
@@ -266,7 +267,7 @@ def folded_parameters(root: Value) -> dict[Value, list[Value]]:
 
 
 def _folded(node: Value, hidden: set[Value]) -> list[Value]:
-    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not is_constant(v)]
+    return [v for v in dict.fromkeys(node.inputs) if v in hidden and not is_constant_or_target(v)]
 
 
 def _nearest(root: Value, hidden: set[Value], max_nodes: int) -> set[Value]:
@@ -362,7 +363,7 @@ def _header(value: Value, name: str, hidden: set[Value], looks: style.Encoding) 
     if not value.inputs:
         return style.row(value.label or "constant", bold=True)
     text = f"<B>{html.escape(name)}</B>"
-    if any(input_ in hidden and is_constant(input_) for input_ in value.inputs):
+    if any(input_ in hidden and is_constant_or_target(input_) for input_ in value.inputs):
         text += f" = {html.escape(folded_formula(value, hidden, looks.fmt))}"
     elif value.label or not name.startswith(value.op):  # not '*₃': say which operation
         text += f" = <B>{html.escape(value.op)}</B>"
@@ -380,7 +381,7 @@ def folded_formula(node: Value, hidden: set[Value], fmt: Callable[[float], str])
     ...  for n in (target - a, a**two, a * half, a / minus)]
     ['0.01 − ·', '·²', '0.5 × ·', '· / (-3)']
     """
-    hidden_constants = [v in hidden and is_constant(v) for v in node.inputs]
+    hidden_constants = [v in hidden and is_constant_or_target(v) for v in node.inputs]
     operands = [
         _operand(v.data, fmt) if constant else "·"
         for v, constant in zip(node.inputs, hidden_constants)
@@ -417,7 +418,7 @@ def _node(
 
     grad = grad_of(value)
     # a constant's gradient teaches nothing: no fill, no marks
-    state = "unknown" if is_constant(value) else looks.state(grad)
+    state = "unknown" if is_constant_or_target(value) else looks.state(grad)
     rows = [
         _header(value, value.label or names[value], hidden, looks),
         style.row(f"data {looks.fmt(value.data)}", id=ids("data")),

@@ -29,9 +29,8 @@ import graphviz
 from autograd_lite import Value, topological_order
 from autograd_lite.checks import check_count, check_format, check_instance, check_number
 from autograd_lite.debugging import BackwardStep, without_constants
-from autograd_lite.engine import backpropagate
-from autograd_lite.gradients import copy_graph
-from autograd_lite.names import is_constant
+from autograd_lite.gradients import steps_on_a_copy
+from autograd_lite.names import is_constant_or_target
 from autograd_lite.narrate import describe_forward, node_names
 from autograd_lite.notation import describe_step, in_derivative, name_of, partial
 from autograd_lite.stepping import forward_steps
@@ -45,6 +44,7 @@ from autograd_lite.visualize.graph import (
 )
 from autograd_lite.visualize.page_file import check_title, html_path, write_page
 from autograd_lite.visualize.svg import prepare_svg, svg_of
+from autograd_lite.walk import positions
 
 __all__ = ["export_html"]
 
@@ -79,7 +79,7 @@ def export_html(
     * ``show_constants`` -- also draw the constants and targets and step into them; by
       default they are left out of the picture (written into their operation, as
       ``draw_graph(hide_constants=True)`` does) and their steps are not shown, as
-      ``backward_steps()`` does: their gradients teach nothing (``names.is_constant``);
+      ``backward_steps()`` does: their gradients teach nothing (``names.is_constant_or_target``);
     * ``rankdir``, ``number_format``, ``max_nodes`` -- as in ``draw_graph``; a format
       ``'.Ng'`` also gives the sentences of the steps N significant digits (else 4);
     * ``max_steps`` -- refuse (``ValueError``) graphs with more chain-rule steps shown than
@@ -109,7 +109,9 @@ def export_html(
     order = topological_order(root)
     # the steps the page will show, one per edge (those into constants only if shown)
     step_count = sum(
-        show_constants or not is_constant(input_) for node in order for input_ in node.inputs
+        show_constants or not is_constant_or_target(input_)
+        for node in order
+        for input_ in node.inputs
     )
     if step_count > max_steps:
         raise ValueError(
@@ -163,13 +165,7 @@ def _chain_rule_steps(
     The engine's chain-rule loop runs on a copy of the graph, so no ``grad`` of the graph
     changes; the steps name the original nodes.
     """
-    copies = copy_graph(root)
-    original = {copy: node for node, copy in copies.items()}
-
-    def step_of(number: int, node: Value, input_: Value, *numbers: float) -> BackwardStep:
-        return BackwardStep(number, original[node], original[input_], *numbers)
-
-    steps = backpropagate(copies[root], seed, make_step=step_of)
+    steps, copies = steps_on_a_copy(root, seed, BackwardStep)
     return steps, lambda node: copies[node].grad
 
 
@@ -191,7 +187,7 @@ def _record_passes(
     Numbers are written as text here, so the page shows exactly the engine's values. Steps
     into constants and targets are left out unless ``show_constants``.
     """
-    index = {node: i for i, node in enumerate(order)}
+    index = positions(order)
     ids, edges = graph_ids(root), edge_ids(root)
     names = node_names(root)  # what the narration calls each node: the root is E
     digits = _significant_digits(number_format)
@@ -296,7 +292,7 @@ def _picture(
     Without ``dot``: a table of the nodes, which the page updates the same way.
     """
     titles = {f"node{i}": name for i, name in enumerate(names)}
-    index = {node: i for i, node in enumerate(order)}
+    index = positions(order)
     for (input_, node), edge in edge_ids(order[-1]).items():
         titles[edge] = f"{names[index[input_]]} → {names[index[node]]}"
     svg = svg_of(digraph, "export_html", "the page lists the nodes in a table instead")

@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograd_lite import Value, no_grad
+from autograd_lite.batch_loss import check_data, loss_functions
 from autograd_lite.checks import check_count, check_format, check_instance
 from autograd_lite.nn import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
-from autograd_lite.training import LOSSES, evaluate, fit
+from autograd_lite.training import TrainingStep, evaluate, fit
 from autograd_lite.visualize import style
 from autograd_lite.visualize.network import draw_network
 from autograd_lite.visualize.page_file import check_title, html_path, write_page
@@ -63,33 +64,28 @@ def export_training_html(
     check_title("export_training_html", title)
     if check_count("export_training_html", "epochs", epochs) > MAX_EPOCHS:
         raise ValueError(f"export_training_html: epochs must be <= {MAX_EPOCHS}, got {epochs!r}")
-    if loss not in LOSSES:
-        raise ValueError(
-            f"export_training_html: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}"
-        )
+    loss_functions("export_training_html", loss)  # a clear error for an unknown name
     check_format("export_training_html", "number_format", number_format)
-    if len(inputs) != len(targets) or not inputs:
-        raise ValueError(
-            f"export_training_html: needs as many inputs as targets (at least one); "
-            f"got {len(inputs)} inputs and {len(targets)} targets"
-        )
+    check_data("export_training_html", inputs, targets)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
 
     parameters = model.parameters()
-    history = []  # per epoch: weights, grads (None after the last step), loss, accuracy, outputs
-    for epoch in range(epochs + 1):
-        weights = [p.data for p in parameters]
-        with no_grad():
-            outputs = [_outputs(model(x)) for x in inputs]
-        if epoch < epochs:
-            run = fit(
-                model, inputs, targets, loss=loss, optimizer=optimizer, epochs=1, progress=False
-            )
-            grads, error, accuracy = [p.grad for p in parameters], run.loss[0], run.accuracy[0]
-        else:  # the trained model: its loss, no step after it
-            grads = None
-            error, accuracy = evaluate(model, inputs, targets, loss=loss)
-        history.append((weights, grads, error, accuracy, outputs))
+    # per epoch: weights, grads (None after the last step), loss, accuracy, outputs
+    history: list[tuple] = []
+    weights, outputs = _state(model, inputs)  # what the next step starts from
+
+    def watch(step: TrainingStep) -> None:
+        # fit calls this after each step's update: the step's loss and gradients, with the
+        # weights and outputs it started from; then the new ones, which the next starts from
+        nonlocal weights, outputs
+        grads = [p.grad for p in parameters]
+        history.append((weights, grads, step.loss, step.accuracy, outputs))
+        weights, outputs = _state(model, inputs)
+
+    fit(model, inputs, targets, loss=loss, optimizer=optimizer, epochs=epochs, progress=False,
+        on_step=watch)  # fmt: skip
+    error, accuracy = evaluate(model, inputs, targets, loss=loss)  # the trained model: no step
+    history.append((weights, None, error, accuracy, outputs))
 
     def fmt(x: float) -> str:
         return style.fmt(x, number_format)
@@ -122,6 +118,13 @@ def _update_rule(optimizer: Optimizer) -> str:
     if type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay:
         return f"gradient descent, w − {optimizer.learning_rate():g} × ∂E/∂w,"
     return f"{type(optimizer).__name__}, from ∂E/∂w and what it remembers of earlier steps,"
+
+
+def _state(model: MLP, inputs: Sequence[Sequence[float]]) -> tuple[list, list]:
+    """The model's weights now, and its outputs for every input (no graph recorded)."""
+    with no_grad():
+        outputs = [_outputs(model(x)) for x in inputs]
+    return [p.data for p in model.parameters()], outputs
 
 
 def _outputs(output: Value | list[Value]) -> list[float]:
@@ -189,7 +192,9 @@ def _network_picture(model: MLP) -> str:
     """The network diagram with names only: the page sets each weight's thickness per epoch."""
     parameters = model.parameters()
     # names only: not the numbers of one sample or one epoch (the model is only read)
-    digraph = draw_network(model, edge_thickness="weight", legend=False, names_only=True)
+    digraph = draw_network(
+        model, edge_thickness="weight", legend=False, names_only=True, max_edges=None
+    )  # every weight: the page repaints each edge at every epoch
     svg = svg_of(digraph, "export_training_html", "the page shows no network diagram")
     if svg is None:
         return '<p class="rule">(no diagram: Graphviz is not installed)</p>'

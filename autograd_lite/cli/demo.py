@@ -17,6 +17,7 @@ from pathlib import Path
 
 from autograd_lite import no_grad
 from autograd_lite.cli.options import finite_number, positive_int, writable_folder
+from autograd_lite.decision_map import decision_map, decision_map_legend
 from autograd_lite.nn import (
     ACTIVATIONS,
     DEFAULT_OUTPUT_ACTIVATION,
@@ -27,14 +28,7 @@ from autograd_lite.nn import (
 )
 from autograd_lite.notation import shown
 from autograd_lite.program import BACKENDS, BackendUnavailableError
-from autograd_lite.training import (
-    History,
-    decision_map,
-    decision_map_legend,
-    evaluate,
-    fit,
-    forward_pass,
-)
+from autograd_lite.training import History, evaluate, fit, forward_pass
 
 
 @dataclass(frozen=True)

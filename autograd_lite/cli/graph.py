@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograd_lite import Value, sum_values
+from autograd_lite import Value
 from autograd_lite.cli.options import output_folder
-from autograd_lite.nn import MLP, data
+from autograd_lite.nn import MLP, SGD, data
+from autograd_lite.training import fit
 
 FORMATS = ("svg", "png")
 
@@ -102,10 +103,11 @@ def squared_error(model: MLP, inputs: list[float], target: float) -> Value:
 
 
 def train_xor(steps: int = 60, learning_rate: float = 0.2) -> tuple[MLP, float, float, int]:
-    """An MLP(2, [4, 4, 1]) trained on XOR with the plain update w -= lr * ∂E/∂w.
+    """An MLP(2, [4, 4, 1]) trained on XOR by plain gradient descent, w -= lr * ∂E/∂w, on
+    the mean squared error (``training.fit``, full batch, one step per epoch).
 
     Ends with one backward pass on the sample (1, 0), so the diagram has gradients to show.
-    Returns the model, the mean error before and after training, and the step count.
+    Returns the model, the mean error before the first and the last step, and the step count.
 
     >>> model, before, after, steps = train_xor(steps=20)
     >>> after < before
@@ -113,18 +115,12 @@ def train_xor(steps: int = 60, learning_rate: float = 0.2) -> tuple[MLP, float, 
     """
     model = MLP(2, [4, 4, 1], activation="tanh", seed=3)
     points, labels = data.xor()
-    errors = []
-    for _ in range(steps):
-        error = sum_values([squared_error(model, x, y) for x, y in zip(points, labels)])
-        error = error / len(points)
-        model.zero_grad()
-        error.backward()
-        for parameter in model.parameters():
-            parameter.data -= learning_rate * parameter.grad
-        errors.append(error.data)
+    optimizer = SGD(model.parameters(), lr=learning_rate)
+    history = fit(model, points, labels, loss="mse", optimizer=optimizer, epochs=steps,
+                  progress=False)  # fmt: skip
     model.zero_grad()
     squared_error(model, points[2], labels[2]).backward()
-    return model, errors[0], errors[-1], steps
+    return model, history.loss[0], history.loss[-1], steps
 
 
 def one_sample(model: MLP) -> Value:

@@ -19,14 +19,21 @@ from autograd_lite.debugging import BackwardStep
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.explanation import explain
 from autograd_lite.layers import describe_layers, layer_view
-from autograd_lite.names import Name, Role, is_constant, parse
+from autograd_lite.names import (
+    Name,
+    Role,
+    error_node,
+    input_name,
+    is_constant_or_target,
+    parse,
+)
 from autograd_lite.narrate import describe_forward, node_names, role_note
 from autograd_lite.nn import ACTIVATIONS, DEFAULT_OUTPUT_ACTIVATION, MLP, worked_example
+from autograd_lite.nn.worked import LEARNING_RATE  # for the closing gradient-descent line
 from autograd_lite.nn.worked import URL as WORKED_EXAMPLE_URL
-from autograd_lite.notation import describe_step, factor, number, shown, to_ascii
+from autograd_lite.notation import describe_step, factor, rounded, shown, to_ascii
 from autograd_lite.stepping import BackpropExample, backprop_example, forward_steps
 
-LEARNING_RATE = 0.5  # the worked example's, for the closing gradient-descent line
 MAX_ROWS = 8  # a gradient table with more rows shows only the row that changed
 # Default limits of --max-steps: each step prints about five lines in the terminal; the
 # page's is export_html's own default max_steps (a page per step of more is too big to use)
@@ -190,7 +197,7 @@ def chain_rule_steps(root: Value, show_constants: bool = False) -> int:
     (32, 38)
     """
     return sum(
-        show_constants or not is_constant(input_)
+        show_constants or not is_constant_or_target(input_)
         for node in topological_order(root)
         for input_ in node.inputs
     )
@@ -333,13 +340,16 @@ class Stepper:
         self.names = node_names(self.error)
         self.parameters = example.model.parameters()
         self.table = [  # (row title, [(short name, node)]); no t_k cell if its step is hidden
-            (title, [(name, v) for name, v in cells if show_constants or not is_constant(v)])
+            (
+                title,
+                [(name, v) for name, v in cells if show_constants or not is_constant_or_target(v)],
+            )
             for title, cells in _table_rows(self.error)
         ]
 
-    def number(self, x: float) -> str:
+    def rounded(self, x: float) -> str:
         """``x`` with the stepper's significant digits."""
-        return number(x, self.digits)
+        return rounded(x, self.digits)
 
     def say(self, text: str = "") -> None:
         """Write one line (in ASCII when asked)."""
@@ -352,8 +362,12 @@ class Stepper:
             [f"{model.nin} inputs"]
             + [f"{len(layer.neurons)} {layer.activation}" for layer in model.layers]
         )
-        inputs = ", ".join(f"x{i} = {shown(x)}" for i, x in enumerate(self.example.inputs))
-        targets = ", ".join(f"t{k} = {shown(t)}" for k, t in enumerate(self.example.targets))
+        inputs = ", ".join(
+            f"{input_name(i)} = {shown(x)}" for i, x in enumerate(self.example.inputs)
+        )
+        targets = ", ".join(
+            f"{error_node(Role.TARGET, k)} = {shown(t)}" for k, t in enumerate(self.example.targets)
+        )
         self.say(f"Network: {shape}, with {origin}.")
         self.say(f"Inputs {inputs}; targets {targets}; error E = Σ ½ (t − a)².")
         self.say()
@@ -364,7 +378,7 @@ class Stepper:
         ]
         for title, cells in rows:
             if cells:
-                self.say(_row(title, [f"{name}={self.number(v.data)}" for name, v in cells]))
+                self.say(_row(title, [f"{name}={self.rounded(v.data)}" for name, v in cells]))
 
     def forward(self) -> None:
         """The forward pass, one computed node per line."""
@@ -445,19 +459,20 @@ class Stepper:
             return
         self.say("Done: every gradient is complete, the same numbers backward() leaves.")
         for title, cells in self.table:
-            params = [f"{name}={self.number(v.grad)}" for name, v in cells if v in self.parameters]
+            params = [f"{name}={self.rounded(v.grad)}" for name, v in cells if v in self.parameters]
             if params:
                 self.say(_row(title, params, prefix="∂E/∂ "))
         if show_layers:
             self.say()
-            self.say(describe_layers(layer_view(self.error), digits=self.digits))
+            view = layer_view(self.error, model=self.example.model)  # the model is at hand
+            self.say(describe_layers(view, digits=self.digits))
         w = self.example.model.layers[-1].neurons[0].w[0]
         self.say()
         self.say("Next, gradient descent moves every weight against its gradient:")
         self.say(
             f"  w_new = w_old − learning_rate × ∂E/∂w, e.g. with learning_rate {LEARNING_RATE:g}: "
-            f"{w.label} = {self.number(w.data)} − {LEARNING_RATE:g} × "
-            f"{factor(w.grad, self.digits)} = {self.number(w.data - LEARNING_RATE * w.grad)}"
+            f"{w.label} = {self.rounded(w.data)} − {LEARNING_RATE:g} × "
+            f"{factor(w.grad, self.digits)} = {self.rounded(w.data - LEARNING_RATE * w.grad)}"
         )
         if show_explanation:
             self.say()
@@ -509,7 +524,7 @@ def _column(name: Name) -> int:
 
 
 def _cell(name: str, node: Value, touched: Iterable[Value], changed: Value, digits: int) -> str:
-    value = number(node.grad, digits) if node in touched else "·"
+    value = rounded(node.grad, digits) if node in touched else "·"
     return f"{name}={value}{'←' if node is changed else ''}"
 
 

@@ -10,8 +10,8 @@ prints the error and every gradient.
   ``MAX_STRAIGHT_LINE_NODES``);
 * ``export_example()`` -- the notes' 2-2-2 sigmoid network on its worked example.
 
-The math of every op comes from the one table of formulas
-(``autograd_lite.program.formulas``); names come from the labels (``L0.n3.w1`` ->
+The math of every op comes from the op's own forward and rule, read off the engine as
+expressions (``autograd_lite.expressions``); names come from the labels (``L0.n3.w1`` ->
 ``L0_n3_w1``); comments speak the notes' notation (z, a, ∂E/∂z).
 
 >>> source = export_example("python")
@@ -38,6 +38,7 @@ from autograd_lite.export.files import MAX_STRAIGHT_LINE_NODES, loop_file, strai
 from autograd_lite.export.languages import EXTENSIONS, LANGUAGES, check_language
 from autograd_lite.export.straight import identifier
 from autograd_lite.nn import MLP
+from autograd_lite.nn.worked import LEARNING_RATE  # every export's default lr: the example's
 from autograd_lite.program import trace
 from autograd_lite.stepping import (
     CLASSIC_INPUTS,
@@ -55,8 +56,6 @@ __all__ = [
     "export_model",
     "identifier",
 ]
-
-LEARNING_RATE = 0.5  # the worked example's
 
 
 def export_model(

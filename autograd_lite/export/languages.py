@@ -2,7 +2,7 @@
 
 A ``Writer`` collects the lines of one file. The exporters say *what* to write (declare an
 array, open a loop, assign with a comment); the writer of each language says *how*. The math
-of each operation is not here: it comes from ``autograd_lite.program.formulas``.
+of each operation is not here: it comes from ``autograd_lite.expressions`` (``ops.py``).
 
 >>> w = writer("c")
 >>> w.array("L0_b", [0.35, 0.35], "biases of layer 0")
@@ -26,7 +26,7 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-LANGUAGES = ("python", "c", "javascript")
+LANGUAGES = ("python", "c", "javascript")  # of an exported file (render.SYNTAXES adds NumPy)
 EXTENSIONS = {"python": ".py", "c": ".c", "javascript": ".js"}
 WIDTH = 100  # wrap long rows of numbers at this width
 

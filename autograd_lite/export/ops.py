@@ -1,14 +1,15 @@
-"""Each engine op written out in a language, from the one table of formulas.
+"""Each engine op written out in a language, from the op's own forward and rule.
 
-The math comes from ``autograd_lite.program.formulas`` (the forward rule and the local
-derivative of every op, as data); this module only decides how it reads in a file:
+The math comes from ``autograd_lite.expressions`` (the forward and the local derivatives of
+every op, read off the engine's functions as expressions); this module only decides how it
+reads in a file:
 
-* a formula without a branch is written in place: ``math.tanh(L0_n0_z)``,
+* an expression without a branch is written in place: ``math.tanh(L0_n0_z)``,
   ``(1.0 - (L0_n0_a * L0_n0_a))``;
-* a formula with a branch (relu, sigmoid's two overflow-safe forms, ...) becomes a small
-  function defined once at the top of the file, ``relu_forward(x)`` and
+* an expression with a branch (relu, sigmoid's two overflow-safe forms, ...) becomes a
+  small function defined once at the top of the file, ``relu_forward(x)`` and
   ``relu_derivative(x)``, so that each line of the passes stays short;
-* an input that is a number written in the code is put into the formula, and what that
+* an input that is a number written in the code is put into the expression, and what that
   decides is worked out (``specialize``): the power rule y·x^(y−1) of ``e1 ** 2.0`` is
   ``2 * e1``, the same double as the engine's ``2.0 * e1 ** 1.0``.
 
@@ -36,37 +37,18 @@ import operator
 import re
 from collections.abc import Mapping, Sequence
 
+from autograd_lite.elementary import exact_sum
 from autograd_lite.export.languages import Writer
-from autograd_lite.names import weighted_sum_parts
-from autograd_lite.program.formulas import FORMULAS, NARY, render
-from autograd_lite.sums import exact_sum
+from autograd_lite.expressions import OUT, FoldExpressions, expressions
+from autograd_lite.program.render import render
+from autograd_lite.symbolic import fold, variables
 
 # identifiers for ops whose name is a symbol
 _OP_NAMES = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "**": "power"}
-_VARIABLES = ("x", "y", "out")
-
-
-def _variables(expr: object) -> list[str]:
-    """The variables ``expr`` uses, in the order x, y, out (an iterative walk)."""
-    found, stack = set(), [expr]
-    while stack:
-        part = stack.pop()
-        if isinstance(part, tuple):
-            stack.extend(part[1:])
-        elif isinstance(part, str):
-            found.add(part)
-    return [v for v in _VARIABLES if v in found]
 
 
 def _branches(expr: object) -> bool:
-    stack = [expr]
-    while stack:
-        part = stack.pop()
-        if isinstance(part, tuple):
-            if part[0] == "if":
-                return True
-            stack.extend(part[1:])
-    return False
+    return fold(expr, lambda part: False, lambda part, parts: part[0] == "if" or any(parts))
 
 
 def op_name(op: str) -> str:
@@ -132,28 +114,18 @@ def specialize(expr: object, values: Mapping[str, float]) -> object:
     """``expr`` with the variables of ``values`` replaced by those numbers, and what that
     decides worked out: arithmetic on numbers, comparisons, ``and``/``or``/``if`` with a
     known condition, x^1 = x, x^0 = 1, 1·x = x. Functions (exp, log, ...) stay as they are,
-    so the formula still reads as one.
+    so the expression still reads as one.
 
-    >>> specialize(FORMULAS["**"].derivatives[0], {"y": 2.0})
+    >>> specialize(expressions("**").derivatives[0], {"y": 2.0})
     ('*', 2.0, 'x')
-    >>> specialize(FORMULAS["**"].derivatives[1], {"x": 1.5})
+    >>> specialize(expressions("**").derivatives[1], {"x": 1.5})
     ('*', 'out', ('log', 1.5))
     """
-    done: dict[int, object] = {}
-    stack = [expr]
-    while stack:  # post-order, without recursion (the project's rule)
-        node = stack[-1]
-        if not isinstance(node, tuple):
-            stack.pop()
-            done[id(node)] = values.get(node, node) if isinstance(node, str) else node
-            continue
-        pending = [part for part in node[1:] if id(part) not in done]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        done[id(node)] = _simplified(node[0], [done[id(part)] for part in node[1:]])
-    return done[id(expr)]
+    return fold(
+        expr,
+        lambda part: values.get(part, part) if isinstance(part, str) else part,
+        lambda part, parts: _simplified(part[0], parts),
+    )
 
 
 class OpWriter:
@@ -165,40 +137,42 @@ class OpWriter:
         self.helpers: dict[str, tuple[str, list[str], object, str]] = {}
         self.exact_sum_size = 0  # the most terms of a sum written with exact_sum (below)
 
-    def _use(self, name: str, expr: object, arguments: dict[str, str], doc: str) -> str:
-        parameters = _variables(expr)
+    def _use(
+        self, name: str, expr: object, arguments: dict[str, str], order: Sequence[str], doc: str
+    ) -> str:
+        used = variables(expr)
+        parameters = [v for v in order if v in used]
         self.helpers.setdefault(name, (name, parameters, expr, doc))
         return f"{name}({', '.join(arguments[p] for p in parameters)})"
 
     def forward(self, op: str, inputs: Sequence[str]) -> str:
         """The expression that computes ``op`` from the input expressions."""
-        if op in NARY:
-            return self._nary_forward(op, inputs)
-        formula = FORMULAS[op]
-        names = dict(zip(formula.inputs, inputs))
-        if _branches(formula.forward):
-            doc = f"{op}: the forward rule ({formula.why})" if formula.why else f"{op}: forward"
-            return self._use(f"{op_name(op)}_forward", formula.forward, names, doc)
-        return _unwrap(render(formula.forward, self.language, names))
+        found = expressions(op)
+        if isinstance(found, FoldExpressions):
+            return self._fold_forward(found, inputs)
+        names = dict(zip(found.inputs, inputs))
+        if _branches(found.forward):
+            doc = f"{op}: the forward rule. {found.forward_about}".strip()
+            return self._use(f"{op_name(op)}_forward", found.forward, names, found.inputs, doc)
+        return _unwrap(render(found.forward, self.language, names))
 
     def derivative(self, op: str, index: int, inputs: Sequence[str], out: str) -> str:
         """d(out)/d(input ``index``) of ``op``: its local derivative, as an expression that
         can stand left of ``* upstream``."""
-        if op in NARY:
-            return self._nary_derivative(op, index, inputs)
-        formula = FORMULAS[op]
-        expr = formula.derivatives[index]
-        names = {**dict(zip(formula.inputs, inputs)), "out": out}
+        found = expressions(op)
+        if isinstance(found, FoldExpressions):
+            return self._fold_derivative(found, index, inputs)
+        expr = found.derivatives[index]
+        names = {**dict(zip(found.inputs, inputs)), OUT: out}
         known = {v: c for v, name in names.items() if (c := is_constant(name)) is not None}
         if known and not _branches(specialized := specialize(expr, known)):
             return self._factor(specialized, names)  # e1 ** 2.0: 2 * e1
         if _branches(expr):
-            suffix = "" if len(formula.inputs) == 1 else f"_{formula.inputs[index]}"
-            wrt = "its input" if len(formula.inputs) == 1 else formula.inputs[index]
-            doc = f"{op}: local derivative d(out)/d({wrt})"
-            if formula.why:
-                doc += f" ({formula.why})"
-            return self._use(f"{op_name(op)}_derivative{suffix}", expr, names, doc)
+            one = len(found.inputs) == 1
+            name = f"{op_name(op)}_derivative{'' if one else '_' + found.inputs[index]}"
+            doc = f"{op}: local derivative d(out)/d({'its input' if one else found.inputs[index]})"
+            doc += f"; the rule says: {found.about}" if found.about else ""
+            return self._use(name, expr, names, (*found.inputs, OUT), doc)
         return self._factor(expr, names)
 
     def _factor(self, expr: object, names: dict[str, str]) -> str:
@@ -213,45 +187,46 @@ class OpWriter:
         text = render(expr, self.language, names)
         return _unwrap(text) if expr[0] in ("*", "/", "neg") else text
 
-    def _nary_forward(self, op: str, inputs: Sequence[str]) -> str:
-        formula = NARY[op]
-        if op == "sum":
-            terms = [render(formula.term, self.language, {"x": x}) for x in inputs]
-            # Two numbers: the exact sum rounded once is what + gives (the zero of
-            # -0.0 + -0.0 aside, which prints as 0.0). More: the engine's own rounding.
-            if not formula.exact or len(terms) == 2:
-                return " + ".join(terms)
-            self.exact_sum_size = max(self.exact_sum_size, len(terms))
-            if self.language == "c":  # an array written in place (C99)
-                return f"exact_sum((const double[]){{{', '.join(terms)}}}, {len(terms)})"
-            return f"exact_sum([{', '.join(terms)}])"
-        parts = weighted_sum_parts(inputs)
+    @staticmethod
+    def _fold_names(found: FoldExpressions, inputs: Sequence[str], i: int) -> dict[str, str]:
+        """Each group's name -> its input: a list's element ``i``, or the single input."""
+        return {
+            group: inputs[first + (i if many else 0)]
+            for group, many, (first, _) in zip(found.groups, found.many, found.layout(len(inputs)))
+        }
+
+    def _fold_forward(self, found: FoldExpressions, inputs: Sequence[str]) -> str:
+        n = found.layout(len(inputs))[found.many.index(True)][1]
         terms = [
-            render(formula.term, self.language, {"w": w, "a": a})
-            for w, a in zip(parts.weights, parts.activations)
+            render(found.term, self.language, self._fold_names(found, inputs, i)) for i in range(n)
         ]
-        start = render(formula.start, self.language, {"b": parts.bias})
-        return " + ".join([start, *terms])  # left to right from b, as the engine adds
+        if not found.exact:  # left to right from the start, as the engine adds
+            start = render(found.start, self.language, self._fold_names(found, inputs, 0))
+            return " + ".join([start, *terms])
+        # Two numbers: the exact sum rounded once is what + gives (the zero of -0.0 + -0.0
+        # aside, which prints as 0.0). More: the engine's own rounding.
+        if len(terms) <= 2:
+            return " + ".join(terms)
+        self.exact_sum_size = max(self.exact_sum_size, len(terms))
+        if self.language == "c":  # an array written in place (C99)
+            return f"exact_sum((const double[]){{{', '.join(terms)}}}, {len(terms)})"
+        return f"exact_sum([{', '.join(terms)}])"
 
     def weighted_sum_loop(self, bias: str, weight: str, activation: str) -> tuple[str, str]:
         """(start, term) of a weighted sum written as a loop: z starts at ``start`` and adds
         ``term`` for each input, left to right, as the engine does."""
-        formula = NARY["weighted_sum"]
-        start = render(formula.start, self.language, {"b": bias})
-        term = render(formula.term, self.language, {"w": weight, "a": activation})
-        return start, _unwrap(term)
+        found = expressions("weighted_sum")
+        assert isinstance(found, FoldExpressions)
+        names = dict(zip(found.groups, (weight, activation, bias)))  # its groups: w, a, b
+        start = render(found.start, self.language, names)
+        return start, _unwrap(render(found.term, self.language, names))
 
-    def _nary_derivative(self, op: str, index: int, inputs: Sequence[str]) -> str:
-        formula = NARY[op]
-        if op == "sum":
-            return render(formula.derivatives["x"], self.language, {"x": inputs[index]})
-        n = (len(inputs) - 1) // 2
-        if index == len(inputs) - 1:
-            return render(formula.derivatives["b"], self.language)
-        i = index % n
-        group = "w" if index < n else "a"
-        names = {"w": inputs[i], "a": inputs[n + i]}
-        return render(formula.derivatives[group], self.language, names)
+    def _fold_derivative(self, found: FoldExpressions, index: int, inputs: Sequence[str]) -> str:
+        for derivative, (first, length) in zip(found.derivatives, found.layout(len(inputs))):
+            if first <= index < first + length:
+                names = self._fold_names(found, inputs, index - first)
+                return render(derivative, self.language, names)
+        raise IndexError(f"{found.op}: no input {index} among {len(inputs)}")
 
     def define_helpers(self, w: Writer) -> None:
         """Write the helper functions used so far (sorted by name) into ``w``."""
@@ -271,7 +246,7 @@ class OpWriter:
 
 
 def _exact_sum_function() -> list[str]:
-    """``sums.exact_sum`` as a Python file writes it (its code, without type hints), so the
+    """``elementary.exact_sum`` as a Python file writes it (its code, without type hints), so the
     file sums as the engine does: ``math.fsum`` alone raises where the engine gives inf."""
     function = ast.parse(inspect.getsource(exact_sum)).body[0]
     assert isinstance(function, ast.FunctionDef)
@@ -289,7 +264,7 @@ _EXACT_SUM_DOC = (
 )
 
 
-# sums.exact_sum in C and JavaScript: math.fsum as CPython computes it (Shewchuk's partials,
+# elementary.exact_sum in C and JavaScript: math.fsum as CPython computes it (Shewchuk's partials,
 # one rounding at the end, half to even), and the engine's left-to-right sum where fsum
 # gives up. SIZE is the most terms of a sum in the file (at most one partial per term).
 _EXACT_SUM = {

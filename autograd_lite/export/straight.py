@@ -4,8 +4,8 @@ chain-rule step backward (the straight-line form, for small graphs).
 Every computed node becomes a variable named from its label (``L0.n3.w1`` -> ``L0_n3_w1``;
 unlabelled nodes are ``v12`` after their index) and its gradient ``dE_d<name>``. The
 backward pass is the engine's own loop unrolled: the nodes in reverse order, and for each
-input ``dE_d<input> += <local derivative> * dE_d<node>``, the local derivative taken from
-the table of formulas.
+input ``dE_d<input> += <local derivative> * dE_d<node>``, the local derivative read off
+the op's own rule (``autograd_lite.expressions``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from autograd_lite.nn.model import MLP
 
 __all__ = [
     "INPUTS",
+    "LEARNING_RATE",
     "MAZUR_NAMES",
     "PARAMETERS",
     "TARGETS",
@@ -30,6 +31,7 @@ __all__ = [
 URL = "https://mattmazur.com/2015/03/17/a-step-by-step-backpropagation-example/"
 INPUTS = (0.05, 0.10)  # i1, i2
 TARGETS = (0.01, 0.99)  # target_o1, target_o2
+LEARNING_RATE = 0.5  # the walk-through's η, for its one step of gradient descent
 
 # Mazur's parameter, the neuron it belongs to here (layer, neuron), the weight's input
 # (None: the bias) and its starting value. His hidden neurons share one bias b1 and his

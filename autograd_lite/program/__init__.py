@@ -3,7 +3,8 @@
 * ``trace(loss, params=..., inputs=...)`` records the graph as a ``Program``;
 * ``replay(program, backend="python" | "numpy" | "c")`` compiles it for a backend; its
   ``run(inputs)`` returns the loss and every parameter's gradient, equal to the engine's;
-* ``formulas`` holds every op's forward and derivative rule as data, rendered per language.
+* the math of each op is its own forward and rule, read off the engine as expressions
+  (``autograd_lite.expressions``) and written per language by ``render.render``.
 
 Only the standard library is imported here; the NumPy backend imports NumPy when chosen.
 

@@ -6,10 +6,11 @@ backward pass, and returns a ``Result``: the loss and d(loss)/d(parameter) for e
 parameter, in the order given to ``trace``. A backend that cannot run here (NumPy missing,
 no C compiler) raises ``BackendUnavailableError`` with a one-line reason.
 
-The backends share one flat layout of the program (``Layout``): an op code per node, and the
-inputs of all nodes in one list, node ``i``'s at ``flat[starts[i]:starts[i + 1]]``. The local
-derivative of node ``i`` for its k-th input lives at the same position of a second list, so
-the backward pass is one loop over that list.
+The backends share one flat layout of the program (``Layout``): an op code per node (its
+index in the backend's table of ops, ``expressions.replayable_ops()`` when it was built),
+and the inputs of all nodes in one list, node ``i``'s at ``flat[starts[i]:starts[i + 1]]``.
+The local derivative of node ``i`` for its k-th input lives at the same position of a
+second list, so the backward pass is one loop over that list.
 
 ``replay`` itself, which picks a backend by name, is in ``dispatch.py`` (each backend
 imports this module, so this module imports none of them).
@@ -22,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from autograd_lite.program.formulas import OPS
 from autograd_lite.program.trace import Program
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 LEAF = -1  # op code of a leaf
-CODES = {op: code for code, op in enumerate(OPS)}
 
 
 class BackendUnavailableError(RuntimeError):
@@ -58,17 +57,25 @@ class Result(NamedTuple):
 
 @dataclass(frozen=True)
 class Layout:
-    """The program as flat lists: ``codes[i]`` (``LEAF`` or an index into ``OPS``) and
-    node i's inputs at ``flat[starts[i]:starts[i + 1]]``."""
+    """The program as flat lists: ``codes[i]`` (``LEAF`` or an index into the backend's
+    ops) and node i's inputs at ``flat[starts[i]:starts[i + 1]]``."""
 
     codes: list[int]
     starts: list[int]
     flat: list[int]
 
 
-def layout(program: Program) -> Layout:
-    """Flatten ``program`` (one pass over its nodes)."""
-    codes = [CODES[op] if op else LEAF for op in program.ops]
+def layout(program: Program, ops: Sequence[str]) -> Layout:
+    """Flatten ``program`` for a backend whose table of ops is ``ops`` (one pass over its
+    nodes)."""
+    code = {op: k for k, op in enumerate(ops)}
+    missing = sorted({op for op in program.ops if op and op not in code})
+    if missing:
+        raise ReplayError(
+            f"replay: this backend cannot run the op {missing[0]!r} (it has no expressions "
+            f"for it: see autograd_lite.expressions.expressions({missing[0]!r}))"
+        )
+    codes = [code[op] if op else LEAF for op in program.ops]
     starts = [0]
     flat: list[int] = []
     for args in program.args:

@@ -1,11 +1,12 @@
 """The C replay: one small interpreter of programs, compiled once, loaded with ``ctypes``.
 
-The interpreter's source is generated from ``formulas.FORMULAS`` (one ``case`` per op,
-rendered to C) and is the same for every graph: it reads the flat program (op codes, input
-indices) and runs the forward and the backward pass over arrays of doubles. It is compiled
-with the system C compiler on first use and cached under the user's cache directory
-(``$AUTOGRAD_LITE_CACHE``, else ``$XDG_CACHE_HOME/autograd_lite``, else
-``~/.cache/autograd_lite``), named by a hash of its source, so a changed table means a new
+The interpreter's source is generated from the ops' expressions (``autograd_lite.expressions``,
+read off the engine's forwards and rules: one ``case`` per op, rendered to C) and is the same
+for every graph: it reads the flat program (op codes, input indices) and runs the forward
+and the backward pass over arrays of doubles. It is compiled with the system C compiler on
+first use and cached under the user's cache directory (``$AUTOGRAD_LITE_CACHE``, else
+``$XDG_CACHE_HOME/autograd_lite``, else ``~/.cache/autograd_lite``), named by a hash of its
+source, so another op (yours, registered in your own file) or a changed rule means a new
 build; the generated source is kept beside it (``replay-<hash>.c``), to read. Without a
 compiler, ``BackendUnavailableError`` says so in one line.
 
@@ -15,8 +16,8 @@ Python; sums are added in the engine's order and ``sum`` nodes are rounded once,
 the sign of a zero gradient: as in the python backend, a node whose gradient is 0 is
 skipped).
 
->>> print(interpreter_source().splitlines()[0])
-/* autograd_lite replay interpreter: generated from autograd_lite/program/formulas.py */
+>>> print(interpreter_source(("+", "*")).splitlines()[0])
+/* autograd_lite replay interpreter: generated from the ops' forwards and rules */
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograd_lite.expressions import FoldExpressions, expressions, replayable_ops
 from autograd_lite.program.backends import (
     LEAF,
     BackendUnavailableError,
@@ -38,16 +40,19 @@ from autograd_lite.program.backends import (
     layout,
     refused,
 )
-from autograd_lite.program.formulas import FORMULAS, OPS, finite_slopes, render
+from autograd_lite.program.python_backend import fold_positions
+from autograd_lite.program.render import render
 from autograd_lite.program.trace import Program
+from autograd_lite.symbolic import variables
 
-__all__ = ["CReplay", "build_interpreter", "cache_directory", "find_compiler", "interpreter_source"]
+__all__ = ["CReplay", "build_interpreter", "c_ops", "cache_directory", "find_compiler",
+           "interpreter_source"]  # fmt: skip
 
 FLAGS = ["-O2", "-ffp-contract=off", "-fPIC", "-shared"]
 
 _FSUM = r"""
 /* Where math.fsum gives up (inf or nan among the inputs, an intermediate overflow), the
-   engine adds left to right instead (sums.exact_sum). */
+   engine adds left to right instead (elementary.exact_sum). */
 static double al_plain_sum(const double *V, const int *idx, int n) {
     double total = 0.0;
     for (int j = 0; j < n; j++) total += V[idx[j]];
@@ -118,7 +123,7 @@ int al_run(int n, int count, const int *computed, const int *codes, const int *s
         }
     }
     /* A node whose gradient is 0 adds 0 * (finite slope) = 0 to each input: skip it when
-       every value is finite and its op's slopes are (formulas.finite_slopes). */
+       every value is finite and its op's slopes are (expressions: finite_slopes). */
     int finite = 1;
     for (int i = 0; i < n; i++) {
         G[i] = 0.0;
@@ -137,36 +142,19 @@ int al_run(int n, int count, const int *computed, const int *codes, const int *s
 """
 
 
-def _case(op: str) -> list[str]:
-    code = OPS.index(op)
-    if op == "weighted_sum":  # b + w1*a1 + ... left to right, as the engine
-        body = [
-            "int e = starts[i + 1] - 1, h = (e - s) / 2;",
-            "double acc = V[flat[e]];",
-            "for (int k = 0; k < h; k++) {",
-            "    double w = V[flat[s + k]], a = V[flat[s + h + k]];",
-            "    acc += w * a;",
-            "    L[s + k] = a;",
-            "    L[s + h + k] = w;",
-            "}",
-            "L[e] = 1.0;",
-            "V[i] = acc;",
-        ]
-    elif op == "sum":
-        body = [
-            "V[i] = al_fsum(V, flat + s, starts[i + 1] - s);",
-            "for (int k = s; k < starts[i + 1]; k++) L[k] = 1.0;",
-        ]
+def _case(op: str, code: int) -> list[str]:
+    found = expressions(op)
+    if isinstance(found, FoldExpressions):
+        body = _fold_case(found)
     else:
-        formula = FORMULAS[op]
-        body = [f"double {name} = V[flat[s + {k}]];" for k, name in enumerate(formula.inputs)]
-        body.append(f"double out = {render(formula.forward, 'c')};")
-        if formula.refuse is not False:
-            body.append(f"if ({render(formula.refuse, 'c')}) return i;")
+        body = [f"double {name} = V[flat[s + {k}]];" for k, name in enumerate(found.inputs)]
+        body.append(f"double out = {render(found.forward, 'c')};")
+        if found.refuse is not False:
+            body.append(f"if ({render(found.refuse, 'c')}) return i;")
         body.append("V[i] = out;")
         body += [
             f"L[s + {k}] = {render(derivative, 'c')};"
-            for k, derivative in enumerate(formula.derivatives)
+            for k, derivative in enumerate(found.derivatives)
         ]
         body.append("(void)out;")
     lines = [f"        case {code}: {{  /* {op} */"]
@@ -175,11 +163,64 @@ def _case(op: str) -> list[str]:
     return lines
 
 
-def interpreter_source() -> str:
-    """The C source of the interpreter (the same for every program)."""
-    cases = "\n".join(line for op in OPS for line in _case(op))
+def _fold_case(fold: FoldExpressions) -> list[str]:
+    """A fold's case: out = start + term(0) + term(1) + ... left to right (or, for an exact
+    sum of one list, al_fsum), and each input's derivative, index by index."""
+    lists, singles = sum(fold.many), len(fold.many) - sum(fold.many)
+    count = f"starts[i + 1] - s - {singles}" if singles else "starts[i + 1] - s"
+    body = [f"int n = ({count}) / {lists};" if lists > 1 else f"int n = {count};"]
+    at = fold_positions(fold)
+    names = {group: f"g{k}" for k, group in enumerate(fold.groups)}
+    for k, many in enumerate(fold.many):
+        if not many:
+            body.append(f"double g{k} = V[flat[{at[k]}]];")
+    # each loop: (its lines, the expressions they read), over the lists' element k
+    inside: tuple[list[str], list] = ([], [])
+    after: tuple[list[str], list] = ([], [])
+    if fold.exact:  # only as the engine's sum: the exact sum of one list
+        body.append(f"double out = al_fsum(V, flat + {at[fold.many.index(True)]}, n);")
+    else:
+        body.append(f"double out = {render(fold.start, 'c', names)};")
+        inside[0].append(f"out += {render(fold.term, 'c', names)};")
+        inside[1].append(fold.term)
+    for k, (many, derivative) in enumerate(zip(fold.many, fold.derivatives)):
+        line = f"L[{at[k]}{' + k' * many}] = {render(derivative, 'c', names)};"
+        if not many:
+            body.append(line)
+            continue
+        loop = after if "out" in variables(derivative) else inside  # after the whole sum
+        loop[0].append(line)
+        loop[1].append(derivative)
+    for lines, read in (inside, after):
+        if not lines:
+            continue
+        used = set().union(*map(variables, read))
+        elements = [f"g{k} = V[flat[{at[k]} + k]]" for k, (group, many) in
+                    enumerate(zip(fold.groups, fold.many)) if many and group in used]  # fmt: skip
+        body.append("for (int k = 0; k < n; k++) {")
+        body += [f"    double {', '.join(elements)};"] * bool(elements)
+        body += ["    " + line for line in lines] + ["}"]
+    return [*body, "V[i] = out;"]
+
+
+def c_ops() -> tuple[str, ...]:
+    """The ops the C interpreter is built for: every registered op that reads off as
+    expressions, but a fold this interpreter cannot write (an exact sum of computed terms)."""
+    found = []
+    for op in replayable_ops():
+        fold = expressions(op)
+        if isinstance(fold, FoldExpressions) and fold.exact:
+            if sum(fold.many) != 1 or len(fold.many) != 1 or fold.term != fold.groups[0]:
+                continue
+        found.append(op)
+    return tuple(found)
+
+
+def interpreter_source(ops: tuple[str, ...]) -> str:
+    """The C source of the interpreter for the table ``ops`` (the same for every program)."""
+    cases = "\n".join(line for code, op in enumerate(ops) for line in _case(op, code))
     return (
-        "/* autograd_lite replay interpreter: generated from autograd_lite/program/formulas.py */\n"
+        "/* autograd_lite replay interpreter: generated from the ops' forwards and rules */\n"
         "#include <math.h>\n" + _FSUM + _RUN % cases
     )
 
@@ -203,15 +244,16 @@ def find_compiler() -> str | None:
     return None
 
 
-_library: ctypes.CDLL | None = None
+_library: dict[tuple[str, ...], ctypes.CDLL] = {}  # per table of ops, loaded once
 
 
-def build_interpreter() -> ctypes.CDLL:
-    """Compile the interpreter if it is not in the cache yet, and load it (once)."""
-    global _library
-    if _library is not None:
-        return _library
-    source = interpreter_source()
+def build_interpreter(ops: tuple[str, ...] | None = None) -> ctypes.CDLL:
+    """Compile the interpreter for the table ``ops`` (by default ``c_ops()``) if it is not
+    in the cache yet, and load it (once per table)."""
+    ops = c_ops() if ops is None else ops
+    if ops in _library:
+        return _library[ops]
+    source = interpreter_source(ops)
     digest = hashlib.sha256((source + " ".join(FLAGS) + sys.platform).encode()).hexdigest()[:16]
     target = cache_directory() / f"replay-{digest}.so"
     if not target.exists():
@@ -224,7 +266,7 @@ def build_interpreter() -> ctypes.CDLL:
                                ctypes.c_int, int_p, double_p,
                                ctypes.c_int, int_p, double_p, double_p, int_p]  # fmt: skip
     library.al_run.restype = ctypes.c_int
-    _library = library
+    _library[ops] = library
     return library
 
 
@@ -270,8 +312,9 @@ class CReplay(Replay):
 
     def __init__(self, program: Program) -> None:
         super().__init__(program)
-        self._library = build_interpreter()
-        shape = layout(program)
+        ops = c_ops()
+        self._library = build_interpreter(ops)
+        shape = layout(program, ops)
         computed = [i for i, code in enumerate(shape.codes) if code != LEAF]
         n = len(program)
         self._arrays = (
@@ -288,7 +331,7 @@ class CReplay(Replay):
         self._input_type = ctypes.c_double * len(program.inputs)
         self._param_type = ctypes.c_double * len(program.parameters)
         self._gradients = (ctypes.c_double * max(len(program.parameters), 1))()
-        slopes = {op: finite_slopes(op) for op in set(program.ops) if op}
+        slopes = {op: expressions(op).finite_slopes for op in set(program.ops) if op}
         self._skippable = _ints([int(bool(op) and slopes[op]) for op in program.ops])
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:

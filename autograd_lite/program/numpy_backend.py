@@ -2,10 +2,12 @@
 
 A node's depth is 0 for a leaf, else one more than its deepest input; nodes of the same
 depth never depend on each other, so all nodes of one depth and one op run as one NumPy
-operation (the formulas of ``formulas.FORMULAS``, rendered to NumPy). The weighted sums of
-a layer -- every neuron of the layer on every sample of the batch -- are found by their
-shape (the same inputs per sample, the same weights per neuron) and run as one matrix
-product, so wider layers stay fast. The backward pass walks the groups from the deepest
+operation (the op's expressions, read off the engine by ``autograd_lite.expressions``,
+rendered to NumPy). An op over lists is run by what its expressions say it is: an exact
+sum (``sum``), or a weighted sum, start + Σ wᵢ·aᵢ with slopes aᵢ, wᵢ and 1; the weighted
+sums of a layer -- every neuron of the layer on every sample of the batch -- are found by
+their shape (the same inputs per sample, the same weights per neuron) and run as one
+matrix product, so wider layers stay fast. The backward pass walks the groups from the deepest
 back, each again one operation (a product of matrices for a layer).
 
 Weighted sums and gradients are added in NumPy's order, not the engine's, so results agree
@@ -20,13 +22,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from autograd_lite.elementary import exact_sum
+from autograd_lite.expressions import FoldExpressions, OpExpressions, expressions
 from autograd_lite.program.backends import (
     BackendUnavailableError,
     Replay,
+    ReplayError,
     Result,
     refused,
 )
-from autograd_lite.program.formulas import FORMULAS, exact_sum, render
+from autograd_lite.program.render import render
 from autograd_lite.program.trace import Program
 
 try:
@@ -34,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     np = None
 
-__all__ = ["NumpyReplay", "needs_gradient"]
+__all__ = ["NumpyReplay", "fold_kind", "needs_gradient"]
 
 
 def needs_gradient(program: Program) -> list[bool]:
@@ -52,25 +57,45 @@ def needs_gradient(program: Program) -> list[bool]:
     return needs
 
 
-def _function(expr: object):
-    """A vectorised function of (x, y, out) computing ``expr``; a float stays a float."""
+def _function(expr: object, inputs: tuple[str, ...]):
+    """A vectorised function of (the inputs..., out) computing ``expr``; a float stays a
+    float."""
     if isinstance(expr, float):
         return expr
-    source = f"lambda x, y, out: {render(expr, 'numpy')}"
-    return eval(compile(source, "<autograd_lite numpy formula>", "eval"), {"np": np})
+    source = f"lambda {', '.join(inputs)}, out: {render(expr, 'numpy')}"
+    return eval(compile(source, "<autograd_lite numpy expression>", "eval"), {"np": np})
 
 
 _COMPILED: dict[str, tuple] = {}
 
 
-def _formulas(op: str) -> tuple:
-    """(forward, derivatives, refuse) of ``op`` as vectorised functions, compiled once."""
-    if op not in _COMPILED:
-        formula = FORMULAS[op]
-        refuse = None if formula.refuse is False else _function(formula.refuse)
-        derivatives = tuple(_function(d) for d in formula.derivatives)
-        _COMPILED[op] = (_function(formula.forward), derivatives, refuse)
-    return _COMPILED[op]
+def _functions(op: str) -> tuple:
+    """(forward, derivatives, refuse) of ``op`` as vectorised functions, compiled once per
+    reading of the op (``expressions(op)`` again after the op is registered anew)."""
+    found = expressions(op)
+    if op not in _COMPILED or _COMPILED[op][0] is not found:
+        assert isinstance(found, OpExpressions)
+        inputs = found.inputs
+        refuse = None if found.refuse is False else _function(found.refuse, inputs)
+        derivatives = tuple(_function(d, inputs) for d in found.derivatives)
+        _COMPILED[op] = (found, (_function(found.forward, inputs), derivatives, refuse))
+    return _COMPILED[op][1]
+
+
+def fold_kind(op: str) -> str:
+    """How this backend runs an op over lists: "sum" (the exact sum of one list, each
+    slope 1), "weighted_sum" (start + Σ w·a over two lists, slopes a, w and 1), or ""
+    (another fold: this backend cannot run it)."""
+    fold = expressions(op)
+    assert isinstance(fold, FoldExpressions)
+    groups = fold.groups
+    if fold.exact and fold.many == (True,) and fold.term == groups[0]:
+        return "sum" if fold.derivatives == (1.0,) else ""
+    if fold.exact or fold.many != (True, True, False):
+        return ""
+    w, a, b = groups
+    dot = fold.start == b and fold.term == ("*", w, a)
+    return "weighted_sum" if dot and fold.derivatives == (a, w, 1.0) else ""
 
 
 class _At:
@@ -120,7 +145,7 @@ class _Elementwise:
 
     def __init__(self, op: str, nodes, args, needs, original) -> None:
         self.op, self.nodes, self.original = op, _At(nodes), original
-        self.forward, self.derivative_functions, self.refuse = _formulas(op)
+        self.forward, self.derivative_functions, self.refuse = _functions(op)
         self.args = [_At(args[:, k]) for k in range(args.shape[1])]
         self.derivatives = [None] * len(self.args)
         # chain-rule steps into inputs that need a gradient, per input position
@@ -129,21 +154,20 @@ class _Elementwise:
         ]
 
     def run_forward(self, values, program: Program) -> None:
-        x = self.args[0].get(values)
-        y = self.args[1].get(values) if len(self.args) > 1 else None
-        out = self.forward(x, y, None)
+        inputs = [at.get(values) for at in self.args]
+        out = self.forward(*inputs, None)
         if self.refuse is not None:
-            bad = self.refuse(x, y, out)
+            bad = self.refuse(*inputs, out)
             if np.any(bad):
                 k = int(np.argmax(bad))
                 node = int(self.original[k])
-                inputs = [float(x[k])] if y is None else [float(x[k]), float(y[k])]
-                raise refused(program, node, dict(zip(program.args[node], inputs)))
+                given = [float(part[k]) for part in inputs]
+                raise refused(program, node, dict(zip(program.args[node], given)))
         self.nodes.set(values, out)
         for k, _ in self.backward:
             derivative = self.derivative_functions[k]
             self.derivatives[k] = (
-                derivative if isinstance(derivative, float) else derivative(x, y, out)
+                derivative if isinstance(derivative, float) else derivative(*inputs, out)
             )
 
     def run_backward(self, grads) -> None:
@@ -170,7 +194,7 @@ class _Sum:
 
 
 class _WeightedSums:
-    """``weighted_sum`` nodes with n weights each, computed row by row (no shared shape)."""
+    """Weighted sums with n weights each, computed row by row (no shared shape)."""
 
     def __init__(self, nodes, args, needs) -> None:
         h = (args.shape[1] - 1) // 2
@@ -241,6 +265,20 @@ def _as_layer(nodes, args) -> tuple | None:
     return grid, samples, neurons[:, :h], neurons[:, h]
 
 
+def _kind(op: str) -> str:
+    """What ``fold_kind`` says of an op over lists ("sum", "weighted_sum"); "" for an op of
+    fixed arity; a ``ReplayError`` for a fold this backend cannot run."""
+    if isinstance(expressions(op), OpExpressions):
+        return ""
+    kind = fold_kind(op)
+    if not kind:
+        raise ReplayError(
+            f"replay: the numpy backend runs ops over lists that are an exact sum or a "
+            f"weighted sum (start + Σ w·a); {op!r} is neither: use the python or c backend"
+        )
+    return kind
+
+
 def _specs(program: Program) -> list[list[tuple]]:
     """Per depth, each group as (kind, op, nodes, index arrays...) in the program's indices."""
     depth = [0] * len(program)
@@ -250,10 +288,11 @@ def _specs(program: Program) -> list[list[tuple]]:
             depth[i] = 1 + max(depth[j] for j in args)
             by_key[depth[i], op, len(args)].append(i)
     levels: dict[int, list] = defaultdict(list)
+    kinds = {op: _kind(op) for op in set(program.ops) if op}
     for (level, op, arity), members in by_key.items():
         nodes = np.array(members, dtype=np.int64)
         args = np.array([program.args[i] for i in members], dtype=np.int64).reshape(-1, arity)
-        layer = _as_layer(nodes, args) if op == "weighted_sum" else None
+        layer = _as_layer(nodes, args) if kinds[op] == "weighted_sum" else None
         if layer is not None:
             grid, activations, weights, biases = layer
             levels[level].append(("layer", op, grid, weights, activations, biases))
@@ -300,9 +339,9 @@ def _groups(program: Program) -> tuple[list[list], object]:
             if kind == "layer":
                 weights, activations, biases = new_parts
                 groups.append(_Layer(new_nodes, activations, weights, biases, needs))
-            elif op == "weighted_sum":
+            elif _kind(op) == "weighted_sum":
                 groups.append(_WeightedSums(new_nodes, new_parts[0], needs))
-            elif op == "sum":
+            elif _kind(op) == "sum":
                 groups.append(_Sum(new_nodes, new_parts[0], needs))
             else:
                 groups.append(_Elementwise(op, new_nodes, new_parts[0], needs, nodes))
@@ -346,7 +385,7 @@ class NumpyReplay(Replay):
         values = self._values
         values[self._inputs] = inputs
         values[self._parameters] = params
-        with np.errstate(all="ignore"):  # np.where computes both branches of a formula
+        with np.errstate(all="ignore"):  # np.where computes both branches of an if
             for level in self._levels:
                 for group in level:
                     group.run_forward(values, self.program)

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autograd_lite.engine import Value, topological_order
-from autograd_lite.program.formulas import FORMULAS, NARY
+from autograd_lite.expressions import NotReplayableError, expressions
+from autograd_lite.walk import positions
 
 __all__ = ["Program", "trace"]
 
@@ -105,28 +106,29 @@ def trace(
             "a leaf is one or the other"
         )
     order = topological_order(loss)
-    index = {id(node): i for i, node in enumerate(order)}
+    index = positions(order)
     # leaves the loss does not reach go first, so that the loss stays last
-    unreached = [v for v in (*params, *inputs) if id(v) not in index]
-    unreached = list({id(v): v for v in unreached}.values())
+    unreached = [v for v in (*params, *inputs) if v not in index]
     order = unreached + order
-    index = {id(node): i for i, node in enumerate(order)}
+    index = positions(order)
     outputs = list(outputs)
     for v in outputs:
-        if not isinstance(v, Value) or id(v) not in index:
+        if not isinstance(v, Value) or v not in index:
             raise ValueError(f"trace(outputs): each must be a node of the loss's graph, got {v!r}")
-    for node in order:
-        if node.op and node.op not in FORMULAS and node.op not in NARY:
-            raise ValueError(f"trace: op {node.op!r} has no replay formula")
+    for op in {node.op for node in order if node.op}:
+        try:
+            expressions(op)  # read off the engine's own functions, once per op
+        except NotReplayableError as error:
+            raise ValueError(f"trace: {error}") from None
     return Program(
         ops=tuple(node.op for node in order),
-        args=tuple(tuple(index[id(v)] for v in node.inputs) for node in order),
+        args=tuple(tuple(index[v] for v in node.inputs) for node in order),
         values=tuple(node.data for node in order),
         labels=tuple(node.label for node in order),
-        parameters=tuple(index[id(v)] for v in params),
-        inputs=tuple(index[id(v)] for v in inputs),
+        parameters=tuple(index[v] for v in params),
+        inputs=tuple(index[v] for v in inputs),
         loss=len(order) - 1,
-        outputs=tuple(index[id(v)] for v in outputs),
+        outputs=tuple(index[v] for v in outputs),
     )
 
 
