@@ -40,19 +40,73 @@ __all__ = [
     "describe_operands",
     "is_number",
     "refuse_operand",
+    "shown",
+    "wrong_kind",
+    "wrong_value",
 ]
 
 T = TypeVar("T")
 
 
-def _wrong_kind(operation: str, name: str, requirement: str, value: object) -> TypeError:
+# A value in a message is cut to this many characters: a message is one line, whatever the
+# value (a list of a million numbers, a string read from a file).
+SHOWN_LENGTH = 100
+FLOAT_RANGE = "within float range (|x| <= 1.8e308)"  # the requirement an overflow misses
+
+
+def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
+    """``repr(value)``, cut to about ``limit`` characters; it never fails, whatever the
+    value (an int of 5000 digits, a list nested a thousand levels deep).
+
+    >>> shown(10**400)
+    '1e+400 (an int of 401 digits)'
+    >>> shown(list(range(100)), limit=20)
+    '[0, 1, 2, 3, 4, 5...'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 133:
+        return _big_int(value)  # over 40 digits: its size, not its digits
+    try:
+        text = repr(value)
+    except Exception:  # nested too deep, too many digits, a broken __repr__: still one line
+        return f"<{type(value).__name__} that cannot be shown>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _big_int(value: int) -> str:
+    """'1e+400 (an int of 401 digits)', exactly, without the digits (repr refuses an int of
+    more than 4300)."""
+    size = abs(value)
+    exponent = int(size.bit_length() * 0.30102999566398120)  # log10(2): a first guess
+    while 10**exponent > size:
+        exponent -= 1
+    while 10 ** (exponent + 1) <= size:
+        exponent += 1
+    leading = size // 10 ** max(exponent - 2, 0)  # the first three digits
+    mantissa = f"{leading / 100:.3g}"
+    return f"{'-' if value < 0 else ''}{mantissa}e+{exponent} (an int of {exponent + 1} digits)"
+
+
+def wrong_kind(operation: str, name: str, requirement: str, value: object) -> TypeError:
+    """The TypeError of the one format, for an argument of the wrong kind.
+
+    >>> wrong_kind("run", "inputs[0]", "a number", "12")
+    TypeError("run: inputs[0] must be a number, got str '12'")
+    """
     return TypeError(
-        f"{operation}: {name} must be {requirement}, got {type(value).__name__} {value!r}"
+        f"{operation}: {name} must be {requirement}, got {type(value).__name__} {shown(value)}"
     )
 
 
-def _wrong_value(operation: str, name: str, requirement: str, value: object) -> ValueError:
-    return ValueError(f"{operation}: {name} must be {requirement}, got {value!r}")
+def wrong_value(operation: str, name: str, requirement: str, value: object) -> ValueError:
+    """The ValueError of the one format, for an argument of the right kind but a wrong value.
+
+    >>> wrong_value("MLP", "nin", ">= 1", 0)
+    ValueError('MLP: nin must be >= 1, got 0')
+    """
+    return ValueError(f"{operation}: {name} must be {requirement}, got {shown(value)}")
+
+
+_wrong_kind, _wrong_value = wrong_kind, wrong_value  # the names used below
 
 
 def is_number(x: object) -> bool:
@@ -87,16 +141,24 @@ def check_number(
     ValueError: draw_graph: explode_threshold must be > 0, got -1
     >>> check_number("Value", "data", float("inf"), finite=False)
     inf
-    """
+    >>> check_number("run", "inputs[3]", 10**400, finite=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: run: inputs[3] must be within float range (|x| <= 1.8e308), got 1e+400 (an int of 401 digits)
+    """  # noqa: E501
     if not is_number(value):
         raise _wrong_kind(operation, name, "a number", value)
-    if finite and not math.isfinite(value):  # type: ignore[arg-type]
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int (or a Fraction) too large for a float: 10**400
+        raise _wrong_value(operation, name, FLOAT_RANGE, value) from None
+    if finite and not math.isfinite(number):
         raise _wrong_value(operation, name, "finite", value)
-    if minimum is not None and not value >= minimum:  # type: ignore[operator]
+    if minimum is not None and not number >= minimum:
         raise _wrong_value(operation, name, f">= {minimum}", value)
-    if above is not None and not value > above:  # type: ignore[operator]
+    if above is not None and not number > above:
         raise _wrong_value(operation, name, f"> {above}", value)
-    return float(value)  # type: ignore[arg-type]
+    return number
 
 
 def check_count(operation: str, name: str, value: object, *, minimum: int = 1) -> int:

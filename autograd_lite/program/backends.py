@@ -18,11 +18,12 @@ imports this module, so this module imports none of them).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from autograd_lite.checks import wrong_kind
+from autograd_lite.program.inputs import numbers
 from autograd_lite.program.trace import Program
 
 __all__ = [
@@ -107,40 +108,35 @@ class Replay:
 
     def __init__(self, program: Program) -> None:
         if not isinstance(program, Program):
-            raise TypeError(f"replay: expected a Program (from trace), not {program!r}")
+            raise wrong_kind("replay", "program", "a Program (from trace)", program)
         self.program = program
-        self.params = [program.values[i] for i in program.parameters]
+        self._params = [program.values[i] for i in program.parameters]
+
+    @property
+    def params(self) -> list[float]:
+        """The parameter values the next ``run`` uses; set it to a flat list of as many
+        numbers as were traced (checked as ``run(params=...)`` checks them)."""
+        return self._params
+
+    @params.setter
+    def params(self, values: Sequence[float]) -> None:
+        self._params = numbers("Replay.params", "params", values, len(self.program.parameters))
 
     def run(self, inputs: Sequence[float] = (), params: Sequence[float] | None = None) -> Result:
         """Forward and backward pass with these ``inputs`` (one number per traced input).
 
         Gives the same loss and gradients as the engine's ``backward()`` on a graph built
-        from the same numbers.
+        from the same numbers. ``inputs`` and ``params`` are checked first, the same for
+        every backend: flat lists of finite real numbers (no str, no bool), as many as
+        traced; anything else is a ``TypeError``/``ValueError`` naming ``inputs[i]``.
         """
-        inputs = self._numbers("inputs", inputs, len(self.program.inputs))
+        inputs = numbers("run", "inputs", inputs, len(self.program.inputs))
         if params is not None:
-            self.params = self._numbers("params", params, len(self.program.parameters))
-        return self._run(inputs, self.params)
+            self._params = numbers("run", "params", params, len(self.program.parameters))
+        return self._run(inputs, self._params)
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{self.name} replay of {self.program!r}>"
-
-    @staticmethod
-    def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
-        """``values`` as floats, checked: ``count`` finite numbers."""
-        return _numbers(role, values, count)
-
-
-def _numbers(role: str, values: Sequence[float], count: int) -> list[float]:
-    try:
-        numbers = [float(v) for v in values]
-    except (TypeError, ValueError):
-        raise TypeError(f"run({role}): expected {count} numbers, got {values!r:.80}") from None
-    if len(numbers) != count:
-        raise ValueError(f"run({role}): the program has {count} {role}, got {len(numbers)}")
-    if not all(map(math.isfinite, numbers)):
-        raise ValueError(f"run({role}): every value must be finite, got {numbers!r:.80}")
-    return numbers

@@ -20,7 +20,6 @@ extra of pyproject.toml); only this module imports it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 
 from autograd_lite.elementary import exact_sum
 from autograd_lite.expressions import FoldExpressions, OpExpressions, expressions
@@ -368,18 +367,6 @@ class NumpyReplay(Replay):
         self._parameters = new_index[np.array(program.parameters, dtype=np.int64)]
         self._outputs = new_index[np.array(program.outputs, dtype=np.int64)]
         self._loss = int(new_index[program.loss])
-
-    @staticmethod
-    def _numbers(role: str, values: Sequence[float], count: int):
-        try:
-            numbers = np.asarray(values, dtype=np.float64).ravel()
-        except (TypeError, ValueError):
-            raise TypeError(f"run({role}): expected {count} numbers, got {values!r:.80}") from None
-        if numbers.size != count:
-            raise ValueError(f"run({role}): the program has {count} {role}, got {numbers.size}")
-        if not np.isfinite(numbers).all():
-            raise ValueError(f"run({role}): every value must be finite")
-        return numbers
 
     def _run(self, inputs, params) -> Result:
         values = self._values
