@@ -25,3 +25,28 @@ def test_the_notebook_needs_are_in_the_dev_extra():
     dev = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]["dev"]
     names = {requirement.split(">")[0].split("=")[0] for requirement in dev}
     assert {"nbformat", "nbclient", "ipykernel"} <= names
+
+
+def test_the_wheel_installs_one_top_level_package(tmp_path):
+    """visualize/ ships inside the package, as autograd_lite.visualize: a top-level
+    `visualize` would clash with PyPI's package of that name."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"  # a copy: the build leaves build/ and *.egg-info behind
+    keep = shutil.ignore_patterns(".git", ".*venv*", "build", "*.egg-info", "__pycache__")
+    shutil.copytree(PYPROJECT.parent, source, symlinks=True, ignore=keep)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("autograd_lite-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert tops == {"autograd_lite"}
+    assert "autograd_lite/visualize/page/page.js" in names
+    assert "autograd_lite/visualize/py.typed" in names
