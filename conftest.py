@@ -13,9 +13,20 @@ import os
 
 import pytest
 
-collect_ignore = []
-if importlib.util.find_spec("torch") is None:
-    collect_ignore.append("autograd_lite/torch_bridge.py")
+# Doctests that need an optional extra: the doctest's name (a prefix) -> (module, extra).
+DOCTESTS_NEEDING = {
+    "autograd_lite.torch_bridge": ("torch", "torch"),
+    "autograd_lite.nn.data.digits": ("sklearn", "datasets"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for prefix, (module, extra) in DOCTESTS_NEEDING.items():
+            if item.name.startswith(prefix) and importlib.util.find_spec(module) is None:
+                reason = f'needs the {extra} extra: pip install ".[{extra}]"'
+                item.add_marker(pytest.mark.skip(reason=reason))
+
 
 NO_SKIPS = os.environ.get("AUTOGRAD_LITE_NO_SKIPS") == "1"
 SKIPPED: list[str] = []
