@@ -62,6 +62,10 @@ def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
     '1e+400 (an int of 401 digits)'
     >>> shown(list(range(100)), limit=20)
     '[0, 1, 2, 3, 4, 5...'
+    >>> class Lines:
+    ...     def __repr__(self): return "Lines(1," + chr(10) + "      2)"
+    >>> shown(Lines())
+    'Lines(1, 2)'
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 133:
         return _big_int(value)  # over 40 digits: its size, not its digits
@@ -69,6 +73,8 @@ def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
         text = repr(value)
     except Exception:  # nested too deep, too many digits, a broken __repr__: still one line
         return f"<{type(value).__name__} that cannot be shown>"
+    if "\n" in text:  # a NumPy array's repr spans lines: a message is one
+        text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

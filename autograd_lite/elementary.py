@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from autograd_lite import symbolic
-from autograd_lite.checks import is_number
+from autograd_lite.checks import is_number, wrong_kind
 
 __all__ = ["exact_sum", "exp", "fsum", "isfinite", "log", "sqrt", "tanh"]
 
@@ -35,7 +35,7 @@ def _own(x: Any, name: str, on_numbers: Any) -> Any:
         return on_numbers(x)
     method = getattr(x, name, None)
     if method is None:
-        raise TypeError(f"{name}: expected a number, a Value or a symbol, got {type(x).__name__}")
+        raise wrong_kind(name, "x", "a number, a Value or a symbol", x)
     return method()
 
 

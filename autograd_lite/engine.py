@@ -28,8 +28,8 @@ from typing import Any, Protocol, TypeVar
 from autograd_lite import checks, elementary
 from autograd_lite.modes import SPECIAL_MODES, mode
 
-__all__ = ["DERIVATIVES", "OPERATIONS", "Debugger", "NoDebugger", "Value", "apply_rule",
-           "backpropagate", "backpropagate_fast", "backpropagate_steps", "data_of",
+__all__ = ["COMPARISON_WATCHERS", "DERIVATIVES", "OPERATIONS", "Debugger", "NoDebugger", "Value",
+           "apply_rule", "backpropagate", "backpropagate_fast", "backpropagate_steps", "data_of",
            "derivative", "input_spans", "operand", "operation", "record", "topological_order",
            "use_debugger"]  # fmt: skip
 
@@ -127,11 +127,24 @@ def data_of(x: Value | float) -> float:
     return float(x) if checks.is_number(x) else x  # type: ignore[return-value]
 
 
+# A comparison is a decision the forward pass takes by looking at numbers: a replay of the
+# graph must check it again (autograd_lite.program.decisions). While a block records decisions,
+# its watcher is in this list and every comparison reports to it; nearly always the list is
+# empty, and a comparison pays one test (the way ``record`` reads SPECIAL_MODES).
+COMPARISON_WATCHERS: list[Callable[[Callable, Value, object, bool], None]] = []
+
+
 def _compare(compare: Callable[[float, float], bool], x: Value, other: object) -> bool:
     """``compare`` on the data; NotImplemented for a non-number (Python then says why)."""
     if isinstance(other, Value):
-        return compare(x._data, other._data)
-    return compare(x._data, other) if checks.is_number(other) else NotImplemented
+        taken = compare(x._data, other._data)
+    elif checks.is_number(other):
+        taken = compare(x._data, other)
+    else:
+        return NotImplemented
+    if COMPARISON_WATCHERS:
+        COMPARISON_WATCHERS[-1](compare, x, other, taken)
+    return taken
 
 
 # --- the node ----------------------------------------------------------------------------
@@ -296,7 +309,12 @@ class Value:
             out = x**y
         except OverflowError:
             raise _fail(OverflowError, "**", "result too large for a float", self, other) from None
-        return record(out, "**", (self, other), Value.pow_rule(x, y, out))
+        try:
+            slopes = Value.pow_rule(x, y, out)
+        except OverflowError:  # x^(y-1) beyond floats where x^y is not: 1e-200 ** -1.0
+            why = "its slope y·x^(y-1) is too large for a float"
+            raise _fail(OverflowError, "**", why, self, other) from None
+        return record(out, "**", (self, other), slopes)
 
     @derivative("**")
     def pow_rule(x: float, y: float, out: float) -> tuple:
@@ -544,8 +562,12 @@ def operand(other: object, op: str) -> Value:
         return other
     if not checks.is_number(other):
         return checks.refuse_operand(op, other)
+    try:
+        number = float(other)  # type: ignore[arg-type]
+    except OverflowError:  # an int past the largest float (10**400): named, as Value() does
+        raise checks.wrong_value(op, "a number operand", checks.FLOAT_RANGE, other) from None
     leaf = _new_value(Value)  # a constant leaf, without __init__'s checks
-    leaf._data, leaf.grad, leaf._label = float(other), 0.0, ""  # type: ignore[arg-type]
+    leaf._data, leaf.grad, leaf._label = number, 0.0, ""
     leaf.op, leaf.inputs, leaf.local_grads, leaf._mark = "", (), (), None
     return leaf
 

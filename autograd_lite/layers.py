@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autograd_lite.checks import check_instance
+from autograd_lite.checks import check_instance, wrong_kind
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.gradients import grad
 from autograd_lite.names import Role, neuron_name, parse, weighted_sum_parts
@@ -298,7 +298,7 @@ def layer_view(loss: Value, model: MLP | None = None) -> LayerView:
     (2, 38, True)
     """
     if not isinstance(loss, Value):
-        raise TypeError(f"layer_view(loss): expected a Value, not {type(loss).__name__}: {loss!r}")
+        raise wrong_kind("layer_view", "loss", "a Value", loss)
     if model is not None:
         check_instance("layer_view", "model", model, MLP, "an MLP (or None)")
     order = topological_order(loss)

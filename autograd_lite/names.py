@@ -152,7 +152,9 @@ class Name:
 
     def __post_init__(self) -> None:
         if not isinstance(self.role, Role):
-            raise TypeError(f"Name: role must be a Role, got {self.role!r}")
+            raise TypeError(
+                f"Name: role must be a Role, got {type(self.role).__name__} {self.role!r}"
+            )
         wants_place = self.role.in_neuron
         wants_index = self.role in (Role.WEIGHT, Role.INPUT) or (
             self.role.in_error and self.role not in _WITHOUT_K
@@ -209,7 +211,7 @@ def parse(label: str) -> Name | None:
     [None, None, None, None, None]
     """
     if not isinstance(label, str):
-        raise TypeError(f"parse: a label is a str, got {type(label).__name__}: {label!r}")
+        raise TypeError(f"parse: label must be a str, got {type(label).__name__} {label!r}")
     if label == ERROR:
         return Name(Role.ERROR)
     for role in _WITHOUT_K[1:]:
@@ -366,7 +368,8 @@ def _neuron(neuron: object, operation: str) -> str:
     if isinstance(neuron, str) and neuron:
         return neuron
     raise TypeError(
-        f"{operation}: the neuron is its name (like 'L1.n0') or (layer, neuron), got {neuron!r}"
+        f"{operation}: neuron must be its name (like 'L1.n0') or (layer, neuron), "
+        f"got {type(neuron).__name__} {neuron!r}"
     )
 
 

@@ -8,6 +8,10 @@ parameter's gradient in its ``grad`` once ``backward()`` is called:
   (``autograd_lite.program``) in pure Python, NumPy or C: the replay gives the loss and
   every gradient at once, so its ``backward()`` has nothing left to do.
 
+``FlatSteps`` is ``fit(backend="c")``'s whole step, loss to update: the weights stay in one
+flat buffer of the C replay for the whole run and the optimizer's rule, compiled, updates
+them there; the model's Values get them back at the end.
+
 >>> from autograd_lite.nn import MLP
 >>> model = MLP(2, [3, 1], seed=0)
 >>> batch = [[0.5, -1.0], [1.0, 2.0]], [1, -1]
@@ -23,16 +27,18 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from autograd_lite.batch_loss import forward_pass
+from autograd_lite.divergence import SoundWeights
 from autograd_lite.engine import Value
 from autograd_lite.names import input_name
 from autograd_lite.nn.model import MLP
+from autograd_lite.nn.optim import DivergenceError, Optimizer
 from autograd_lite.program import Replay, replay, trace
 from autograd_lite.program.backends import ReplayError
 
-__all__ = ["EngineLoss", "ReplayedLoss"]
+__all__ = ["EngineLoss", "FlatSteps", "ReplayedLoss"]
 
 
 class EngineLoss:
@@ -147,3 +153,165 @@ def _flat(targets: Sequence) -> list[float]:
 
 def _as_values(output: Value | list[Value]) -> list[Value]:
     return output if isinstance(output, list) else [output]
+
+
+class FlatSteps:
+    """``fit(backend="c")``'s step, loss to update, on a flat buffer of weights.
+
+    The weights stay in one flat buffer for the whole run: every C replay (one per batch
+    size, as ``ReplayedLoss`` traces them) reads them there, and the optimizer's own
+    ``rule``, compiled (``c_backend.FlatUpdate``), updates them there. A step is one call
+    into C for the loss and the gradients and one for the update; the samples are copied
+    into the replay in C too, and only when the batch changes. ``write_back`` gives the
+    weights (and the last gradients, and the optimizer's running values) back to the
+    model's Values. Divergence is judged and rolled back as on the engine path
+    (``divergence.SoundWeights``, the optimizer's checks), so the same run gives the same
+    weights, the same history and the same errors.
+
+    >>> from autograd_lite.nn import MLP, SGD
+    >>> model = MLP(1, [1], output_activation="linear", seed=0)
+    >>> model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].b.data = 2.0, 0.0
+    >>> steps = FlatSteps(model, "mse", 0.0, SGD(model.parameters(), lr=0.1), [[1.0]], [3.0])
+    >>> steps.step(0, [0], None)[0]         # (2 - 3)², then w = 2 - 0.1 * (-2)
+    1.0
+    >>> steps.write_back()
+    >>> model.layers[0].neurons[0].w[0].data, model.layers[0].neurons[0].w[0].grad
+    (2.2, -2.0)
+    """
+
+    def __init__(
+        self,
+        model: MLP,
+        loss: str,
+        l2: float,
+        optimizer: Optimizer,
+        inputs: Sequence[Sequence[float]],
+        targets: Sequence,
+    ) -> None:
+        from autograd_lite.program import c_backend  # ctypes and a compiler: only when used
+
+        self._c = c_backend
+        self.model, self.optimizer = model, optimizer
+        self.params = model.parameters()
+        self._tracer = ReplayedLoss(model, loss, l2, "c")
+        self.weights = c_backend.weights_array([p.data for p in self.params])
+        position = {id(p): k for k, p in enumerate(self.params)}
+        self._update = c_backend.FlatUpdate(
+            optimizer, [position[id(p)] for p in optimizer.params], self.weights
+        )
+        self._labels = [p.label for p in optimizer.params]
+        self.inputs, self.targets = inputs, list(targets)
+        self._width = len(inputs[0])
+        self._x = c_backend.weights_array([float(v) for x in inputs for v in x])
+        fed = [_flat([t]) for t in self.targets] if self._tracer.fed_targets else []
+        self._target_width = len(fed[0]) if fed else 0
+        self._t = c_backend.weights_array([v for t in fed for v in t])
+        self._replays: dict[tuple, list] = {}  # batch key -> [replay, the batch it holds]
+        self._last: Replay | None = None  # the replay of the last step: its gradients
+        self.sound = SoundWeights([])  # the loss checks; the kept weights are the update's
+
+    @staticmethod
+    def supports(model: MLP, optimizer: Optimizer) -> bool:
+        """Whether an optimizer can run on the flat buffer: its update is its ``rule``
+        (``update`` not replaced) and every parameter it moves is one of the model's."""
+        kind = type(optimizer)
+        if kind.update is not Optimizer.update or kind.rule is Optimizer.rule:
+            return False
+        ours = {id(p) for p in model.parameters()}
+        return all(id(p) in ours for p in optimizer.params)
+
+    def step(
+        self, step: int, batch: list[int], accuracy_function: Callable[..., float] | None
+    ) -> tuple[float, float | None, float]:
+        """Forward, loss, backward, update of the samples ``batch`` (their indices): returns
+        (loss, accuracy, learning rate), as ``training._one_step`` does. Raises
+        ``DivergenceError`` with the weights of the last sound step put back."""
+        try:
+            replay, targets = self._fed(batch)
+            try:
+                value = replay.step()
+            except ReplayError:
+                # a number recorded from the traced data no longer fits (softmax's shift):
+                # trace this batch again; where the engine refuses the data, tracing raises
+                replay, targets = self._fed(batch, again=True)
+                value = replay.step()
+        except OverflowError as error:
+            self._last = None  # no gradient this step (the engine path has zeroed them)
+            for p in self.params:
+                p.grad = 0.0
+            raise self._rolled_back(self.sound.forward_overflowed(step, error)) from None
+        self._last = replay
+        try:
+            self.sound.check_loss(value, step)
+        except DivergenceError as error:
+            raise self._rolled_back(error) from None
+        optimizer = self.optimizer
+        rate = optimizer.learning_rate()
+        failed = self._update(replay.gradient_array, optimizer.settings(rate))
+        if failed != -1:
+            if failed < -1:
+                k = -2 - failed
+                at = self._update.positions[k]
+                problem = optimizer.bad_gradient(
+                    self._labels[k], replay.buffers.gradients[at], self.weights[at]
+                )
+            else:
+                became = f"{self._labels[failed] or 'a parameter'} became {self._update.became!r}"
+                problem = optimizer.bad_update(became, rate)
+            raise self._rolled_back(self.sound.update_failed(step, value, problem)) from None
+        optimizer.step_count += 1
+        accuracy = None
+        if accuracy_function is not None:
+            outputs = replay.buffers.outputs.tolist()
+            width = self.model.nouts[-1]
+            if width > 1:
+                outputs = [outputs[k : k + width] for k in range(0, len(outputs), width)]
+            accuracy = accuracy_function(outputs, targets)
+        return value, accuracy, rate
+
+    def write_back(self) -> None:
+        """The weights into the model's Values, the last step's gradients into their
+        ``grad``, the running values (momentum, averages) into the optimizer."""
+        for p, w in zip(self.params, self.weights):
+            p.data = w
+        if self._last is not None:
+            for p, g in zip(self.params, self._last.buffers.gradients):
+                p.grad = g
+        for name, values in zip(self._update.running, self._update.running_values()):
+            setattr(self.optimizer, name, values)
+
+    def read_back(self) -> None:
+        """The model's Values and the optimizer's running values into the buffers (after a
+        watcher, who may have changed them)."""
+        for k, p in enumerate(self.params):
+            self.weights[k] = p.data
+        self._update.set_running_values([getattr(self.optimizer, n) for n in self._update.running])
+
+    def _fed(self, batch: list[int], again: bool = False) -> tuple[Replay, list]:
+        """The replay of this batch's shape, with the batch's samples in its inputs; and
+        the batch's targets."""
+        targets = [self.targets[i] for i in batch] if not self._tracer.fed_targets else ()
+        key = (len(batch), *targets)
+        found = self._replays.get(key)
+        if found is None or again:
+            self.write_back()  # the trace runs the model: it needs the current weights
+            batch_inputs = [self.inputs[i] for i in batch]
+            batch_targets = [self.targets[i] for i in batch]
+            replay = self._tracer._trace(batch_inputs, batch_targets)
+            replay._share_params(self.weights)  # type: ignore[attr-defined]
+            found = self._replays[key] = [replay, None, []]
+        replay, held, targets = found
+        if held != batch:  # a new batch: its samples (and targets) into the replay, in C
+            rows = self._c.rows_array(batch)
+            replay._feed_rows(rows, len(batch), self._width, self._x, 0)  # type: ignore[attr-defined]
+            if self._target_width:
+                first = len(batch) * self._width
+                replay._feed_rows(rows, len(batch), self._target_width, self._t, first)  # type: ignore[attr-defined]
+            found[1], found[2] = list(batch), [self.targets[i] for i in batch]
+        return replay, found[2]
+
+    def _rolled_back(self, error: DivergenceError) -> DivergenceError:
+        """The weights of the last sound step back (into the model too), and the error."""
+        self._update.put_back()
+        self.write_back()
+        return error

@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd_lite import names
+from autograd_lite.checks import wrong_kind
 from autograd_lite.nn.model import MLP
 
 if TYPE_CHECKING:  # only for the type hints: importing this module never imports torch
@@ -89,7 +90,7 @@ def to_torch(model: MLP) -> torch.nn.Sequential:
     ['Linear', 'Tanh', 'Linear']
     """
     if not isinstance(model, MLP):
-        raise TypeError(f"to_torch: expected an MLP, got {type(model).__name__}")
+        raise wrong_kind("to_torch", "model", "an MLP", model)
     torch = _torch()
     modules = []
     for layer in model.layers:
@@ -116,8 +117,10 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
     the hidden layers must share one activation (the MLP's ``activation``), the last one
     may differ (its ``output_activation``). Anything else raises a ``ValueError`` naming
     the layer, e.g. ``from_torch: layer 2 is Dropout; only Linear, Sigmoid, Tanh, ReLU,
-    LeakyReLU(0.01) can be carried over``. Weights are copied exactly (float32 ones are
-    widened to float64 without rounding).
+    LeakyReLU(0.01) can be carried over``; so does a ``Linear`` whose numbers an MLP cannot
+    take: complex weights, weights on the meta device (no numbers yet), a lazy layer not
+    yet run. Weights are copied exactly (float16, bfloat16 and float32 ones are widened to
+    float64 without rounding).
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(),
@@ -130,9 +133,7 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
     """
     torch = _torch()
     if not isinstance(sequential, torch.nn.Sequential):
-        raise TypeError(
-            f"from_torch: expected a torch.nn.Sequential, got {type(sequential).__name__}"
-        )
+        raise wrong_kind("from_torch", "sequential", "a torch.nn.Sequential", sequential)
     supported = "only Linear, Sigmoid, Tanh, ReLU, LeakyReLU(0.01) can be carried over"
     by_module = {name: act for act, name in TORCH_ACTIVATIONS.items() if name}
     linears: list[Any] = []
@@ -141,6 +142,7 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
         kind = type(module).__name__
         where = f"from_torch: layer {position} is {kind}"
         if isinstance(module, torch.nn.Linear):
+            _check_numbers(torch, module, where)
             if module.bias is None:
                 raise ValueError(f"{where} without a bias; every neuron of an MLP has one")
             if linears and module.in_features != linears[-1].out_features:
@@ -185,6 +187,32 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
     return model
 
 
+def _check_numbers(torch: Any, linear: Any, where: str) -> None:
+    """Refuse a Linear layer whose weights an MLP cannot take as they are (``.double()``
+    would drop a complex weight's imaginary part, and a meta tensor has no numbers)."""
+    if isinstance(linear, torch.nn.modules.lazy.LazyModuleMixin) and (
+        linear.has_uninitialized_params()
+    ):
+        raise ValueError(
+            f"{where}, not initialized yet (its number of inputs is unknown); run the "
+            "Sequential once on a batch, then carry it over"
+        )
+    for name in ("weight", "bias"):
+        tensor = getattr(linear, name)
+        if tensor is None:
+            continue  # no bias: refused with its own message
+        if tensor.is_meta:
+            raise ValueError(
+                f"{where} on the meta device: its {name} has a shape but no numbers; "
+                "load or initialize them first (e.g. to_empty() then load_state_dict())"
+            )
+        if tensor.is_complex() or not tensor.is_floating_point():
+            raise ValueError(
+                f"{where} with {str(tensor.dtype).removeprefix('torch.')} {name}; an MLP holds "
+                "real numbers (float16, bfloat16, float32 or float64 weights)"
+            )
+
+
 def torch_gradients(sequential: torch.nn.Sequential) -> dict[str, float]:
     """Each ``.grad`` of the Linear layers' weights and biases, under the MLP's names.
 
@@ -197,6 +225,8 @@ def torch_gradients(sequential: torch.nn.Sequential) -> dict[str, float]:
     (13, True)
     """
     torch = _torch()
+    if not isinstance(sequential, torch.nn.Sequential):
+        raise wrong_kind("torch_gradients", "sequential", "a torch.nn.Sequential", sequential)
     linears = [m for m in sequential if isinstance(m, torch.nn.Linear)]
     found: dict[str, float] = {}
     for l, linear in enumerate(linears):  # noqa: E741 (l for layer, as in the notes)

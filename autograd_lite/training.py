@@ -52,7 +52,7 @@ from autograd_lite.modes import no_grad
 from autograd_lite.nn.model import MLP
 from autograd_lite.nn.optim import SGD, Optimizer
 from autograd_lite.program import BACKENDS
-from autograd_lite.step_loss import EngineLoss, ReplayedLoss
+from autograd_lite.step_loss import EngineLoss, FlatSteps, ReplayedLoss
 
 __all__ = [
     "DIVERGENCE_FACTOR",
@@ -171,7 +171,9 @@ def fit(
     * ``progress=False`` runs silently; otherwise a bar shows the loss and the accuracy;
     * ``backend`` -- "engine" builds the graph at every step; "python", "numpy" or "c"
       trace it once per batch size and replay it (``autograd_lite.program``), with the same
-      gradients and so the same training (bit for bit for "python");
+      gradients and so the same training (bit for bit for "python" and "c"); with "c" the
+      weights stay in the replay's flat buffer and the optimizer updates them there (its
+      own rule, compiled), back in the model's Values at the end and for ``on_step``;
     * ``on_step`` -- a function called after every step with a ``TrainingStep`` (the step's
       number, epoch, loss, accuracy, learning rate and the model), to watch training or to
       stop it: return ``False`` to stop after this step (``fit`` then returns the history
@@ -213,38 +215,55 @@ def fit(
             f"fit: unknown backend {backend!r}; choose one of engine, {', '.join(BACKENDS)}"
         )
     rng = random.Random(check_seed("fit", "seed", seed))
-    if backend == "engine":
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=0.1)
+    flat = None
+    if backend == "c" and FlatSteps.supports(model, optimizer):
+        # the fast path: the weights stay in the C replay's buffer, updated there
+        flat = FlatSteps(model, loss, l2, optimizer, inputs, targets)
+    elif backend == "engine":
         step_loss: EngineLoss | ReplayedLoss = EngineLoss(model, loss, l2)
     else:
         step_loss = ReplayedLoss(model, loss, l2, backend)
-    if optimizer is None:
-        optimizer = SGD(model.parameters(), lr=0.1)
     sound = SoundWeights(model.parameters())
     steps_per_epoch = -(-len(inputs) // batch_size)  # rounded up: a smaller last batch
     history = History()
     with tqdm(
         total=epochs * steps_per_epoch, desc=description, unit="step", disable=not progress
     ) as bar:
-        for epoch, batch in _batches(len(inputs), epochs, batch_size, rng):
-            began = time.perf_counter()
-            batch_inputs = [inputs[i] for i in batch]
-            batch_targets = [targets[i] for i in batch]
-            step = len(history)
-            with collector_paused():  # the step's graph is freed before the collector is back
-                value, accuracy, rate = _one_step(
-                    step, batch_inputs, batch_targets, step_loss, optimizer, sound,
-                    accuracy_function,
-                )  # fmt: skip
-            history.seconds.append(time.perf_counter() - began)
-            history.loss.append(value)
-            history.accuracy.append(accuracy)
-            history.learning_rate.append(rate)
-            bar.set_postfix(_postfix(value, accuracy), refresh=False)
-            bar.update()
-            if on_step is not None:
-                watched = TrainingStep(step, epoch, value, accuracy, rate, model)
-                if not _keeps_going(on_step(watched)):
-                    break
+        try:
+            for epoch, batch in _batches(len(inputs), epochs, batch_size, rng):
+                began = time.perf_counter()
+                step = len(history)
+                if flat is not None:  # no graph: nothing for the collector to wait for
+                    value, accuracy, rate = flat.step(step, batch, accuracy_function)
+                else:
+                    batch_inputs = [inputs[i] for i in batch]
+                    batch_targets = [targets[i] for i in batch]
+                    with collector_paused():  # the step's graph is freed before it is back
+                        value, accuracy, rate = _one_step(
+                            step, batch_inputs, batch_targets, step_loss, optimizer, sound,
+                            accuracy_function,
+                        )  # fmt: skip
+                history.seconds.append(time.perf_counter() - began)
+                history.loss.append(value)
+                history.accuracy.append(accuracy)
+                history.learning_rate.append(rate)
+                if progress:
+                    bar.set_postfix(_postfix(value, accuracy), refresh=False)
+                bar.update()
+                if on_step is not None:
+                    if flat is not None:
+                        flat.write_back()  # the watcher sees the model as it is now
+                    watched = TrainingStep(step, epoch, value, accuracy, rate, model)
+                    going = _keeps_going(on_step(watched))
+                    if flat is not None:
+                        flat.read_back()  # and may have changed it
+                    if not going:
+                        break
+        finally:
+            if flat is not None:
+                flat.write_back()
     return history
 
 

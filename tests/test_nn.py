@@ -338,7 +338,26 @@ BAD_FILES = [
     ),
     (lambda: good_model_dict_text().replace("0.0", "NaN", 1), "must be a finite number, got nan"),
     (lambda: good_model_dict_text().replace("0.0", "-Infinity", 1), "finite number, got -inf"),
-    (lambda: good_model_dict_text().replace("0.0", "1e999", 1), "must be a finite number, got inf"),
+    (
+        lambda: good_model_dict_text().replace("0.0", "1e999", 1),
+        r"must be a finite number, got 1e999 \(beyond float range, \|x\| <= 1.8e308\)",
+    ),
+    (
+        lambda: good_model_dict_text().replace("0.0", "-" + "9" * 400, 1),
+        r"\.b must be a finite number, got -9.99e\+399, an int of 400 digits \(beyond float range",
+    ),
+    (
+        lambda: good_model_dict_text().replace("0.0", "1" + "0" * 5000, 1),  # Python's int limit
+        r"\.b must be a finite number, got 1.00e\+5000, an int of 5001 digits",
+    ),
+    (edit(lambda d: d.update(nin=10**400)), r"nin must be a positive integer, got 1.00e\+400"),
+    (edit(lambda d: d.update(version=True)), r"unsupported version True \(this library reads 1\)"),
+    (edit(lambda d: d.update(version=1.0)), r"unsupported version 1.0 \(this library reads 1\)"),
+    (edit(lambda d: d.update(nouts=list(range(1000)))), r"got \[0, 1, 2, .*\.\.\.$"),
+    (edit(lambda d: d.update(format="[" * 1000)), r"format must be .*, got '\[\[\[+\.\.\.$"),
+    (lambda: "[" * 1000 + "]" * 1000, "nested 1000 levels deep; a model file is 5 levels deep"),
+    (lambda: '{"a": ' * 100_000, "nested 100000 levels deep; a model file is 5 levels deep"),
+    (lambda: '"' + '\\"' * 100_000, "not a valid JSON model file: Unterminated string"),
 ]
 
 
@@ -360,6 +379,29 @@ def test_a_binary_file_is_not_a_model(tmp_path):
     path.write_bytes(bytes([0xFF, 0xFE, 0x00, 0x81]))
     with pytest.raises(ValueError, match="weights.bin: not a valid JSON model file"):
         MLP.load(path)
+
+
+def test_from_dict_refuses_what_no_file_could_hold_in_one_line():
+    saved = good_model_dict()
+    saved["layers"][0][0]["w"][0] = 10**400  # an int too large for a float
+    weight = r"^model: layers\[0\]\[0\].w\[0\] must be a finite number, got 1e\+400 \(an int"
+    with pytest.raises(ValueError, match=weight + r" of 401 digits\)$"):
+        MLP.from_dict(saved)
+    deep: list = []
+    for _ in range(100_000):  # repr() of it raises RecursionError: the message must not
+        deep = [deep]
+    saved = {**good_model_dict(), "nouts": deep}
+    with pytest.raises(ValueError, match=r"nouts must be .* got <list that cannot be shown>$"):
+        MLP.from_dict(saved)
+    with pytest.raises(ValueError, match=r"unexpected key\(s\): \('a',\), 7$"):
+        MLP.from_dict({**good_model_dict(), ("a",): 1, 7: 2})
+
+
+def test_load_and_save_name_a_path_that_is_no_path():
+    with pytest.raises(TypeError, match="^MLP.load: path must be a str or a Path, got int 3$"):
+        MLP.load(3)
+    with pytest.raises(TypeError, match="^MLP.save: path must be a str or a Path, got NoneType"):
+        MLP(1, [1]).save(None)
 
 
 def test_from_dict_names_its_source():
@@ -393,8 +435,10 @@ def test_save_refuses_a_nan_weight_with_the_message_load_gives(tmp_path):
         (lambda: data.circles(10, seed=[1]), "circles: seed must be None or an int"),
         (lambda: data.spiral(5, seed="x"), "spiral: seed must be None or an int"),
         (lambda: data.sine(5, seed="x"), "sine: seed must be None or an int"),
-        (lambda: MLP(2, [1])(3.0), r"MLP call: expected a list of 2 inputs .*got float 3.0"),
-        (lambda: MLP(2, [1])("ab"), r"MLP call: expected a list of 2 inputs .*got str 'ab'"),
+        (lambda: MLP(2, [1])(3.0), r"^MLP call: inputs must be a list of 2 .*got float 3.0$"),
+        (lambda: MLP(2, [1])("ab"), r"^MLP call: inputs must be a list of 2 .*got str 'ab'$"),
+        (lambda: MLP(2, [1])([1, "a"]), r"^MLP call: inputs\[1\] must be a number or a Value"),
+        (lambda: MLP(2, [1])([True, 1]), r"^MLP call: inputs\[0\] .* got bool True$"),
     ],
 )
 def test_bad_seeds_and_calls_are_type_errors_naming_the_operation(make, words):

@@ -311,13 +311,76 @@ def test_targets_fed_as_leaves_change_the_loss_without_retracing(backend):
 def test_bad_calls_say_what_is_wrong(backend):
     w, x = Value(1.0, "w"), Value(2.0, "x")
     program = replay(trace(w * x, params=[w], inputs=[x]), backend)
-    with pytest.raises(ValueError, match=r"run\(inputs\): the program has 1 inputs, got 2"):
+    flat = r"run: inputs must be a flat list of 1 number \(as traced\), got \[1.0, 2.0\]"
+    with pytest.raises(ValueError, match=flat):
         program.run([1.0, 2.0])
-    with pytest.raises(TypeError, match=r"run\(inputs\): expected 1 numbers"):
+    with pytest.raises(TypeError, match=r"run: inputs\[0\] must be a number, got str 'a'"):
         program.run(["a"])
-    with pytest.raises(ValueError, match=r"run\(params\): every value must be finite"):
+    with pytest.raises(ValueError, match=r"run: params\[0\] must be finite, got nan"):
         program.run([1.0], params=[math.nan])
     assert list(program.run([3.0]).gradients) == [3.0]  # unchanged by the refused calls
+
+
+BAD_INPUTS = [  # (inputs for a program of 2 inputs, error, message)
+    (["12", 1.0], TypeError, r"run: inputs\[0\] must be a number, got str '12'"),
+    ([1.0, True], TypeError, r"run: inputs\[1\] must be a number, got bool True"),
+    ([1.0, 1 + 2j], TypeError, r"run: inputs\[1\] must be a number, got complex"),
+    ([1.0, 10**400], ValueError, r"inputs\[1\] must be within float range .* 401 digits\)"),
+    ([math.inf, 1.0], ValueError, r"run: inputs\[0\] must be finite, got inf"),
+    ([[1.0, 2.0]], ValueError, r"inputs must be a flat list of 2 numbers \(as traced\)"),
+    ([[1.0], [2.0]], TypeError, r"run: inputs\[0\] must be a number, got list \[1.0\]"),
+    ([1.0, 2.0, 3.0], ValueError, r"inputs must be a flat list of 2 numbers .* got \[1.0, 2.0"),
+    ("12", TypeError, r"run: inputs must be a flat list of 2 numbers .* got str '12'"),
+    (3.0, TypeError, r"run: inputs must be a flat list of 2 numbers .* got float 3.0"),
+    ({1.0: 0, 2.0: 1}, TypeError, r"inputs must be a flat list .* got dict"),
+]
+
+
+@pytest.mark.parametrize(("inputs", "error", "message"), BAD_INPUTS)
+def test_inputs_are_checked_where_they_enter_the_same_for_every_backend(
+    backend, inputs, error, message
+):
+    w, x, y = Value(0.5, "w"), Value(2.0, "x"), Value(1.0, "y")
+    program = replay(trace((w * x + y).tanh(), params=[w], inputs=[x, y]), backend)
+    with pytest.raises(error, match=message):
+        program.run(inputs)
+    with pytest.raises(error, match=message.replace("inputs", "params")):
+        replay(trace(w * x + y, params=[x, y]), backend).run(params=inputs)
+    # what a user may pass: ints, a tuple, a generator; tanh(w*x + y) at w=0.5, x=3, y=-1
+    expected = math.tanh(0.5 * 3.0 - 1.0)
+    for good in ([3, -1], (3.0, -1.0), (v for v in (3.0, -1.0))):
+        assert agrees(program.run(good).loss, expected, backend)
+
+
+def test_numpy_arrays_enter_flat_and_only_flat(backend):
+    np = needs_extra("numpy")
+    w, x, y = Value(0.5, "w"), Value(2.0, "x"), Value(1.0, "y")
+    program = replay(trace((w * x + y).tanh(), params=[w], inputs=[x, y]), backend)
+    assert agrees(program.run(np.array([3.0, -1.0])).loss, math.tanh(0.5), backend)
+    # NumPy would flatten a (1, 2) array into the 2 numbers traced: refused, shape named
+    with pytest.raises(ValueError, match=r"flat list of 2 numbers .* array of shape \(1, 2\)"):
+        program.run(np.array([[3.0, -1.0]]))
+    with pytest.raises(TypeError, match=r"run: inputs\[0\] must be a number, got bool True"):
+        program.run(np.array([True, False]))
+    one_line = r"flat list of 2 numbers .*, got array\(\[0\., 0\., [^\n]*\.\.\.$"
+    with pytest.raises(ValueError, match=one_line):
+        program.run(np.zeros(40))  # its repr spans lines; the message is one, cut short
+    # the gradients of the numpy backend are an array: they go back in as params
+    result = program.run([3.0, -1.0])
+    step = np.array([0.5]) - 0.1 * np.asarray(result.gradients)
+    got = program.run([3.0, -1.0], params=step).loss
+    assert agrees(got, math.tanh(float(step[0]) * 3.0 - 1.0), backend)
+
+
+def test_setting_params_is_checked_like_run(backend):
+    w, x = Value(1.0, "w"), Value(2.0, "x")
+    program = replay(trace(w * x, params=[w], inputs=[x]), backend)
+    with pytest.raises(TypeError, match=r"Replay.params: params\[0\] must be a number, got str"):
+        program.params = ["0.5"]
+    with pytest.raises(ValueError, match=r"params must be a flat list of 1 number"):
+        program.params = [0.5, 0.5]
+    program.params = [0.5]
+    assert list(program.run([3.0]).gradients) == [3.0] and program.run([3.0]).loss == 1.5
 
 
 def test_trace_refuses_what_is_not_a_leaf_or_given_twice():

@@ -149,6 +149,15 @@ def test_from_a_float32_network_built_in_torch():
                   torch.nn.Linear(3, 1)], "different activations"),
         (lambda: [torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)], "layer 1 is Linear with 4 inputs"),
         (lambda: [], "no Linear layer"),
+        # what an MLP cannot hold: each refused, not silently changed or failing inside torch
+        (lambda: [torch.nn.Linear(2, 3, dtype=torch.complex64)],
+         r"^from_torch: layer 0 is Linear with complex64 weight; an MLP holds real numbers"),
+        (lambda: [torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1, device="meta")],
+         r"^from_torch: layer 2 is Linear on the meta device: its weight has a shape but no "),
+        (lambda: [torch.nn.LazyLinear(3)],
+         r"^from_torch: layer 0 is LazyLinear, not initialized yet \(its number of inputs is"),
+        (lambda: [torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.LazyLinear(1)],
+         r"^from_torch: layer 2 is LazyLinear, not initialized yet"),
     ],
 )  # fmt: skip
 def test_refusals_name_the_layer(modules, message):
@@ -156,11 +165,36 @@ def test_refusals_name_the_layer(modules, message):
         from_torch(torch.nn.Sequential(*modules()))
 
 
+def test_a_complex_bias_is_refused_too_and_no_warning_is_given(recwarn):
+    linear = torch.nn.Linear(2, 3)
+    linear.bias = torch.nn.Parameter(torch.zeros(3, dtype=torch.complex128))
+    with pytest.raises(ValueError, match="layer 0 is Linear with complex128 bias"):
+        from_torch(torch.nn.Sequential(linear))
+    assert not recwarn.list  # .double() would have warned, dropping the imaginary part
+
+
+def test_half_precision_and_a_lazy_layer_once_run_are_carried_over_exactly():
+    torch.manual_seed(1)
+    for dtype in (torch.float16, torch.bfloat16):
+        net = torch.nn.Sequential(torch.nn.Linear(2, 3, dtype=dtype))
+        model = from_torch(net)
+        assert [n.b.data for n in model.layers[0].neurons] == net[0].bias.double().tolist()
+    lazy = torch.nn.Sequential(torch.nn.LazyLinear(2, dtype=torch.float64), torch.nn.Tanh())
+    lazy(torch.zeros(1, 4, dtype=torch.float64))  # the first call fixes 4 inputs
+    model = from_torch(lazy)
+    assert model.describe() == "MLP(4, [2], activation='tanh', output_activation='tanh')"
+    assert model.layers[0].neurons[1].w[3].data == lazy[0].weight[1, 3].item()
+
+
 def test_wrong_types():
-    with pytest.raises(TypeError, match="torch.nn.Sequential"):
+    with pytest.raises(
+        TypeError, match=r"^from_torch: sequential must be a torch.nn.Sequential, got Linear"
+    ):
         from_torch(torch.nn.Linear(2, 1))
-    with pytest.raises(TypeError, match="expected an MLP"):
+    with pytest.raises(TypeError, match=r"^to_torch: model must be an MLP, got str 'model'$"):
         to_torch("model")
+    with pytest.raises(TypeError, match=r"^torch_gradients: sequential must be a torch.nn.Seq"):
+        torch_gradients([torch.nn.Linear(2, 1)])
     with pytest.raises(ValueError, match="unknown loss 'l1'"):
         torch_loss("l1", torch.zeros(1, 1), [0.0])
     net = to_torch(MLP(1, [1]))

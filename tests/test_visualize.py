@@ -543,7 +543,7 @@ def test_render_without_dot_writes_the_source_and_says_how_to_install(
 def test_render_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"render: format must be one of svg, png, pdf, got 'gif'"):
         render(graphviz.Digraph(), tmp_path / "x", "gif")
-    with pytest.raises(TypeError, match=r"render: expected a graphviz Digraph .* got str"):
+    with pytest.raises(TypeError, match=r"^render: digraph must be a graphviz Digraph .* got str"):
         render("digraph {}", tmp_path / "x")
     assert list(tmp_path.iterdir()) == []
 

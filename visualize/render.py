@@ -12,7 +12,7 @@ from pathlib import Path
 
 import graphviz
 
-from autograd_lite.checks import check_choice, check_path
+from autograd_lite.checks import check_choice, check_path, wrong_kind
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = (
@@ -46,10 +46,8 @@ def render(
     True
     """
     if not isinstance(digraph, (graphviz.Digraph, graphviz.Graph, graphviz.Source)):
-        raise TypeError(
-            f"render: expected a graphviz Digraph (from draw_graph or draw_network), "
-            f"got {type(digraph).__name__}: {digraph!r:.80}"
-        )
+        requirement = "a graphviz Digraph (from draw_graph or draw_network)"
+        raise wrong_kind("render", "digraph", requirement, digraph)
     check_path("render", "path", path)
     check_choice("render", "format", format, FORMATS)
     target = Path(path).with_suffix(f".{format}")

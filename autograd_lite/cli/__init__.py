@@ -3,7 +3,8 @@
 * ``demo``  -- train a network on a built-in dataset (the main job);
 * ``graph`` -- write example pictures of a computation graph and of a network;
 * ``step``  -- step through backpropagation one chain-rule application at a time;
-* ``export`` -- write a training step as a standalone Python, C or JavaScript file.
+* ``export`` -- write a training step as a standalone Python, C or JavaScript file;
+* ``play``  -- write the live training page, with the chain rule inside.
 
 Each module has ``register(subcommands)``, which adds its parser and sets ``run``.
 """
@@ -16,9 +17,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from autograd_lite.cli import demo, export, graph, step
+from autograd_lite.cli import demo, export, graph, play, step
 
-COMMANDS = (demo, graph, step, export)
+COMMANDS = (demo, graph, step, export, play)
 BROKEN_PIPE = 128 + 13  # what a shell reports for a program ended by SIGPIPE, as `yes | head`
 
 

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from autograd_lite.cli.options import finite_number, output_file
+from autograd_lite.cli.options import finite_number, output_file, read_model
 from autograd_lite.nn import (
     MLP,
     WorkedExample,
@@ -86,16 +86,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run, export_parser=parser)
 
 
-def _model(args: argparse.Namespace, fail: Callable[[str], None], worked: WorkedExample) -> MLP:
-    if args.model is None:
-        return worked.model
-    try:
-        return MLP.load(args.model)
-    except OSError as error:
-        fail(f"cannot read {args.model}: {error.strerror or error}")
-    except ValueError as error:
-        fail(str(error))
-    raise AssertionError("unreachable: fail() exits")
+def _model(args: argparse.Namespace, worked: WorkedExample) -> MLP:
+    return worked.model if args.model is None else read_model("export", args.model)
 
 
 def _targets(
@@ -121,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     fail = args.export_parser.error
     worked = worked_example()  # the default network and sample
-    model = _model(args, fail, worked)
+    model = _model(args, worked)
     inputs = args.inputs
     if inputs is None:
         if model.nin != len(worked.inputs):
@@ -132,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
     targets = _targets(args, model, fail, worked)
     try:
         source = export_model(model, inputs, targets, args.lang, LOSSES[args.loss][0], args.lr)
-    except (ValueError, TypeError) as error:  # e.g. a target the loss refuses
-        fail(str(error))
+    except (ValueError, TypeError, ArithmeticError) as error:  # a target the loss refuses,
+        fail(str(error))  # a weight so large the forward pass overflows
     if args.output is None:
         sys.stdout.write(source)  # a closed pipe (`| head`) is handled once, in cli.main
         return 0

@@ -12,8 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from autograd_lite.nn import MLP
 
 
 def positive_int(text: str) -> int:
@@ -126,3 +129,20 @@ def output_path(folder_default: str) -> Callable[[str], Path]:
         return target
 
     return path
+
+
+def read_model(command: str, path: str) -> MLP:
+    """The model saved in the file ``path`` (by ``MLP.save``). A file that cannot be read
+    or holds no model (not JSON, nested too deep, a number no float holds, a wrong key or
+    type) ends the command with one line on stderr and exit code 2, as a bad option does:
+    ``autograd-lite export: error: model.json: layers[0][0].b must be a finite number, ...``.
+    """
+    try:
+        return MLP.load(path)
+    except OSError as error:  # missing, a folder, not allowed
+        message = f"cannot read {path}: {error.strerror or error}"
+    except ValueError as error:  # MLP.load's one line naming the file and the place
+        message = str(error)
+    # no usage text: the command line was right, the file is not
+    print(f"autograd-lite {command}: error: {message}".replace("\n", " "), file=sys.stderr)
+    raise SystemExit(2)

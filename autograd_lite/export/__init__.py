@@ -101,6 +101,10 @@ def export_graph(
     """
     language = check_language(language)
     lr = check_number("export_graph", "lr", lr, above=0)
+    if isinstance(loss, Value) and not loss.op:
+        # E is a leaf (a parameter itself): the file still computes E, as E = w × 1, which
+        # is w exactly (NaN, infinities and -0.0 too), with ∂E/∂w = 1
+        loss = loss * 1.0
     program = trace(loss, params=parameters)
     title = "One step of gradient descent on a small graph, written out by autograd-lite."
     return straight_line_file(program, language, lr, title)

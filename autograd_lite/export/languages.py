@@ -21,6 +21,7 @@ static void forward(void) {
 
 from __future__ import annotations
 
+import builtins
 import math
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -31,18 +32,33 @@ EXTENSIONS = {"python": ".py", "c": ".c", "javascript": ".js"}
 WIDTH = 100  # wrap long rows of numbers at this width
 
 # Words a generated name must not be (it gets a suffix instead): keywords, the names the
-# files themselves use, and what <math.h> and <stdio.h> declare that a label might be
-# (y0 and j1 are Bessel functions there).
+# files themselves use, Python's builtins, what C's headers declare (y0 and j1 are Bessel
+# functions there) and JavaScript's globals. The ops' helper functions (relu_forward, ...)
+# are reserved by ops.helper_names().
 RESERVED = frozenset(
     """and as assert async await break case catch char class const continue def default del
     delete do double elif else enum except extern false finally float for from function global
     goto if import in int is lambda let long main math new nonlocal not null or pass print
     printf raise register return short signed sizeof static struct switch this throw true try
     typedef typeof undefined union unsigned var void volatile while with yield None True False
-    Math console exp log sqrt tanh fabs pow floor forward backward sgd_step lr shortest
+    Math console exp log sqrt tanh fabs pow floor forward backward sgd_step lr shortest refuse
     exact_sum left_to_right abs sum range repr Array Number String Infinity NaN INFINITY
     isfinite isinf isnan snprintf sscanf sprintf puts fma j0 j1 jn y0 y1 yn""".split()
 )
+# the rest of what C's <math.h>, <stdio.h> and <stdlib.h> declare, JavaScript's globals and
+# Python's builtins: a label "sin", "exit" or "len" would clash with them
+LIBRARY_NAMES = frozenset(dir(builtins)) | frozenset(
+    """acos acosh asin asinh atan atan2 atanh cbrt ceil copysign cos cosh erf erfc exp2
+    expm1 fdim fmax fmin fmod frexp hypot ilogb ldexp lgamma llrint llround log10 log1p log2
+    logb lrint lround modf nan nearbyint nextafter nexttoward remainder remquo rint round
+    scalbln scalbn sin sinh tan tgamma trunc signbit fpclassify isnormal isgreater isless
+    HUGE_VAL NAN M_PI EOF FILE stdin stdout stderr fprintf printf fputs putchar getchar
+    exit abort atexit malloc calloc realloc free atoi atof strtod rand srand qsort errno
+    size_t NULL div labs system getenv BigInt Boolean Date Error JSON Object Promise Symbol
+    Set Map RegExp globalThis process require module exports eval parseFloat parseInt
+    isFinite isNaN arguments""".split()
+)
+RESERVED |= LIBRARY_NAMES
 
 
 def number(x: float) -> str:
@@ -117,6 +133,30 @@ class Writer:
 
     def assign(self, target: str, expression: str, comment: str = "") -> None:
         self.line(f"{target} = {expression}{self.end}", comment)
+
+    def check_function(
+        self, name: str, parameters: Sequence[str], cases: Sequence[tuple[str, str, str]], doc: str
+    ) -> None:
+        """A function that stops the program where the engine refuses: for each case
+        (condition, error type, reason), ``refuse("{error}: {reason}")`` if it holds."""
+        self.blank(self.around_functions)
+        self.comment(doc)
+        self.line(f"{self.procedure_signature(name, parameters)} {{")
+        for condition, error, reason in cases:
+            message = f"{error}: {reason}".replace("\\", "\\\\").replace('"', '\\"')
+            self.line(f'    if ({condition}) refuse("{message}");')
+        self.line("}")
+        self.blank(self.around_functions)
+
+    def procedure_signature(self, name: str, parameters: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def define_refuse(self) -> None:
+        """The function ``refuse(why)`` the checks call."""
+        self.blank(self.around_functions)
+        for line in REFUSE[self.language]:
+            self.line(line)
+        self.blank(self.around_functions)
 
     def add_to(self, target: str, expression: str, comment: str = "") -> None:
         self.line(f"{target} += {expression}{self.end}", comment)
@@ -257,6 +297,17 @@ def _interleave(texts: Sequence[str], indices: Sequence[str], hole: str) -> str:
 
 class PythonWriter(Writer):
     language = "python"
+
+    def check_function(
+        self, name: str, parameters: Sequence[str], cases: Sequence[tuple[str, str, str]], doc: str
+    ) -> None:
+        self.blank(self.around_functions)
+        self.line(f"def {name}({', '.join(parameters)}):")
+        self.line(f'    """{doc}."""')
+        for condition, error, reason in cases:
+            self.line(f"    if {condition}:")
+            self.line(f"        raise {error}({reason!r})")
+        self.blank(self.around_functions)
 
     @property
     def around_functions(self) -> int:
@@ -415,7 +466,7 @@ class BraceWriter(Writer):
 
 class CWriter(BraceWriter):
     language = "c"
-    preamble = ("#include <math.h>", "#include <stdio.h>")
+    preamble = ("#include <math.h>", "#include <stdio.h>", "#include <stdlib.h>")
     brackets = ("{", "}")
     scalar_keyword = "static double"
     index_keyword = "int"
@@ -435,6 +486,9 @@ class CWriter(BraceWriter):
     def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
         arguments = ", ".join(f"double {p}" for p in parameters) or "void"
         return f"static double {name}({arguments})"
+
+    def procedure_signature(self, name: str, parameters: Sequence[str]) -> str:
+        return self.returning_signature(name, parameters).replace("double", "void", 1)
 
     @contextmanager
     def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
@@ -481,6 +535,9 @@ class JavaScriptWriter(BraceWriter):
     def returning_signature(self, name: str, parameters: Sequence[str]) -> str:
         return f"function {name}({', '.join(parameters)})"
 
+    def procedure_signature(self, name: str, parameters: Sequence[str]) -> str:
+        return self.returning_signature(name, parameters)
+
     @contextmanager
     def loop_over(self, index: str, values: Sequence[int]) -> Iterator[None]:
         self.line(f"for (const {index} of [{', '.join(map(str, values))}]) {{")
@@ -497,6 +554,26 @@ class JavaScriptWriter(BraceWriter):
     def entry_point(self) -> None:
         self.blank()
         self.line("main();")
+
+
+# refuse(why) in C and JavaScript: where the engine raises, the file says what it would raise
+# and stops (a C double or a JavaScript number would go on as inf or NaN, silently).
+REFUSE = {
+    "c": [
+        "/* where the engine refuses: its error, and the program stops (exit code 1) */",
+        "static void refuse(const char *why) {",
+        '    fprintf(stderr, "%s\\n", why);',
+        "    exit(1);",
+        "}",
+    ],
+    "javascript": [
+        "// where the engine refuses: its error, and the program stops (exit code 1)",
+        "function refuse(why) {",
+        "    console.error(why);",
+        "    process.exit(1);",
+        "}",
+    ],
+}
 
 
 # shortest(x) in each language: the text ``printed(x)`` gives. C's printf has no format for

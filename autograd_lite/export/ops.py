@@ -33,13 +33,20 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 import operator
 import re
 from collections.abc import Mapping, Sequence
 
 from autograd_lite.elementary import exact_sum
 from autograd_lite.export.languages import Writer
-from autograd_lite.expressions import OUT, FoldExpressions, expressions
+from autograd_lite.expressions import (
+    OUT,
+    FoldExpressions,
+    OpExpressions,
+    expressions,
+    replayable_ops,
+)
 from autograd_lite.program.render import render
 from autograd_lite.symbolic import fold, variables
 
@@ -51,9 +58,36 @@ def _branches(expr: object) -> bool:
     return fold(expr, lambda part: False, lambda part, parts: part[0] == "if" or any(parts))
 
 
+def _checkable_first(condition: object) -> bool:
+    """True when Python can test ``condition`` before the op runs: it reads the inputs
+    only, through arithmetic and comparisons (no math function that could raise)."""
+    calls = fold(
+        condition,
+        lambda part: part == OUT,
+        lambda part, parts: part[0] in ("exp", "log", "sqrt", "pow", "tanh") or any(parts),
+    )
+    return not calls
+
+
 def op_name(op: str) -> str:
     """An identifier for ``op``: ``**`` is ``power``."""
     return _OP_NAMES.get(op, op)
+
+
+def helper_names() -> set[str]:
+    """Every name a helper function of an op may have in a file (``relu_forward``,
+    ``power_derivative_x``): no node may be named so.
+
+    >>> {"relu_forward", "power_derivative_y"} <= helper_names()
+    True
+    """
+    names = set()
+    for op in replayable_ops():
+        found = expressions(op)
+        inputs = found.inputs if isinstance(found, OpExpressions) else found.groups
+        names |= {f"{op_name(op)}_{part}" for part in ("forward", "derivative", "check")}
+        names |= {f"{op_name(op)}_derivative_{name}" for name in inputs}
+    return names
 
 
 _NUMBER = re.compile(r"-?\d+(\.\d*)?(e[-+]?\d+)?")
@@ -92,6 +126,10 @@ def _simplified(operator_: str, parts: list) -> object:
         return _WORKED_OUT[operator_](*parts)
     if operator_ == "neg" and numbers:
         return -parts[0]
+    if operator_ in ("abs", "floor") and numbers and math.isfinite(parts[0]):  # exact
+        return abs(parts[0]) if operator_ == "abs" else float(math.floor(parts[0]))
+    if operator_ == "not" and isinstance(parts[0], bool):
+        return not parts[0]
     if operator_ in ("and", "or"):
         decisive = operator_ == "or"  # True decides an or, False an and
         if any(p is decisive for p in parts):
@@ -136,6 +174,7 @@ class OpWriter:
         self.language = language
         self.helpers: dict[str, tuple[str, list[str], object, str]] = {}
         self.exact_sum_size = 0  # the most terms of a sum written with exact_sum (below)
+        self.checks: dict[str, tuple[str, list[str], list, str]] = {}  # where ops refuse
 
     def _use(
         self, name: str, expr: object, arguments: dict[str, str], order: Sequence[str], doc: str
@@ -174,6 +213,47 @@ class OpWriter:
             doc += f"; the rule says: {found.about}" if found.about else ""
             return self._use(name, expr, names, (*found.inputs, OUT), doc)
         return self._factor(expr, names)
+
+    def check(self, op: str, inputs: Sequence[str], out: str) -> str | None:
+        """The call that stops the file where the engine refuses ``op`` on these inputs
+        (``log_check(p)``, a helper written once), or None where numbers written in the code
+        leave no such case. A Python file checks before the op runs, and only what it can
+        test without raising (no ``out``, no math function: ``y == 0.0`` before ``x / y``);
+        where Python's own math raises (exp's overflow) it raises the engine's type of error
+        by itself. C and JavaScript check after (they would go on with inf or NaN).
+
+        >>> OpWriter("c").check("log", ["p"], "v1"), OpWriter("python").check("exp", ["p"], "v1")
+        ('log_check(p)', None)
+        >>> OpWriter("c").check("**", ["e0", "2.0"], "e0_2")
+        'power_check(e0, 2.0, e0_2)'
+        """
+        found = expressions(op)
+        if isinstance(found, FoldExpressions) or not found.refusals:
+            return None
+        names = {**dict(zip(found.inputs, inputs)), OUT: out}
+        known = {v: c for v, name in names.items() if (c := is_constant(name)) is not None}
+        grouped: dict[tuple[str, str], object] = {}
+        for condition, text in found.refusals:
+            # the forward's own expression (pow(x, y) of **) is out, computed already
+            condition = fold(
+                condition,
+                lambda part: part,
+                lambda part, parts: OUT if part == found.forward else (part[0], *parts),
+            )
+            if self.language == "python" and not _checkable_first(condition):
+                continue
+            error, _, rest = text.partition(": ")
+            key = (error, rest.split("; got ")[0])
+            grouped[key] = ("or", grouped[key], condition) if key in grouped else condition
+        cases = [(condition, error, reason) for (error, reason), condition in grouped.items()]
+        if not any(specialize(c, known) is not False for c, _, _ in cases):
+            return None
+        name = f"{op_name(op)}_check"
+        order = (*found.inputs, OUT)
+        used = set().union(*(variables(c) for c, _, _ in cases))
+        parameters = [v for v in order if v in used]
+        self.checks.setdefault(name, (name, parameters, cases, op))
+        return f"{name}({', '.join(names[p] for p in parameters)})"
 
     def _factor(self, expr: object, names: dict[str, str]) -> str:
         """``expr`` written to stand left of ``* upstream``: a product, a quotient or a
@@ -233,6 +313,11 @@ class OpWriter:
         for name, parameters, expr, doc in sorted(self.helpers.values()):
             body = render(expr, self.language)
             w.function_returning(name, parameters, body, doc)
+        if self.checks and self.language != "python":
+            w.define_refuse()  # before the checks that call it (C declares before use)
+        for name, parameters, cases, op in sorted(self.checks.values()):
+            rendered = [(render(c, self.language), error, reason) for c, error, reason in cases]
+            w.check_function(name, parameters, rendered, f"{op}: stop where the engine refuses")
         if self.exact_sum_size:
             w.blank(w.around_functions)
             if self.language == "python":

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from autograd_lite.export.languages import RESERVED, Writer, number, printed
-from autograd_lite.export.ops import OpWriter, is_constant
+from autograd_lite.export.ops import OpWriter, helper_names, is_constant
 from autograd_lite.names import is_target
 from autograd_lite.narrate import formula  # the notes' way to write an op: σ(z)
 from autograd_lite.notation import partial
@@ -99,6 +99,7 @@ class StraightLine:
         needs = [False] * len(program)
         for i, (op, args) in enumerate(zip(program.ops, program.args)):
             needs[i] = i in wanted or (bool(op) and any(needs[a] for a in args))
+        needs[program.loss] = True  # ∂E/∂E = 1, even when E reaches none of the wanted
         self.needs = needs
         self.gradients = {
             i: (gradients or {}).get(i) or gradient_name(self.names[i])
@@ -115,7 +116,7 @@ class StraightLine:
     def _names(self, fixed: dict[int, str], reserved: Iterable[str]) -> list[str]:
         program, names = self.program, []
         # E is the loss's, whatever it is labelled; the file's own names are not for nodes
-        taken = {*RESERVED, *reserved, ROOT, gradient_name(ROOT)}
+        taken = {*RESERVED, *helper_names(), *reserved, ROOT, gradient_name(ROOT)}
         constants = set(program.constants)
         for i, label in enumerate(program.labels):
             if i in fixed:
@@ -173,12 +174,20 @@ class StraightLine:
         for i, (op, args) in enumerate(zip(program.ops, program.args)):
             if not op:
                 continue
-            expression = self.ops.forward(op, [names[a] for a in args])
+            inputs = [names[a] for a in args]
+            expression = self.ops.forward(op, inputs)
             notation = formula(op, [self.symbols[a] for a in args])
             symbol = self.symbols[i]  # an unnamed node's symbol is its formula: say it once
+            # where the engine refuses: Python checks first (its math would raise another
+            # error), C and JavaScript after (they would go on with inf or NaN)
+            check = self.ops.check(op, inputs, names[i])
+            if check and w.language == "python":
+                w.line(check, "as the engine refuses")
             w.assign(
                 names[i], expression, notation if symbol == notation else f"{symbol} = {notation}"
             )
+            if check and w.language != "python":
+                w.line(f"{check};", "as the engine refuses")
 
     def write_backward(self, w: Writer) -> None:
         """The chain rule, node by node from E back: a gradient is set by its first

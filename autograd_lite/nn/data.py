@@ -3,8 +3,8 @@
 Each function returns ``(points, targets)``: ``points`` a list of samples, each a list of
 floats (the network's inputs), and ``targets`` a list with one target per sample.
 
-* ``xor``, ``moons``, ``circles`` -- two classes. ``labels=(negative, positive)`` picks the
-  two target values: (-1, 1) suits ``hinge_loss``, (0, 1) the cross-entropies.
+* ``xor``, ``moons``, ``circles``, ``blobs`` -- two classes. ``labels=(negative, positive)``
+  picks the two target values: (-1, 1) suits ``hinge_loss``, (0, 1) the cross-entropies.
 * ``spiral`` -- several classes, targets 0, 1, ..., k-1 (for ``softmax_cross_entropy``).
 * ``sine`` -- regression: y = sin(x) plus noise.
 * ``digits`` -- 8x8 images of handwritten digits, read from scikit-learn's package (an
@@ -22,7 +22,7 @@ import random
 
 from autograd_lite.checks import check_count, check_number, check_seed, is_number
 
-__all__ = ["circles", "digits", "moons", "sine", "spiral", "xor"]
+__all__ = ["blobs", "circles", "digits", "moons", "sine", "spiral", "xor"]
 
 Dataset = tuple[list[list[float]], list]
 
@@ -133,6 +133,26 @@ def circles(
             t = 2.0 * math.pi * i / count
             points.append([radius * math.cos(t), radius * math.sin(t)])
             targets.append(label)
+    return _shuffled(rng, _jittered(rng, points, noise), targets)
+
+
+def blobs(
+    n: int = 100, noise: float = 0.5, seed: int | None = 0, labels: tuple = (-1, 1)
+) -> Dataset:
+    """Two round Gaussian clouds of ``n`` points: the negative class around (-1, -1), the
+    positive class around (1, 1), each coordinate spread by ``noise`` (a standard deviation).
+
+    >>> points, targets = blobs(4, noise=0.0)
+    >>> sorted((x, y, label) for (x, y), label in zip(points, targets))
+    [(-1.0, -1.0, -1), (-1.0, -1.0, -1), (1.0, 1.0, 1), (1.0, 1.0, 1)]
+    """
+    check_count("blobs", "n", n, minimum=2)
+    noise = check_number("blobs", "noise", noise, minimum=0.0)
+    negative, positive = _check_labels("blobs", labels)
+    rng = random.Random(check_seed("blobs", "seed", seed))
+    half = n // 2
+    points = [[-1.0, -1.0]] * half + [[1.0, 1.0]] * (n - half)
+    targets = [negative] * half + [positive] * (n - half)
     return _shuffled(rng, _jittered(rng, points, noise), targets)
 
 

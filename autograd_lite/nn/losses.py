@@ -27,11 +27,13 @@ items of a flat list. (Naming costs one string assignment per node: the names ar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from autograd_lite.checks import check_number, is_number
+from autograd_lite.checks import check_number, is_number, wrong_kind
 from autograd_lite.engine import Value
 from autograd_lite.names import Role, error_node, squared
+from autograd_lite.program.decisions import require
 from autograd_lite.sums import sum_values
 
 __all__ = [
@@ -263,6 +265,26 @@ def _check_logits(loss: str, logits: object) -> list[Value]:
     return [_as_value(loss, z) for z in logits]
 
 
+# The shift is a number taken from the logits the graph was built on: a replay of the graph
+# (autograd_lite.program) keeps it for other logits. softmax does not depend on it, so the
+# replay stays right while every exp(z - shift) stays finite and the largest one a normal
+# float: each z - shift <= SHIFT_LIMIT and Σ exp(z - shift) >= e^-SHIFT_LIMIT (e^700 leaves
+# room for a sum of thousands of terms; e^-700 keeps the sum a normal float, all 53 bits).
+# A replay checks both (autograd_lite.program.guards).
+SHIFT_LIMIT = 700.0
+
+
+_SHIFT_WHAT = f"softmax's shift (the largest logit when traced) keeps z - shift <= {SHIFT_LIMIT:g}"
+_SUM_WHAT = f"softmax's shift keeps Σ exp(z - shift) >= e^-{SHIFT_LIMIT:g}"
+_SUM_LIMIT = math.exp(-SHIFT_LIMIT)
+
+
+def _shift_fits(anchors: list[Value], shifted: list[Value], total: Value) -> None:
+    conditions = [(s, "<=", SHIFT_LIMIT, _SHIFT_WHAT) for s in shifted]
+    conditions.append((total, ">=", _SUM_LIMIT, _SUM_WHAT))
+    require(anchors, conditions)
+
+
 def softmax(logits: Sequence[Value | float]) -> list[Value]:
     """Probabilities exp(z_i) / sum_j exp(z_j), shifted by max(z) so exp never overflows.
 
@@ -271,9 +293,12 @@ def softmax(logits: Sequence[Value | float]) -> list[Value]:
     """
     logits = _check_logits("softmax", logits)
     shift = max(z.data for z in logits)  # a constant: softmax(z - c) == softmax(z)
-    exps = [(z - shift).exp() for z in logits]
+    shifted = [z - shift for z in logits]
+    exps = [s.exp() for s in shifted]
     total = sum_values(exps)
-    return [e / total for e in exps]
+    probabilities = [e / total for e in exps]
+    _shift_fits(probabilities, shifted, total)
+    return probabilities
 
 
 def softmax_cross_entropy(logits: object, targets: object) -> Value:
@@ -300,7 +325,7 @@ def softmax_cross_entropy(logits: object, targets: object) -> Value:
     samples = [_check_logits(loss, sample) for sample in samples]
     for sample, target in zip(samples, targets):
         if not isinstance(target, int) or isinstance(target, bool):
-            raise TypeError(f"{loss}: targets must be class numbers (int), got {target!r}")
+            raise wrong_kind(loss, "targets", "class numbers (int)", target)
         if not 0 <= target < len(sample):
             raise ValueError(
                 f"{loss}: target class {target} is out of range for {len(sample)} logits"
@@ -308,7 +333,10 @@ def softmax_cross_entropy(logits: object, targets: object) -> Value:
     terms = []
     for k, (sample, target) in enumerate(zip(samples, targets)):
         shift = max(z.data for z in sample)
-        log_sum_exp = sum_values([(z - shift).exp() for z in sample]).log()
+        shifted = [z - shift for z in sample]
+        total = sum_values([s.exp() for s in shifted])
+        log_sum_exp = total.log()
+        _shift_fits([log_sum_exp], shifted, total)
         terms.append(_named(log_sum_exp - (sample[target] - shift), Role.ERROR_SHARE, k))
     return _mean(terms)
 
@@ -329,7 +357,7 @@ def l2_penalty(parameters: Sequence[Value], strength: float) -> Value:
         raise ValueError("l2_penalty: needs at least one parameter; got none")
     for p in parameters:
         if not isinstance(p, Value):
-            raise TypeError(f"l2_penalty: parameters must be Values, got {type(p).__name__}")
+            raise wrong_kind("l2_penalty", "parameters", "Values", p)
     squares = [p * p for p in parameters]
     for p, square in zip(parameters, squares):
         if p.label:

@@ -22,11 +22,13 @@ import json
 import math
 import os
 import random
+import re
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from pathlib import Path
 
 from autograd_lite import names
-from autograd_lite.checks import check_count, check_seed, is_number
+from autograd_lite.checks import check_count, check_path, check_seed, is_number, shown, wrong_kind
 from autograd_lite.engine import Value
 from autograd_lite.sums import weighted_sum, weighted_sums
 
@@ -287,19 +289,17 @@ class MLP(Module):
         >>> MLP(2, [1])(3.0)
         Traceback (most recent call last):
         ...
-        TypeError: MLP call: expected a list of 2 inputs (numbers or Values), got float 3.0
+        TypeError: MLP call: inputs must be a list of 2 numbers or Values, got float 3.0
         """
         # any sized, indexable container (list, tuple, NumPy array), but not text
         if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
-            raise TypeError(
-                f"MLP call: expected a list of {self.nin} inputs (numbers or Values), "
-                f"got {type(inputs).__name__} {inputs!r}"
-            )
+            requirement = f"a list of {self.nin} numbers or Values"
+            raise wrong_kind("MLP call", "inputs", requirement, inputs)
         if len(inputs) != self.nin:
             raise ValueError(f"MLP: expected {self.nin} inputs, got {len(inputs)}")
-        for v in inputs:
+        for i, v in enumerate(inputs):
             if not (isinstance(v, Value) or is_number(v)):
-                raise TypeError(f"MLP: inputs must be numbers or Values, got {v!r}")
+                raise wrong_kind("MLP call", f"inputs[{i}]", "a number or a Value", v)
 
     def __call__(self, inputs: Sequence[Value | float]) -> Value | list[Value]:
         self.check_input(inputs)
@@ -390,7 +390,7 @@ class MLP(Module):
         >>> loaded([0.5, 0.5]).data == model([0.5, 0.5]).data
         True
         """
-        path = Path(path)
+        path = Path(check_path("MLP.save", "path", path))
         saved = _checked_save(self.to_dict(), str(path))  # load() would refuse a NaN weight
         path.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
         return path
@@ -398,15 +398,24 @@ class MLP(Module):
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLP:
         """Read a model written by ``save()``. A bad file raises ``ValueError`` naming the
-        problem; the file is only parsed as JSON, nothing in it is executed."""
+        file and the problem, in one line: not JSON, nested deeper than a model, a number
+        no float holds (``1e400``, an int of 400 digits), a wrong key, type or shape. The
+        file is only parsed as JSON, nothing in it is executed.
+
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "deep.json"
+        >>> _ = path.write_text("[" * 1000 + "]" * 1000)
+        >>> MLP.load(path)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: .../deep.json: nested 1000 levels deep; a model file is 5 levels deep
+        """
+        check_path("MLP.load", "path", path)
         try:
             text = Path(path).read_text(encoding="utf-8")
-            # NaN and Infinity (not JSON, but Python writes and reads them) become floats
-            # here, so the field check below names the weight, as save() does
-            saved = json.loads(text)
-        except ValueError as error:  # not UTF-8 text, or not JSON
+        except ValueError as error:  # not UTF-8 text
             raise ValueError(f"{path}: not a valid JSON model file: {error}") from None
-        return cls.from_dict(saved, source=str(path))
+        return cls.from_dict(_parse(text, str(path)), source=str(path))
 
 
 SAVE_FORMAT = "autograd_lite.MLP"
@@ -423,6 +432,68 @@ _SAVE_KEYS = {
 }
 
 
+# --- reading a file: JSON, refusing what a model cannot hold before it is built -----------
+
+_MODEL_DEPTH = 5  # object > layers > layer > neuron > weights
+_MAX_DEPTH = 32  # deeper is refused before parsing (json would recurse up to ~1000 levels)
+# A JSON string (an unterminated one runs to the end: a linear scan whatever the text), and
+# what is not a bracket: removed, they leave the brackets whose nesting is measured.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class _OutOfRange:
+    """A number written in a model file that no float holds (``1e400``, an int of 400
+    digits): kept as the file's text, so that the field check names it as written."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        digits = self.text.lstrip("-")
+        if digits.isdigit():  # an int: its size, as checks.shown writes a big int
+            sign, size = "-" * self.text.startswith("-"), len(digits)
+            written = f"{sign}{digits[0]}.{digits[1:3]}e+{size - 1}, an int of {size} digits"
+        else:
+            written = self.text if len(self.text) <= 40 else f"{self.text[:37]}..."
+        return f"{written} (beyond float range, |x| <= 1.8e308)"
+
+
+def _file_float(text: str) -> float | _OutOfRange:
+    number = float(text)
+    return number if math.isfinite(number) else _OutOfRange(text)  # 1e400 reads as inf
+
+
+def _file_int(text: str) -> int | _OutOfRange:
+    if len(text.lstrip("-")) > 309:  # beyond 1.8e308 (and Python's 4300-digit int limit)
+        return _OutOfRange(text)
+    number = int(text)
+    try:
+        float(number)
+    except OverflowError:
+        return _OutOfRange(text)
+    return number
+
+
+def _parse(text: str, source: str) -> object:
+    """The JSON value of a model file's ``text``, or a ValueError naming ``source``."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    if depth > _MAX_DEPTH:
+        raise ValueError(
+            f"{source}: nested {depth} levels deep; a model file is {_MODEL_DEPTH} levels deep"
+        )
+    try:
+        # NaN and Infinity (not JSON, but Python writes and reads them) become floats here,
+        # so the field check names the weight, as save() does
+        return json.loads(text, parse_float=_file_float, parse_int=_file_int)
+    except RecursionError:  # not expected after the scan above; still one clear line
+        raise ValueError(f"{source}: nested too deep to be a model file") from None
+    except ValueError as error:  # not JSON
+        raise ValueError(f"{source}: not a valid JSON model file: {error}") from None
+
+
 def _checked_save(saved: object, source: str) -> dict:
     """Check the structure of saved model data; returns it unchanged when it is sound."""
 
@@ -432,27 +503,28 @@ def _checked_save(saved: object, source: str) -> dict:
     if not isinstance(saved, dict):
         raise fail(f"expected a JSON object, got {type(saved).__name__}")
     if saved.get("format") != SAVE_FORMAT:
-        raise fail(f"format must be {SAVE_FORMAT!r}, got {saved.get('format')!r}")
-    if saved.get("version") != SAVE_VERSION:
-        raise fail(
-            f"unsupported version {saved.get('version')!r} (this library reads {SAVE_VERSION})"
-        )
+        raise fail(f"format must be {SAVE_FORMAT!r}, got {shown(saved.get('format'))}")
+    version = saved.get("version")
+    if type(version) is not int or version != SAVE_VERSION:  # true and 1.0 are not 1 here
+        raise fail(f"unsupported version {shown(version)} (this library reads {SAVE_VERSION})")
     missing = sorted(_SAVE_KEYS - saved.keys())
     if missing:
         raise fail(f"missing key(s): {', '.join(missing)}")
-    unknown = sorted(saved.keys() - _SAVE_KEYS)
+    # from_dict may get keys of any type, a file's may be a whole text: named, never long
+    unknown = sorted(k if isinstance(k, str) and k.isprintable() and len(k) <= 40 else shown(k, 40)
+                     for k in saved.keys() - _SAVE_KEYS)  # fmt: skip
     if unknown:
         raise fail(f"unexpected key(s): {', '.join(unknown)}")
     nin, nouts = saved["nin"], saved["nouts"]
     if not _is_positive_int(nin):
-        raise fail(f"nin must be a positive integer, got {nin!r}")
+        raise fail(f"nin must be a positive integer, got {shown(nin)}")
     if not isinstance(nouts, list) or not nouts or not all(map(_is_positive_int, nouts)):
-        raise fail(f"nouts must be a non-empty list of positive integers, got {nouts!r}")
+        raise fail(f"nouts must be a non-empty list of positive integers, got {shown(nouts)}")
     for key in ("activation", "output_activation"):
         if not isinstance(saved[key], str) or saved[key] not in ACTIVATIONS:
-            raise fail(f"unknown {key} {saved[key]!r}; choose one of {', '.join(ACTIVATIONS)}")
+            raise fail(f"unknown {key} {shown(saved[key])}; choose one of {', '.join(ACTIVATIONS)}")
     if not isinstance(saved["op_by_op"], bool):
-        raise fail(f"op_by_op must be true or false, got {saved['op_by_op']!r}")
+        raise fail(f"op_by_op must be true or false, got {shown(saved['op_by_op'])}")
     layers = saved["layers"]
     if not isinstance(layers, list) or len(layers) != len(nouts):
         raise fail(f"layers must be a list of {len(nouts)} layers (one per entry of nouts)")
@@ -478,8 +550,12 @@ def _is_positive_int(x: object) -> bool:
 
 
 def _check_weight(fail: Callable[[str], ValueError], where: str, x: object) -> None:
-    if not is_number(x) or not math.isfinite(x):
-        raise fail(f"{where} must be a finite number, got {x!r}")
+    try:  # an int too large for a float (10**400) is no weight either
+        finite = is_number(x) and math.isfinite(float(x))  # type: ignore[arg-type]
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise fail(f"{where} must be a finite number, got {shown(x)}")
 
 
 def _model_from_checked(cls: type[MLP], saved: dict) -> MLP:

@@ -8,6 +8,11 @@ Plain gradient descent is the notes' rule, for every parameter w:
 of the gradient. Updates change ``.data`` directly, so no graph is recorded. The learning
 rate is a number or a function of the step number (0, 1, 2, ...), for schedules.
 
+Each optimizer writes its update once, for one parameter: ``rule(w, g, *running, *settings)``
+returns the new weight and the new running values (SGD's velocity, Adam's averages). ``step``
+applies it to every parameter; ``fit(backend="c")`` applies the very same rule, read off as
+an expression and compiled, to the weights kept in one flat buffer (the same numbers).
+
 >>> from autograd_lite import Value
 >>> w = Value(2.0, label="w")
 >>> optimizer = SGD([w], lr=0.1)
@@ -24,6 +29,7 @@ import math
 from collections.abc import Callable, Iterable
 
 from autograd_lite.checks import check_number, is_number
+from autograd_lite.elementary import sqrt
 from autograd_lite.engine import Value
 
 __all__ = ["SGD", "Adam", "Optimizer", "DivergenceError"]
@@ -98,14 +104,9 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its gradient, then count the step."""
-        name = f"{type(self).__name__}.step"
         for p in self.params:
             if not math.isfinite(p.grad):
-                raise DivergenceError(
-                    f"{name}: gradient of {p.label or 'a parameter'} is {p.grad!r} "
-                    f"(data {p.data!r}); no parameter was changed",
-                    step=self.step_count,
-                )
+                raise self.bad_gradient(p.label, p.grad, p.data)
         lr = self.learning_rate()
         before = [p.data for p in self.params]
         state = self.state()
@@ -119,22 +120,67 @@ class Optimizer:
             for p, old in zip(self.params, before):
                 p.data = old
             self.restore(state)
-            raise DivergenceError(
-                f"{name}: {problem} with learning rate {lr:g}; no parameter was changed",
-                step=self.step_count,
-            )
+            raise self.bad_update(problem, lr)
         self.step_count += 1
+
+    def bad_gradient(self, label: str, grad: float, data: float) -> DivergenceError:
+        """The error of a step that meets a gradient that is not a finite number."""
+        return DivergenceError(
+            f"{type(self).__name__}.step: gradient of {label or 'a parameter'} is {grad!r} "
+            f"(data {data!r}); no parameter was changed",
+            step=self.step_count,
+        )
+
+    def bad_update(self, problem: str, lr: float) -> DivergenceError:
+        """The error of a step whose update went wrong (``problem`` says how)."""
+        return DivergenceError(
+            f"{type(self).__name__}.step: {problem} with learning rate {lr:g}; "
+            "no parameter was changed",
+            step=self.step_count,
+        )
+
+    # Each optimizer's update, written once for one parameter (see the module docstring).
+    running: tuple[str, ...] = ()  # attributes holding a list of running values each
+    settings_names: tuple[str, ...] = ()  # the numbers ``settings(lr)`` gives, in order
+
+    @staticmethod
+    def rule(w: float, g: float, *running_and_settings: float) -> tuple[float, ...]:
+        """One parameter's update: (new w, new running values...) from its weight ``w``,
+        gradient ``g``, running values and this step's ``settings``."""
+        raise NotImplementedError("an optimizer defines rule() or update(lr)")
+
+    def settings(self, lr: float) -> tuple[float, ...]:
+        """The numbers ``rule`` reads this step besides the parameter's own, in the order
+        of ``settings_names``."""
+        return (lr,)
 
     def state(self) -> list[list[float]]:
         """A copy of the optimizer's running values (momentum, averages), for ``restore``."""
-        return []
+        return [list(getattr(self, name)) for name in self.running]
 
     def restore(self, state: list[list[float]]) -> None:
         """Put back running values saved by ``state()``."""
+        for name, values in zip(self.running, state):
+            setattr(self, name, values)
 
     def update(self, lr: float) -> None:
-        """Change every parameter's ``.data`` (each optimizer has its own rule)."""
-        raise NotImplementedError(f"{type(self).__name__} must define update(lr)")
+        """Change every parameter's ``.data`` (and the running values) by ``rule``."""
+        settings, rule = self.settings(lr), self.rule
+        running = [getattr(self, name) for name in self.running]
+        if len(running) == 1:  # SGD: written out, a step costs little more than the rule
+            (first,) = running
+            for i, p in enumerate(self.params):
+                p.data, first[i] = rule(p.data, p.grad, first[i], *settings)
+        elif len(running) == 2:  # Adam
+            first, second = running
+            for i, p in enumerate(self.params):
+                p.data, first[i], second[i] = rule(p.data, p.grad, first[i], second[i], *settings)
+        else:
+            for i, p in enumerate(self.params):
+                new = rule(p.data, p.grad, *[values[i] for values in running], *settings)
+                p.data = new[0]
+                for values, value in zip(running, new[1:]):
+                    values[i] = value
 
 
 class SGD(Optimizer):
@@ -167,17 +213,24 @@ class SGD(Optimizer):
         self.weight_decay = check_number("SGD", "weight_decay", weight_decay, minimum=0.0)
         self.velocity = [0.0] * len(self.params)
 
-    def state(self) -> list[list[float]]:
-        return [list(self.velocity)]
+    running = ("velocity",)
+    settings_names = ("lr", "momentum", "weight_decay")
 
-    def restore(self, state: list[list[float]]) -> None:
-        (self.velocity,) = state
+    @staticmethod
+    def rule(
+        w: float, g: float, velocity: float, lr: float, momentum: float, weight_decay: float
+    ) -> tuple[float, float]:
+        """SGD for one parameter: (new w, new velocity).
 
-    def update(self, lr: float) -> None:
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data
-            self.velocity[i] = self.momentum * self.velocity[i] + g
-            p.data -= lr * self.velocity[i]
+        >>> SGD.rule(1.0, 2.0, 0.0, 0.5, 0.9, 0.0)     # 1 - 0.5 * 2
+        (0.0, 2.0)
+        """
+        g = g + weight_decay * w
+        velocity = momentum * velocity + g
+        return w - lr * velocity, velocity
+
+    def settings(self, lr: float) -> tuple[float, ...]:
+        return (lr, self.momentum, self.weight_decay)
 
 
 class Adam(Optimizer):
@@ -219,20 +272,30 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
-    def state(self) -> list[list[float]]:
-        return [list(self.m), list(self.v)]
+    running = ("m", "v")
+    settings_names = ("lr", "beta1", "beta2", "eps", "weight_decay", "m_correction",
+                      "v_correction")  # fmt: skip
 
-    def restore(self, state: list[list[float]]) -> None:
-        self.m, self.v = state
+    @staticmethod
+    def rule(
+        w: float, g: float, m: float, v: float, lr: float, beta1: float, beta2: float,
+        eps: float, weight_decay: float, m_correction: float, v_correction: float,
+    ) -> tuple[float, float, float]:  # fmt: skip
+        """Adam for one parameter: (new w, new m, new v); the corrections are
+        1 - beta^t of this step t.
 
-    def update(self, lr: float) -> None:
+        >>> w, m, v = Adam.rule(1.0, 5.0, 0.0, 0.0, 0.1, 0.9, 0.999, 1e-8, 0.0, 1 - 0.9, 1 - 0.999)
+        >>> round(w, 6)      # the first step has size lr
+        0.9
+        """
+        g = g + weight_decay * w
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * g * g
+        m_hat = m / m_correction
+        v_hat = v / v_correction
+        return w - lr * m_hat / (sqrt(v_hat) + eps), m, v
+
+    def settings(self, lr: float) -> tuple[float, ...]:
         t = self.step_count + 1
-        m_correction = 1.0 - self.beta1**t
-        v_correction = 1.0 - self.beta2**t
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data
-            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g
-            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * g * g
-            m_hat = self.m[i] / m_correction
-            v_hat = self.v[i] / v_correction
-            p.data -= lr * m_hat / (math.sqrt(v_hat) + self.eps)
+        return (lr, self.beta1, self.beta2, self.eps, self.weight_decay, 1.0 - self.beta1**t,
+                1.0 - self.beta2**t)  # fmt: skip

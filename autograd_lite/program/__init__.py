@@ -4,7 +4,10 @@
 * ``replay(program, backend="python" | "numpy" | "c")`` compiles it for a backend; its
   ``run(inputs)`` returns the loss and every parameter's gradient, equal to the engine's;
 * the math of each op is its own forward and rule, read off the engine as expressions
-  (``autograd_lite.expressions``) and written per language by ``render.render``.
+  (``autograd_lite.expressions``) and written per language by ``render.render``;
+* a program is validated before a backend runs it (``validate``), and the decisions its
+  code took on numbers (``record_decisions()``) are checked at every replay: one that goes
+  the other way is a ``DecisionError``, a ``ReplayError``.
 
 Only the standard library is imported here; the NumPy backend imports NumPy when chosen.
 
@@ -16,8 +19,13 @@ Only the standard library is imported here; the NumPy backend imports NumPy when
 (0.905148, [0.54212])
 """
 
-from autograd_lite.program.backends import BackendUnavailableError, Replay, Result
+from autograd_lite.program.backends import BackendUnavailableError, Replay, ReplayError, Result
+from autograd_lite.program.decisions import Decision, GuardNode, record_decisions
 from autograd_lite.program.dispatch import BACKENDS, replay
+from autograd_lite.program.guards import DecisionError
 from autograd_lite.program.trace import Program, trace
+from autograd_lite.program.validate import validate
 
-__all__ = ["BACKENDS", "BackendUnavailableError", "Program", "Replay", "Result", "replay", "trace"]
+__all__ = ["BACKENDS", "BackendUnavailableError", "Decision", "DecisionError", "GuardNode",
+           "Program", "Replay", "ReplayError", "Result", "record_decisions", "replay", "trace",
+           "validate"]  # fmt: skip

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from autograd_lite.checks import wrong_kind
 from autograd_lite.program.inputs import numbers
 from autograd_lite.program.trace import Program
+from autograd_lite.program.validate import validate
 
 __all__ = [
     "BackendUnavailableError",
+    "Buffers",
     "Layout",
     "Replay",
     "ReplayError",
@@ -43,7 +45,8 @@ class BackendUnavailableError(RuntimeError):
 
 
 class ReplayError(ValueError):
-    """A replayed op got inputs the engine refuses (log of 0, division by 0, ...)."""
+    """A replayed op got inputs the engine refuses (log of 0, division by 0, ...), or a
+    decision recorded at trace time goes the other way (``guards.DecisionError``)."""
 
 
 class Result(NamedTuple):
@@ -54,6 +57,19 @@ class Result(NamedTuple):
     loss: float
     gradients: list[float]
     outputs: list[float] = []
+
+
+class Buffers(NamedTuple):
+    """Where a replay keeps the numbers of a step, for ``step()``: write ``inputs`` and
+    ``params`` in place, call ``step()``, read ``gradients`` and ``outputs`` (read-only),
+    with no list and no copy. The C replay's are memoryviews of floats
+    (``numpy.asarray(view)`` is a NumPy array over the same numbers), the NumPy replay's
+    NumPy arrays."""
+
+    inputs: Any
+    params: Any
+    gradients: Any
+    outputs: Any
 
 
 @dataclass(frozen=True)
@@ -69,13 +85,7 @@ class Layout:
 def layout(program: Program, ops: Sequence[str]) -> Layout:
     """Flatten ``program`` for a backend whose table of ops is ``ops`` (one pass over its
     nodes)."""
-    code = {op: k for k, op in enumerate(ops)}
-    missing = sorted({op for op in program.ops if op and op not in code})
-    if missing:
-        raise ReplayError(
-            f"replay: this backend cannot run the op {missing[0]!r} (it has no expressions "
-            f"for it: see autograd_lite.expressions.expressions({missing[0]!r}))"
-        )
+    code = op_codes(program, ops)
     codes = [code[op] if op else LEAF for op in program.ops]
     starts = [0]
     flat: list[int] = []
@@ -83,6 +93,19 @@ def layout(program: Program, ops: Sequence[str]) -> Layout:
         flat.extend(args)
         starts.append(len(flat))
     return Layout(codes, starts, flat)
+
+
+def op_codes(program: Program, ops: Sequence[str]) -> dict[str, int]:
+    """Each op's code (its index in ``ops``), or ``ReplayError`` for an op of ``program``
+    that the backend's table lacks."""
+    code = {op: k for k, op in enumerate(ops)}
+    missing = sorted({op for op in program.ops if op and op not in code})
+    if missing:
+        raise ReplayError(
+            f"replay: this backend cannot run the op {missing[0]!r} (it has no expressions "
+            f"for it: see autograd_lite.expressions.expressions({missing[0]!r}))"
+        )
+    return code
 
 
 def refused(program: Program, node: int, values: Sequence[float]) -> ReplayError:
@@ -101,14 +124,26 @@ class Replay:
     """A program compiled for one backend. ``run`` may be called any number of times.
 
     ``params`` holds the parameter values the next ``run`` uses: the traced ones at first,
-    then whatever was last given to ``run(params=...)``.
+    then whatever was last given to ``run(params=...)``. The program is validated first
+    (``validate.py``). ``program`` is the program as the backend runs it: if it holds
+    decisions, its ``outputs`` end with the nodes they read (``guards.py``; ``run`` gives
+    only yours).
     """
 
     name = ""
+    _guards = None  # the checks of the program's decisions (guards.Guards), if it has any
+    _checks_decisions = False  # True for a backend whose _run checks them itself (c's step)
 
     def __init__(self, program: Program) -> None:
         if not isinstance(program, Program):
             raise wrong_kind("replay", "program", "a Program (from trace)", program)
+        validate(program)
+        self._reported = len(program.outputs)  # the outputs run() gives: the program's own
+        if program.decisions:
+            from autograd_lite.program.guards import Guards  # it imports this module
+
+            self._guards = Guards(program)
+            program = self._guards.program
         self.program = program
         self._params = [program.values[i] for i in program.parameters]
 
@@ -133,7 +168,9 @@ class Replay:
         inputs = numbers("run", "inputs", inputs, len(self.program.inputs))
         if params is not None:
             self._params = numbers("run", "params", params, len(self.program.parameters))
-        return self._run(inputs, self._params)
+        if self._guards is None or self._checks_decisions:  # the backend alone
+            return self._run(inputs, self._params)
+        return self._guards.run(self, inputs, self._params)
 
     def _run(self, inputs: list[float], params: list[float]) -> Result:
         raise NotImplementedError

@@ -19,19 +19,24 @@ extra of pyproject.toml); only this module imports it.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
+from autograd_lite.checks import check_number
 from autograd_lite.elementary import exact_sum
 from autograd_lite.expressions import FoldExpressions, OpExpressions, expressions
 from autograd_lite.program.backends import (
     BackendUnavailableError,
+    Buffers,
     Replay,
     ReplayError,
     Result,
     refused,
 )
+from autograd_lite.program.layers import fold_kind, needs_gradient
 from autograd_lite.program.render import render
 from autograd_lite.program.trace import Program
+from autograd_lite.symbolic import fold
 
 try:
     import numpy as np
@@ -41,28 +46,48 @@ except ImportError:  # pragma: no cover - depends on the machine
 __all__ = ["NumpyReplay", "fold_kind", "needs_gradient"]
 
 
-def needs_gradient(program: Program) -> list[bool]:
-    """True for the nodes whose gradient matters: parameters and what depends on one.
-
-    A replay may skip every chain-rule step into the others (inputs, constants and what
-    is computed from them alone): no parameter's gradient passes through them.
-    """
-    needs = [False] * len(program)
-    for i in program.parameters:
-        needs[i] = True
-    for i, args in enumerate(program.args):
-        if args and not needs[i]:
-            needs[i] = any(map(needs.__getitem__, args))
-    return needs
-
-
 def _function(expr: object, inputs: tuple[str, ...]):
     """A vectorised function of (the inputs..., out) computing ``expr``; a float stays a
     float."""
     if isinstance(expr, float):
         return expr
     source = f"lambda {', '.join(inputs)}, out: {render(expr, 'numpy')}"
-    return eval(compile(source, "<autograd_lite numpy expression>", "eval"), {"np": np})
+    return eval(compile(source, "<autograd_lite numpy expression>", "eval"), {"np": _NUMPY})
+
+
+# Below this size every number of a step is ordinary: no product or sum of them comes near
+# overflow, and adding in NumPy's order moves only last digits (numbers past it: the step is
+# done again in the engine's order, NumpyReplay._in_the_engines_order).
+ORDINARY = 2.0**500
+
+
+# Where tanh saturates, tanh's slope 1 - out·out is a difference of nearly equal numbers:
+# NumPy's tanh, a last place away from the engine's (math.tanh) for about a third of all x,
+# would change that slope by up to 100% at |x| = 20 (1e-8 at 5). So past SATURATED the
+# replay takes the engine's own tanh, number by number; below it the slope differs by at
+# most ~1e-13 of itself (measured), and NumPy's vectorised tanh is kept.
+SATURATED = 2.0
+
+
+def _engine_tanh(x):  # noqa: ANN001, ANN202 - arrays
+    out = np.tanh(x)
+    far = np.abs(x) > SATURATED
+    if far.any():
+        out = np.array(out, dtype=np.float64)
+        out[far] = [math.tanh(v) for v in np.asarray(x)[far].tolist()]
+    return out
+
+
+class _NumPy:
+    """NumPy as the rendered expressions call it (``np.``), with the engine's tanh."""
+
+    tanh = staticmethod(_engine_tanh)
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - whatever NumPy has
+        return getattr(np, name)
+
+
+_NUMPY = _NumPy()
 
 
 _COMPILED: dict[str, tuple] = {}
@@ -75,26 +100,69 @@ def _functions(op: str) -> tuple:
     if op not in _COMPILED or _COMPILED[op][0] is not found:
         assert isinstance(found, OpExpressions)
         inputs = found.inputs
-        refuse = None if found.refuse is False else _function(found.refuse, inputs)
+        refuse = None if found.refuse is False else _lazy(found.refuse, inputs)
         derivatives = tuple(_function(d, inputs) for d in found.derivatives)
         _COMPILED[op] = (found, (_function(found.forward, inputs), derivatives, refuse))
     return _COMPILED[op][1]
 
 
-def fold_kind(op: str) -> str:
-    """How this backend runs an op over lists: "sum" (the exact sum of one list, each
-    slope 1), "weighted_sum" (start + Σ w·a over two lists, slopes a, w and 1), or ""
-    (another fold: this backend cannot run it)."""
-    fold = expressions(op)
-    assert isinstance(fold, FoldExpressions)
-    groups = fold.groups
-    if fold.exact and fold.many == (True,) and fold.term == groups[0]:
-        return "sum" if fold.derivatives == (1.0,) else ""
-    if fold.exact or fold.many != (True, True, False):
-        return ""
-    w, a, b = groups
-    dot = fold.start == b and fold.term == ("*", w, a)
-    return "weighted_sum" if dot and fold.derivatives == (a, w, 1.0) else ""
+_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", ">": "greater",
+           ">=": "greater_equal", "<": "less", "<=": "less_equal", "==": "equal",
+           "!=": "not_equal", "pow": "power", "abs": "abs", "exp": "exp", "log": "log",
+           "sqrt": "sqrt", "tanh": "tanh", "floor": "floor", "neg": "negative"}  # fmt: skip
+
+
+def _lazy(expr: object, inputs: tuple[str, ...]):
+    """A vectorised function of (the inputs..., out) for a condition (an op's refusal),
+    built once as closures, that computes a branch of an ``if`` (and the second operand of
+    an ``and``, an ``or``) only where the first does not decide already: a refusal's tests
+    are rarely true, and ``**``'s take dozens of operations. The same operations as
+    ``render(expr, "numpy")``, on fewer numbers."""
+
+    names = (*inputs, "out")
+
+    def leaf(part: object):
+        if isinstance(part, str):
+            at = names.index(part)
+            return lambda env: env[at]
+        return lambda env: part
+
+    def node(part: tuple, parts: list):
+        operator = part[0]
+        if operator == "if":
+            condition, then, otherwise = parts
+
+            def choose(env):
+                decided = condition(env)
+                if np.all(decided):
+                    return then(env)
+                if not np.any(decided):
+                    return otherwise(env)
+                return np.where(decided, then(env), otherwise(env))
+
+            return choose
+        if operator in ("and", "or"):
+            first, second = parts
+            stop = operator == "or"  # or: all true decides; and: all false decides
+
+            def logic(env):
+                left = first(env)
+                if (np.all(left) if stop else not np.any(left)):
+                    return left
+                right = second(env)
+                return np.logical_or(left, right) if stop else np.logical_and(left, right)
+
+            return logic
+        if operator == "not":
+            return lambda env: np.logical_not(parts[0](env))
+        function = getattr(_NUMPY, _UFUNCS[operator])
+        if len(parts) == 1:
+            return lambda env: function(parts[0](env))
+        first, second = parts
+        return lambda env: function(first(env), second(env))
+
+    evaluate = fold(expr, leaf, node)
+    return lambda *values: evaluate(values)
 
 
 class _At:
@@ -108,19 +176,35 @@ class _At:
     def __init__(self, indices) -> None:
         flat = indices.ravel()
         self.shape, self.indices = indices.shape, indices
-        self.slice = None
+        self.slice = self.rows = None
         if flat.size and flat[-1] - flat[0] == flat.size - 1 and (np.diff(flat) == 1).all():
             self.slice = slice(int(flat[0]), int(flat[0]) + flat.size)
-        self.repeats = self.slice is None and len(np.unique(flat)) != flat.size
+        elif indices.ndim == 2 and indices.shape[0] > 1 and indices.size:
+            # rows side by side with a gap between them (a layer's weights, its bias after
+            # each row): a strided view, still no copy
+            base, width = int(indices[0, 0]), indices.shape[1]
+            stride = int(indices[1, 0]) - base
+            if stride >= width and (indices == base + stride * np.arange(len(indices))[:, None]
+                                    + np.arange(width)).all():  # fmt: skip
+                self.rows = (slice(base, base + stride * len(indices)), stride, width)
+        self.repeats = self.slice is None and self.rows is None and len(np.unique(flat)) != flat.size
+
+    def _view(self, array):
+        span, stride, width = self.rows
+        return array[span].reshape(-1, stride)[:, :width]
 
     def get(self, array):
         if self.slice is not None:
             return array[self.slice].reshape(self.shape)
+        if self.rows is not None:
+            return self._view(array)
         return array[self.indices]
 
     def set(self, array, values) -> None:
         if self.slice is not None:
             array[self.slice] = np.reshape(values, -1)
+        elif self.rows is not None:
+            self._view(array)[...] = values
         else:
             array[self.indices] = values
 
@@ -128,6 +212,9 @@ class _At:
         if self.slice is not None:
             view = array[self.slice]
             view += np.reshape(values, -1)
+        elif self.rows is not None:
+            view = self._view(array)
+            view += values
         elif self.repeats:
             np.add.at(array, self.indices, values)
         else:
@@ -183,8 +270,16 @@ class _Sum:
         self.scatter = _needed(args, needs)
 
     def run_forward(self, values, program: Program) -> None:
-        # rounded once, as the engine's math.fsum: a plain sum can lose every digit
-        self.nodes.set(values, [exact_sum(row) for row in self.args.get(values).tolist()])
+        # NumPy's sum (pairwise: an error below (log2 n + 8) ulps of the sum of the |terms|)
+        # where that is within 1e-13 of the sum; elsewhere -- cancellation, NaN, infinities --
+        # rounded once, as the engine's math.fsum: a plain sum can lose every digit there
+        rows = self.args.get(values)
+        sums = rows.sum(axis=1)
+        bound = (np.log2(rows.shape[1] + 1) + 8) * 2.3e-16 * np.abs(rows).sum(axis=1)
+        exact = ~(bound <= 1e-13 * np.abs(sums))
+        if exact.any():
+            sums[exact] = [exact_sum(row) for row in rows[exact].tolist()]
+        self.nodes.set(values, sums)
 
     def run_backward(self, grads) -> None:
         if self.scatter is not None:
@@ -305,15 +400,18 @@ def _renumber(program: Program, specs: list[list[tuple]]):
     group reads them (a layer's outputs sample by sample, its weights neuron by neuron), so
     that most reads and writes are slices. Returns the order (new index -> program index).
 
-    Leaves come first, in the order groups first read them; then each group's nodes, depth
-    by depth; then leaves nobody reads.
+    The parameters come first and the inputs next, each in the order traced (so that both
+    are slices: the buffers of ``step()``); then the other leaves, in the order groups first
+    read them; then each group's nodes, depth by depth; then leaves nobody reads.
     """
+    fed = np.array([*program.parameters, *program.inputs], dtype=np.int64)
     reads = [part.ravel() for level in specs for spec in level for part in spec[3:]]
     read = np.concatenate(reads) if reads else np.zeros(0, dtype=np.int64)
     is_leaf = np.array([not op for op in program.ops], dtype=bool)
+    is_leaf[fed] = False
     leaves_read = read[is_leaf[read]]
     _, first = np.unique(leaves_read, return_index=True)
-    order = [leaves_read[np.sort(first)]]
+    order = [fed, leaves_read[np.sort(first)]]
     order += [spec[2].ravel() for level in specs for spec in level]
     placed = np.zeros(len(program), dtype=bool)
     for part in order:
@@ -363,22 +461,82 @@ class NumpyReplay(Replay):
         new_index = np.empty_like(order)
         new_index[order] = np.arange(len(order))
         self._values = np.array(program.values, dtype=np.float64)[order]
-        self._inputs = new_index[np.array(program.inputs, dtype=np.int64)]
-        self._parameters = new_index[np.array(program.parameters, dtype=np.int64)]
-        self._outputs = new_index[np.array(program.outputs, dtype=np.int64)]
+        self._grads = np.zeros_like(self._values)
+        # the parameters, then the inputs, are the first nodes (_renumber): two slices
+        p, i = len(program.parameters), len(program.inputs)
+        self._parameters, self._inputs = slice(0, p), slice(p, p + i)
+        # self.program: with decisions, its outputs hold the nodes they read (guards.py)
+        self._outputs = new_index[np.array(self.program.outputs, dtype=np.int64)]
         self._loss = int(new_index[program.loss])
+        self._exact: Replay | None = None  # the python replay, for steps near overflow
+        gradients = self._grads[:p]
+        gradients.flags.writeable = False
+        self.buffers = Buffers(
+            inputs=self._values[p : p + i],
+            params=self._values[:p],
+            gradients=gradients,
+            outputs=np.zeros(len(program.outputs)),
+        )
+
+    def step(self) -> float:
+        """One forward and backward pass with the numbers in ``buffers`` (NumPy arrays:
+        write the inputs and parameters in place): returns the loss and leaves
+        d(loss)/d(parameter) in ``buffers.gradients`` and the outputs' values in
+        ``buffers.outputs``. No list is made. A number that is not finite is a
+        ``ValueError`` naming it, as in ``run``."""
+        p = self._parameters.stop
+        fed = self._values[: self._inputs.stop]
+        if not np.isfinite(fed).all():
+            k = int(np.argmin(np.isfinite(fed)))
+            role, index = ("params", k) if k < p else ("inputs", k - p)
+            check_number("step", f"{role}[{index}]", float(fed[k]))
+        if self._guards is not None:  # the decisions, checked as run() checks them
+            inputs, params = self.buffers.inputs.tolist(), self.buffers.params.tolist()
+            return float(self._guards.run(self, inputs, params).loss)
+        loss = self._forward_backward()
+        self.buffers.outputs[:] = self._values[self._outputs[: len(self.buffers.outputs)]]
+        return loss
+
+    def _forward_backward(self) -> float:
+        values, grads = self._values, self._grads
+        with np.errstate(all="ignore"):  # np.where computes both branches of an if
+            for level in self._levels:
+                for group in level:
+                    group.run_forward(values, self.program)
+            grads.fill(0.0)
+            grads[self._loss] = 1.0
+            for level in reversed(self._levels):
+                for group in level:
+                    group.run_backward(grads)
+            # NumPy adds in its own order (and a matrix product may fuse a * b + c): with
+            # every number far from overflow that moves only last digits, but where an inf,
+            # a NaN or a number near the largest float appears, the order decides between
+            # inf, NaN and a number. Such a step is done again in the engine's order.
+            largest = max(np.abs(values).max(initial=0.0), np.abs(grads).max(initial=0.0))
+        if not largest < ORDINARY:  # (NaN is not)
+            return self._in_the_engines_order()
+        return float(values[self._loss])
+
+    def _in_the_engines_order(self) -> float:
+        """This step by the python replay, which adds as the engine does; its loss,
+        gradients and outputs written where ``run``, ``step`` and ``buffers`` read them."""
+        if self._exact is None:
+            from autograd_lite.program.python_backend import PythonReplay
+
+            source = self._guards.source if self._guards is not None else self.program
+            self._exact = PythonReplay(source)
+        values, p = self._values, self._parameters.stop
+        params, inputs = values[:p].tolist(), values[p : self._inputs.stop].tolist()
+        result = self._exact._run(inputs, params)  # its outputs: those of self.program
+        self._grads[:p] = result.gradients
+        values[self._outputs] = result.outputs
+        values[self._loss] = result.loss
+        return float(result.loss)
 
     def _run(self, inputs, params) -> Result:
         values = self._values
         values[self._inputs] = inputs
         values[self._parameters] = params
-        with np.errstate(all="ignore"):  # np.where computes both branches of an if
-            for level in self._levels:
-                for group in level:
-                    group.run_forward(values, self.program)
-            grads = np.zeros_like(values)
-            grads[self._loss] = 1.0
-            for level in reversed(self._levels):
-                for group in level:
-                    group.run_backward(grads)
-        return Result(float(values[self._loss]), grads[self._parameters], values[self._outputs])
+        loss = self._forward_backward()
+        # copies: the buffers are overwritten by the next run
+        return Result(loss, self._grads[self._parameters].copy(), values[self._outputs])

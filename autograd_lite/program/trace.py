@@ -8,6 +8,10 @@ inputs, the value recorded when it was traced, and its label. Leaves are of thre
 * **inputs** -- fed anew at every replay (a batch of data, targets given as Values);
 * **constants** -- every other leaf: numbers written in the code, and data not fed again.
 
+It also holds the **decisions** the code took by looking at numbers (comparisons of Values
+recorded with ``record_decisions()``, softmax's shift), each checked again at every replay
+(``decisions.py``, ``guards.py``).
+
 >>> from autograd_lite import Value
 >>> w, x = Value(0.5, label="w"), Value(2.0, label="x")
 >>> loss = (w * x - 1.0) ** 2
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 
 from autograd_lite.engine import Value, topological_order
 from autograd_lite.expressions import NotReplayableError, expressions
+from autograd_lite.program.decisions import Decision, Decisions, GuardNode, collect
 from autograd_lite.walk import positions
 
 __all__ = ["Program", "trace"]
@@ -38,7 +43,9 @@ class Program:
 
     Nodes are in topological order (inputs first) and ``loss`` is the last index.
     ``parameters`` and ``inputs`` are leaf indices in the order they were given to
-    ``trace``; ``constants`` are the other leaves.
+    ``trace``; ``constants`` are the other leaves. ``decisions`` are checked at each
+    replay; the nodes they read outside the loss's graph are ``guard_nodes``, numbered
+    from ``len(program)`` on (``decisions.py``). ``validate.validate`` checks all of it.
     """
 
     ops: tuple[str, ...]
@@ -49,6 +56,8 @@ class Program:
     inputs: tuple[int, ...]
     loss: int
     outputs: tuple[int, ...] = ()  # nodes whose values a replay reports (model outputs)
+    decisions: tuple[Decision, ...] = ()  # what the code decided on numbers: checked at replay
+    guard_nodes: tuple[GuardNode, ...] = ()  # nodes only the decisions read
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -65,9 +74,11 @@ class Program:
         return sum(map(len, self.args))
 
     def __repr__(self) -> str:
+        count = len(self.decisions)
+        decided = f", {count} decision{'s' * (count != 1)}" if count else ""
         return (
             f"Program({len(self)} nodes, {self.edges} edges, {len(self.parameters)} parameters, "
-            f"{len(self.inputs)} inputs)"
+            f"{len(self.inputs)} inputs{decided})"
         )
 
 
@@ -77,6 +88,7 @@ def trace(
     params: Sequence[Value],
     inputs: Sequence[Value] = (),
     outputs: Sequence[Value] = (),
+    decisions: Decisions | None = None,
 ) -> Program:
     """Record the graph of ``loss`` as a ``Program``.
 
@@ -84,7 +96,10 @@ def trace(
     not depend on is still recorded (a leaf of its own), so its gradient is 0 as in the
     engine. ``outputs`` are nodes of the graph whose values each replay reports too (for
     example the model's outputs, to measure an accuracy). The loss's graph is read once,
-    through ``topological_order``.
+    through ``topological_order``. ``decisions`` is what ``record_decisions()`` yielded
+    around the code that built the loss: its comparisons that depend on a parameter or an
+    input are checked at every replay, as are the conditions the graph states itself
+    (softmax's shift).
 
     >>> from autograd_lite import Value
     >>> a = Value(3.0, label="a")
@@ -120,6 +135,13 @@ def trace(
             expressions(op)  # read off the engine's own functions, once per op
         except NotReplayableError as error:
             raise ValueError(f"trace: {error}") from None
+    if decisions is not None and not isinstance(decisions, Decisions):
+        raise TypeError(
+            "trace(decisions): expected what record_decisions() yields, "
+            f"got {type(decisions).__name__}"
+        )
+    fed = {index[v] for v in (*params, *inputs)}
+    guard_nodes, decided = collect(order, index, fed, decisions)
     return Program(
         ops=tuple(node.op for node in order),
         args=tuple(tuple(index[v] for v in node.inputs) for node in order),
@@ -129,6 +151,8 @@ def trace(
         inputs=tuple(index[v] for v in inputs),
         loss=len(order) - 1,
         outputs=tuple(index[v] for v in outputs),
+        decisions=decided,
+        guard_nodes=guard_nodes,
     )
 
 

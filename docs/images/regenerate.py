@@ -5,7 +5,8 @@
 * ``neuron-graph.png``, ``xor-network.png``: ``autograd-lite graph --format png``;
 * ``demo-network-after.png``: ``autograd-lite demo``, its network picture as PNG;
 * ``html-page.png``: ``autograd-lite step --html``, in Debian's chromium (Playwright) at
-  backward step 16 of 32, 1280 x 760.
+  backward step 16 of 32, 1280 x 760;
+* ``play-*.png``: ``autograd-lite play``'s page, by ``play_screenshots.py`` (next to this file).
 
 ``demo-network-before.png``, ``digits-*.png`` come from older code and ``examples/digits.py``.
 """
@@ -41,6 +42,16 @@ def screenshot_step_page(page: Path, out: Path, step: int = 16) -> None:
         browser.close()
 
 
+def screenshot_play_pages() -> None:
+    """The play page playing, paused with the inspector open, and at a phone's width."""
+    import sys
+
+    sys.path.insert(0, str(IMAGES))  # play_screenshots.py, beside this file
+    from play_screenshots import screenshot_play_page
+
+    screenshot_play_page(IMAGES)
+
+
 def main_() -> None:
     work = Path(tempfile.mkdtemp())
     main(["graph", "--out", str(work / "graph"), "--format", "png"])
@@ -58,6 +69,7 @@ def main_() -> None:
 
     main(["step", "--html", str(work / "page.html")])
     screenshot_step_page(work / "page.html", IMAGES / "html-page.png")
+    screenshot_play_pages()
     print(f"wrote the pictures into {IMAGES}")
 
 
