@@ -165,3 +165,11 @@ def test_one_output_activation_default_for_the_api_and_every_command(tmp_path):
     assert MLP.load(tmp_path / "model.json").output_activation == "linear"
     code, out, _ = run("export", "--lang", "python")
     assert code == 0 and "sigmoid" in out and "0.15" in out  # the worked example's w1
+
+
+@pytest.mark.parametrize("option", ["--layer-view", "--ascii", "--no-pause"])
+def test_terminal_options_with_html_are_refused_not_ignored(tmp_path, option):
+    page = tmp_path / "page.html"
+    code, out, err = run("step", "--html", str(page), option)
+    assert code == 2 and f"{option} is for the terminal; leave it out with --html" in err
+    assert "Traceback" not in err and not page.exists()

@@ -259,8 +259,11 @@ def run(args: argparse.Namespace) -> int:
         args.step_parser.error(
             "--layer-view reads one weighted sum per neuron; leave out --op-by-op"
         )
-    if args.layer_view and args.html:
-        args.step_parser.error("--layer-view prints in the terminal; leave out --html")
+    if args.html:  # options of the terminal stepper would be silently ignored by the page
+        for option, given in (("--layer-view", args.layer_view), ("--ascii", args.ascii),
+                              ("--no-pause", args.no_pause)):  # fmt: skip
+            if given:
+                args.step_parser.error(f"{option} is for the terminal; leave it out with --html")
     limit = args.max_steps or (PAGE_MAX_STEPS if args.html else TERMINAL_MAX_STEPS)
     if _steps_at_least(args.layers) > limit:  # refused before building it
         return _too_many_steps(args, _steps_at_least(args.layers), limit, exact=False)
