@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import math
 import operator
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, Protocol, TypeVar
@@ -28,10 +29,10 @@ from typing import Any, Protocol, TypeVar
 from autograd_lite import checks, elementary
 from autograd_lite.modes import SPECIAL_MODES, mode
 
-__all__ = ["COMPARISON_WATCHERS", "DERIVATIVES", "OPERATIONS", "Debugger", "NoDebugger", "Value",
-           "apply_rule", "backpropagate", "backpropagate_fast", "backpropagate_steps", "data_of",
-           "derivative", "input_spans", "operand", "operation", "record", "topological_order",
-           "use_debugger"]  # fmt: skip
+__all__ = ["COMPARISON_WATCHERS", "DERIVATIVES", "OPERATIONS", "RULE_CONDITIONS", "Debugger",
+           "NoDebugger", "Value", "apply_rule", "backpropagate", "backpropagate_fast",
+           "backpropagate_steps", "data_of", "derivative", "input_spans", "operand", "operation",
+           "record", "taken_on", "topological_order", "use_debugger"]  # fmt: skip
 
 Rule = Callable[..., tuple]
 Forward = TypeVar("Forward", bound=Callable[..., Any])
@@ -147,6 +148,40 @@ def _compare(compare: Callable[[float, float], bool], x: Value, other: object) -
     return taken
 
 
+# A rule run on Values (grad(create_graph=True)) builds the branch its numbers chose. Where
+# that branch put a constant into the new graph (x^y is flat in y at x <= 0: d/dy = 0), a
+# replay at other numbers would keep the constant; so the rule states the condition its
+# branch was taken on, with the partial it returned (``taken_on``). ``trace`` checks those
+# of the partials in the loss's graph at every replay (autograd_lite.program.decisions); a
+# partial the loss does not use (the exponent's, in (y - t) ** 2) checks nothing. Weak keys:
+# an entry goes with its graph. {partial: [(left, test, right, taken, op), ...]}
+RULE_CONDITIONS: weakref.WeakKeyDictionary[Value, list[tuple]] = weakref.WeakKeyDictionary()
+_TESTS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def taken_on(op: str, partial: Value | float, *conditions: tuple[Value, str, float]) -> Value:
+    """``partial`` as ``op``'s rule returns it on Values, a number as a constant leaf, with
+    the conditions ``(left, test, right)`` (``left test right``: a Value, one of ``< <= >
+    >=``, a number) its branch was taken on, as they are now: a replay checks them. (A
+    number as ``left`` cannot change: nothing to state.)
+
+    >>> x = Value(0.0, label="x")
+    >>> slope = taken_on("**", 0.0, (x, "<=", 0.0))  # x^y is flat in y at x <= 0
+    >>> [(left.label, test, right, taken) for left, test, right, taken, _ in RULE_CONDITIONS[slope]]
+    [('x', '<=', 0.0, True)]
+    """
+    if not isinstance(partial, Value):
+        partial = Value(partial)
+    stated = RULE_CONDITIONS.setdefault(partial, [])
+    for left, test, right in conditions:
+        if test not in _TESTS:
+            raise ValueError(f"taken_on({op!r}): test must be one of < <= > >=, got {test!r}")
+        if not isinstance(left, Value):
+            continue
+        stated.append((left, test, right, _TESTS[test](left._data, right), op))
+    return partial
+
+
 # --- the node ----------------------------------------------------------------------------
 
 
@@ -218,8 +253,9 @@ class Value:
     def __float__(self) -> float:
         return self._data
 
-    # Comparisons look at data and return a bool. There is no __eq__: Values are graph
-    # nodes, compared and hashed by identity, so they can live in sets and dicts.
+    # Comparisons look at data and return a bool (a decision: inside record_decisions() it
+    # is recorded, so replays check it). There is no __eq__: Values are graph nodes,
+    # compared and hashed by identity, so they can live in sets and dicts.
     def __lt__(self, other: Value | float) -> bool:
         return _compare(operator.lt, self, other)
 
@@ -319,8 +355,9 @@ class Value:
     @derivative("**")
     def pow_rule(x: float, y: float, out: float) -> tuple:
         """d(x^y)/dx = y x^(y-1), d(x^y)/dy = x^y ln x"""
+        base = data_of(x)  # (a NaN base: NaN stays)
         # At x = 0, d/dx is flat for y = 0 and vertical for 0 < y < 1.
-        if data_of(x) == 0.0 and data_of(y) < 1.0:
+        if base == 0.0 and data_of(y) < 1.0:
             dx = 0.0 if data_of(y) == 0.0 else math.inf
             if dx and (isinstance(x, Value) or isinstance(y, Value)):  # create_graph=True
                 # y * x^(y-1), whose x^(y-1) = inf "**" refuses: its slopes are
@@ -332,9 +369,18 @@ class Value:
             dx = y * x ** (y - 1.0)
         # d/dy needs x > 0; at x = 0 (y > 0) x^y is flat in y. For a negative base the
         # exponent is an integer constant, whose gradient nobody reads.
-        base = data_of(x)  # (a NaN base: NaN stays)
         dy = out * elementary.log(x) if base > 0.0 else 0.0 if base <= 0.0 else math.nan
-        return (dx, dy)
+        if base is x or not isinstance(out, Value):  # a float (data_of gave it back), a symbol
+            return (dx, dy)
+        # grad(create_graph=True): each constant partial states the branch it came from, and
+        # so does ln x, which a replay at x <= 0 would refuse. (y x^(y-1) is the formula on
+        # every side but x = 0 with y < 1, where a replay's ** refuses 0 to a negative power.)
+        if type(dx) is float:  # 0 at x = 0, y = 0
+            dx = taken_on("**", dx, (x, "<=", 0.0), (x, ">=", 0.0), (y, "<=", 0.0))
+        conditions = [(x, "<=", 0.0)]
+        if not (base > 0.0 or base <= 0.0):  # a NaN base: on neither side
+            conditions.append((x, ">", 0.0))
+        return (dx, taken_on("**", dy, *conditions))
 
     @operation("neg")
     def __neg__(self) -> Value:
@@ -401,11 +447,17 @@ class Value:
     @derivative("sqrt")
     def sqrt_rule(x: float, out: float) -> tuple:
         """d(sqrt x)/dx = 1/(2 sqrt x), vertical (inf) at 0"""
-        if not data_of(out) <= 0.0:  # out > 0, or NaN (whose slope 0.5 / NaN is NaN)
+        if type(out) is float and not out <= 0.0:  # the forward pass's usual case, first
             return (0.5 / out,)
+        if not data_of(out) <= 0.0:  # out > 0, or NaN (whose slope 0.5 / NaN is NaN)
+            if not isinstance(out, Value):  # a symbol, an int
+                return (0.5 / out,)
+            # grad(create_graph=True): a replay at x = 0 would refuse 0.5 / 0; say why
+            return (taken_on("sqrt", 0.5 / out, (out, "<=", 0.0)),)
         if isinstance(out, Value):  # grad(create_graph=True): keep d/dx (1/(2 sqrt x)) = -inf
             # 0.5 / out, which "/" refuses at 0: the node 1/(2*0) = inf, and its slope
             # d(0.5/out)/d out = -0.5/out^2 = -inf, so the chain gives -inf * inf = -inf.
+            # (The formula's own node: a replay at x > 0 computes it; nothing to state.)
             half = operand(0.5, "sqrt")
             return (record(math.inf, "/", (half, out), (math.inf, -math.inf)),)
         return (math.inf,)

@@ -28,11 +28,13 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from autograd_lite.batch_loss import forward_pass
 from autograd_lite.divergence import SoundWeights
 from autograd_lite.engine import Value
 from autograd_lite.names import input_name
+from autograd_lite.nn.metrics import binary_accuracy
 from autograd_lite.nn.model import MLP
 from autograd_lite.nn.optim import DivergenceError, Optimizer
 from autograd_lite.program import Replay, replay, trace
@@ -55,6 +57,8 @@ class EngineLoss:
     >>> model.layers[0].neurons[0].w[0].grad     # 2 (2 - 3) × 1
     -2.0
     """
+
+    retraces = 0  # the engine traces nothing: its graph is made anew every step
 
     def __init__(self, model: MLP, loss: str, l2: float) -> None:
         self.model, self.loss, self.l2 = model, loss, l2
@@ -97,6 +101,7 @@ class ReplayedLoss:
         self.params = model.parameters()
         self.fed_targets = loss != "softmax_cross_entropy"
         self.programs: dict[tuple, Replay] = {}
+        self.retraces = 0  # batches traced again because a recorded decision no longer held
 
     def forward(self, inputs: Sequence[Sequence[float]], targets: Sequence) -> tuple[float, list]:
         """(loss, outputs) of the model on this batch; fills every parameter's ``grad``."""
@@ -114,6 +119,7 @@ class ReplayedLoss:
             # largest logit) that no longer fits: trace this batch again. Where the engine
             # itself refuses the data, tracing raises its error.
             self.programs[key] = self._trace(inputs, targets)
+            self.retraces += 1
             result = self.programs[key].run(feed, weights)
         for p, g in zip(self.params, result.gradients):
             p.grad = float(g)
@@ -208,6 +214,8 @@ class FlatSteps:
         self._t = c_backend.weights_array([v for t in fed for v in t])
         self._replays: dict[tuple, list] = {}  # batch key -> [replay, the batch it holds]
         self._last: Replay | None = None  # the replay of the last step: its gradients
+        self._held: list = []  # the entry of _replays the last step ran
+        self._accuracy: tuple = (None, None)  # (accuracy function, its threshold in C or None)
         self.sound = SoundWeights([])  # the loss checks; the kept weights are the update's
 
     @staticmethod
@@ -234,6 +242,7 @@ class FlatSteps:
                 # a number recorded from the traced data no longer fits (softmax's shift):
                 # trace this batch again; where the engine refuses the data, tracing raises
                 replay, targets = self._fed(batch, again=True)
+                self._tracer.retraces += 1
                 value = replay.step()
         except OverflowError as error:
             self._last = None  # no gradient this step (the engine path has zeroed them)
@@ -262,12 +271,25 @@ class FlatSteps:
         optimizer.step_count += 1
         accuracy = None
         if accuracy_function is not None:
+            if self._accuracy[0] is not accuracy_function:
+                self._accuracy = (accuracy_function, self._threshold_in_c(accuracy_function))
+            threshold = self._accuracy[1]
+            if threshold is not None:  # two classes: counted in C, the same count and n
+                held = self._held
+                if held[3] is None:  # the batch's target signs, once per batch
+                    held[3] = self._c.weights_array([1.0 if 0 < t else 0.0 for t in targets])
+                return value, replay.binary_correct(held[3], threshold) / len(targets), rate
             outputs = replay.buffers.outputs.tolist()
             width = self.model.nouts[-1]
             if width > 1:
                 outputs = [outputs[k : k + width] for k in range(0, len(outputs), width)]
             accuracy = accuracy_function(outputs, targets)
         return value, accuracy, rate
+
+    @property
+    def retraces(self) -> int:
+        """Batches traced again because a recorded decision went the other way."""
+        return self._tracer.retraces
 
     def write_back(self) -> None:
         """The weights into the model's Values, the last step's gradients into their
@@ -299,16 +321,33 @@ class FlatSteps:
             batch_targets = [self.targets[i] for i in batch]
             replay = self._tracer._trace(batch_inputs, batch_targets)
             replay._share_params(self.weights)  # type: ignore[attr-defined]
-            found = self._replays[key] = [replay, None, []]
-        replay, held, targets = found
+            found = self._replays[key] = [replay, None, [], None]
+        replay, held = found[0], found[1]
         if held != batch:  # a new batch: its samples (and targets) into the replay, in C
             rows = self._c.rows_array(batch)
             replay._feed_rows(rows, len(batch), self._width, self._x, 0)  # type: ignore[attr-defined]
             if self._target_width:
                 first = len(batch) * self._width
                 replay._feed_rows(rows, len(batch), self._target_width, self._t, first)  # type: ignore[attr-defined]
-            found[1], found[2] = list(batch), [self.targets[i] for i in batch]
+            found[1], found[2], found[3] = list(batch), [self.targets[i] for i in batch], None
+        self._held = found
         return replay, found[2]
+
+    def _threshold_in_c(self, accuracy_function: Callable[..., float]) -> float | None:
+        """The threshold of ``binary_accuracy`` (or of a ``partial`` of it setting only the
+        threshold) with one output per sample, which C can count with; else None."""
+        threshold: object = 0.0
+        if isinstance(accuracy_function, partial):
+            if accuracy_function.args or set(accuracy_function.keywords) - {"threshold"}:
+                return None
+            threshold = accuracy_function.keywords.get("threshold", 0.0)
+            accuracy_function = accuracy_function.func
+        if accuracy_function is not binary_accuracy or self.model.nouts[-1] != 1:
+            return None
+        # C compares doubles: only a threshold a double holds exactly counts the same
+        if not isinstance(threshold, (int, float)):
+            return None
+        return float(threshold) if float(threshold) == threshold else None
 
     def _rolled_back(self, error: DivergenceError) -> DivergenceError:
         """The weights of the last sound step back (into the model too), and the error."""

@@ -107,6 +107,9 @@ class History:
     accuracy: list[float | None] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  # wall time of each step
+    # With a replay backend: how many times a batch was traced again because a decision
+    # recorded at trace time (softmax's shift, a comparison) went the other way.
+    retraces: int = 0
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -264,6 +267,7 @@ def fit(
         finally:
             if flat is not None:
                 flat.write_back()
+            history.retraces = (flat if flat is not None else step_loss).retraces
     return history
 
 

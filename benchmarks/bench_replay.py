@@ -17,8 +17,9 @@ taking turns so that a noisy neighbour slows all of them):
    against PyTorch batched float64.
 3. trace + build: seconds from a built graph to a replay ready to run (the engine's forward
    pass that builds the graph is shown apart; the c backend's one-time compile is excluded).
-4. memory per node: bytes a backend's compiled program holds, divided by the graph's nodes
-   (tracemalloc), beside the engine's and micrograd's bytes per node of the graph itself.
+4. memory per node: the bytes a replay holds -- its program (what ``trace`` reads off the
+   graph) and its own arrays -- divided by the graph's nodes (tracemalloc), beside the
+   engine's and micrograd's bytes per node of the graph itself.
 
 Timings are not tests: read the ratios, which hold better than the absolute figures. On a
 busy machine, multi-threaded libraries (PyTorch, NumPy's BLAS) can lose most of their time
@@ -389,11 +390,19 @@ def main() -> None:
                      ms(time.perf_counter() - started)))  # fmt: skip
     show("3. from a graph to a replay (the numpy row includes importing numpy if first)", rows)
 
-    # 4. memory
+    # 4. memory: what each really holds -- the engine its graph, a replay its program (read
+    # off the graph by trace) and its own arrays
     nodes = len(program)
     rows = [("memory", "bytes per node", "", "")]
     fresh = our_model()
-    rows.append(("engine graph (Values)", f"{per_node_bytes(lambda: traced_demo(fresh, points, targets), nodes):.0f}", "", ""))  # noqa: E501  # fmt: skip
+    samples = [[Value(v, f"x{i}") for i, v in enumerate(p)] for p in points]
+
+    def demo_graph():
+        return hinge_loss([fresh(x) for x in samples], targets) + l2_penalty(fresh.parameters(), L2)
+
+    rows.append(("engine graph (Values)", f"{per_node_bytes(demo_graph, nodes):.0f}", "", ""))
+    demo_loss = demo_graph()
+    fed = [v for x in samples for v in x]
     micrograd_model = twin_micrograd(model)
 
     def micrograd_graph():
@@ -410,7 +419,12 @@ def main() -> None:
     rows.append(("micrograd graph", f"{per_node_bytes(micrograd_graph, their_nodes):.0f}",
                  f"({their_nodes} nodes: one per + and *)", ""))  # fmt: skip
     for backend in backends:
-        rows.append((f"{backend} replay", f"{per_node_bytes(lambda b=backend: replay(program, b), nodes):.0f}", "", ""))  # noqa: E501  # fmt: skip
+
+        def held(backend=backend):
+            return replay(trace(demo_loss, params=fresh.parameters(), inputs=fed), backend)
+
+        rows.append((f"{backend} replay (its program and arrays)",
+                     f"{per_node_bytes(held, nodes):.0f}", "", ""))  # fmt: skip
     show(f"4. memory of the demo step ({nodes} nodes)", rows)
 
 

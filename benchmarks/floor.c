@@ -14,6 +14,7 @@
    (-O3 -march=native -ffp-contract=off). Parameters are in the model's order: for each
    layer, for each neuron, its weights then its bias. */
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static double plain_sum(const double *x, int n) {
     return total;
 }
 
-static double fsum(const double *x, int n) {
+static double fsum_exact(const double *x, int n) {
     double p[128];
     int m = 0;
     for (int k = 0; k < n; k++) {
@@ -42,7 +43,7 @@ static double fsum(const double *x, int n) {
             v = hi;
         }
         m = i;
-        p[m++] = v;
+        if (v != 0.0) p[m++] = v;
     }
     double hi = 0.0;
     if (m > 0) {
@@ -60,6 +61,27 @@ static double fsum(const double *x, int n) {
         }
     }
     return hi;
+}
+
+/* The same, fast where it can be sure: the rounding errors of a running sum added up, the
+   result accepted when they cannot change its rounding (the replay's al_fsum). */
+static double fsum(const double *x, int n) {
+    double s = 0.0, c = 0.0, size = 0.0;
+    for (int k = 0; k < n; k++) {
+        double t = s + x[k], z = t - s;
+        double e = (s - (t - z)) + (x[k] - z);
+        s = t;
+        c += e;
+        size += fabs(e);
+    }
+    if (isfinite(s) && isfinite(size)) {
+        double r = s + c, z = r - s;
+        double delta = (s - (r - z)) + (c - z);
+        double bound = fabs(delta) + 2.0 * n * DBL_EPSILON * size;
+        double last = nextafter(fabs(r), INFINITY) - fabs(r);
+        if (r != 0.0 && isfinite(r) && isfinite(last) && bound < 0.25 * last) return r;
+    }
+    return fsum_exact(x, n);
 }
 
 static double *scratch;

@@ -7,6 +7,7 @@ the engine's numbers. Random graphs with branches (Hypothesis) hold to the same.
 from __future__ import annotations
 
 import math
+import re
 import threading
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd_lite import Value
+from autograd_lite.engine import RULE_CONDITIONS, taken_on, topological_order
 from autograd_lite.gradients import grad
 from autograd_lite.nn.losses import softmax, softmax_cross_entropy
 from autograd_lite.program import (
@@ -25,6 +27,7 @@ from autograd_lite.program import (
     trace,
 )
 from autograd_lite.program.c_backend import find_compiler
+from autograd_lite.program.guards import engine_forward
 from autograd_lite.sums import sum_values
 
 
@@ -213,6 +216,239 @@ def test_create_graph_through_a_kinked_rule_is_guarded(op, backend):
         step.run(params=[-1.0])
 
 
+# --- ** and sqrt: special cases their rules state on Values (engine.taken_on) ---------------
+
+
+def power_slopes(x: Value, p: Value) -> Value:
+    """d(x^p)/dx + d(x^p)/dp, built with create_graph: its gradient holds second derivatives."""
+    dx, dp = grad(x**p, [x, p], create_graph=True)
+    return dx + dp
+
+
+def hand_made(loss: Value) -> bool:
+    """Does the engine's graph hold a number its own op refuses (sqrt's slope 0.5 / 0 = inf at
+    0, x^(y-1) at x = 0 for y < 1: written by the rule)? No replay can compute it."""
+    for node in topological_order(loss):
+        if node.op:
+            try:
+                engine_forward(node.op, [v.data for v in node.inputs])
+            except (ArithmeticError, ValueError):
+                return True
+    return False
+
+
+def test_power_traced_at_base_0_is_a_decision_error_at_a_positive_base(backend):
+    """x^p is flat in p at x = 0: the slope's constant 0 would replay at x > 0 as d/dp = 0."""
+    x, p = Value(0.0, "x"), Value(2.0, "p")
+    program = trace(power_slopes(x, p), params=[p], inputs=[x])  # no block needed
+    assert [d.what for d in program.decisions] == ["**'s derivative rule: x <= 0.0"]
+    step = replay(program, backend)
+    for new in (0.0, -1.0, -2.5):  # x <= 0: the same branch, the engine's numbers
+        engine_p = Value(2.0)
+        engine = power_slopes(Value(new), engine_p)
+        engine.backward()
+        result = step.run([new], [2.0])
+        assert close(result.loss, engine.data, backend)
+        assert close(result.gradients[0], engine_p.grad, backend)
+    with pytest.raises(DecisionError) as caught:
+        step.run([1.5], [2.0])
+    message = str(caught.value)
+    assert "decided **'s derivative rule: x <= 0.0 (True when traced)" in message
+    assert re.search(r"1\.5 <= 0\.0 is false, at node \d+ \(leaf 'x'\)", message)
+    assert caught.value.numbers == (1.5, 0.0)
+
+
+def test_power_traced_at_a_positive_base_replays_as_the_engine_and_names_the_rule_at_0(backend):
+    x, p = Value(2.0, "x"), Value(1.5, "p")
+    program = trace(power_slopes(x, p), params=[x, p])
+    step = replay(program, backend)
+    for new_x, new_p in ((0.5, 1.5), (3.0, 2.0), (1.0, 0.25), (7.0, -1.0), (1e-3, 3.0)):
+        result = step.run(params=[new_x, new_p])
+        # d/dx (p x^(p-1) + x^p ln x) and d/dp of it, by hand
+        ln = math.log(new_x)
+        by_hand_x = new_p * (new_p - 1) * new_x ** (new_p - 2) + new_x ** (new_p - 1) * (
+            new_p * ln + 1
+        )
+        by_hand_p = new_x ** (new_p - 1) * (1 + new_p * ln) + new_x**new_p * ln * ln
+        for got, want in zip(result.gradients, (by_hand_x, by_hand_p)):
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+        engine_x, engine_p = Value(new_x), Value(new_p)
+        engine = power_slopes(engine_x, engine_p)
+        engine.backward()
+        assert close(result.loss, engine.data, backend)
+        assert close(result.gradients[0], engine_x.grad, backend)
+        assert close(result.gradients[1], engine_p.grad, backend)
+    # at x = 0 the engine's d/dp is the constant 0: the replay names the branch, not log's 0
+    with pytest.raises(DecisionError, match=r"\*\*'s derivative rule: x <= 0\.0 \(False") as caught:
+        step.run(params=[0.0, 2.0])
+    assert isinstance(caught.value.__cause__, ReplayError)  # log refused first
+    assert "log" in str(caught.value.__cause__)
+
+
+def test_power_at_0_to_the_0_states_its_flat_slope_in_x_too(backend):
+    """At x = 0, y = 0, d/dx is the constant 0 (the rule's special case): it holds for x = 0
+    and y = 0 only."""
+    x, p = Value(0.0, "x"), Value(0.0, "p")
+    program = trace(grad(x**p, [x], create_graph=True)[0], params=[x, p])
+    assert sorted(d.what for d in program.decisions) == [
+        "**'s derivative rule: p <= 0.0",
+        "**'s derivative rule: x <= 0.0",
+        "**'s derivative rule: x >= 0.0",
+    ]
+    step = replay(program, backend)
+    engine_x, engine_p = Value(0.0), Value(0.0)
+    grad(engine_x**engine_p, [engine_x], create_graph=True)[0].backward()
+    got = step.run(params=[0.0, 0.0]).gradients
+    assert [float(g) for g in got] == [engine_x.grad, engine_p.grad] == [0.0, 0.0]
+    with pytest.raises(DecisionError, match=r"x <= 0\.0 \(True"):
+        step.run(params=[1.0, 0.0])  # d/dp of y x^(y-1) is 1 here, not the constant's 0
+    with pytest.raises(DecisionError, match=r"x >= 0\.0 \(True"):
+        step.run(params=[-1.0, 0.0])
+    with pytest.raises(DecisionError, match=r"p <= 0\.0 \(True"):
+        step.run(params=[0.0, 0.5])  # the slope is vertical there
+
+
+def test_a_constant_exponent_states_nothing_the_loss_uses(backend):
+    """(x - t)^2 under create_graph: the exponent's slope is flat where x - t <= 0, but the
+    loss never uses it, so a residual that changes sign replays as the engine."""
+
+    def model(w: Value, x: Value) -> Value:
+        [slope] = grad((w * x - 1.0) ** 2.0, [w], create_graph=True)
+        return slope * slope
+
+    w, x = Value(0.5, "w"), Value(1.0, "x")  # residual -0.5
+    with record_decisions() as made:
+        loss = model(w, x)
+    program = trace(loss, params=[w], inputs=[x], decisions=made)
+    assert program.decisions == ()
+    step = replay(program, backend)
+    for new_x in (3.0, -2.0, 1.0, 0.0):
+        engine_w = Value(0.5)
+        engine = model(engine_w, Value(new_x))
+        engine.backward()
+        result = step.run([new_x])
+        assert close(result.loss, engine.data, backend)
+        assert close(result.gradients[0], engine_w.grad, backend)
+
+
+def sqrt_slope(x: Value) -> Value:
+    [slope] = grad((x * 1.0).sqrt(), [x], create_graph=True)
+    return slope
+
+
+def test_sqrt_traced_at_0_replays_the_formula_elsewhere(backend):
+    """sqrt's slope at 0 is the node 0.5 / sqrt(x) written as inf (the formula's own node):
+    replays at x > 0 compute the formula; at 0 "/" refuses 0.5 / 0, never a number."""
+    x = Value(0.0, "x")
+    program = trace(sqrt_slope(x), params=[x])
+    assert program.decisions == ()
+    step = replay(program, backend)
+    for new in (1.5, 4.0, 1e-100):
+        result = step.run(params=[new])
+        by_hand = (0.5 / math.sqrt(new), -0.25 / new**1.5)  # 1/(2 sqrt x), -1/(4 x^1.5)
+        assert result.loss == pytest.approx(by_hand[0], rel=1e-15)
+        assert result.gradients[0] == pytest.approx(by_hand[1], rel=1e-15)
+        engine_x = Value(new)
+        engine = sqrt_slope(engine_x)
+        engine.backward()
+        assert close(result.loss, engine.data, backend)
+        assert close(result.gradients[0], engine_x.grad, backend)
+    assert hand_made(sqrt_slope(Value(0.0)))
+    with pytest.raises(ReplayError, match="refuses"):
+        step.run(params=[0.0])
+
+
+def test_sqrt_traced_above_0_is_a_decision_error_at_0(backend):
+    x = Value(2.0, "x")
+    program = trace(sqrt_slope(x), params=[x])
+    assert [d.what for d in program.decisions] == ["sqrt's derivative rule: sqrt(x * 1.0) <= 0.0"]
+    step = replay(program, backend)
+    engine_x = Value(0.25)
+    engine = sqrt_slope(engine_x)
+    engine.backward()
+    result = step.run(params=[0.25])
+    assert close(result.loss, engine.data, backend)
+    assert close(result.gradients[0], engine_x.grad, backend)
+    with pytest.raises(DecisionError, match=r"sqrt's derivative rule: sqrt\(x \* 1\.0\) <= 0\.0"):
+        step.run(params=[0.0])  # the engine writes inf there: no replay computes it
+
+
+POWER_POINTS = [(0.0, 2.0), (0.0, 0.5), (0.0, 0.0), (0.0, 1.0), (2.0, 2.0), (2.0, 0.5),
+                (0.5, 0.0), (-1.5, 2.0), (-1.5, 3.0), (-1.5, 0.5), (1.0, -1.0)]  # fmt: skip
+POWER_CASES = {"numbers": 0, "decided otherwise": 0, "refused": 0}
+
+
+@pytest.mark.parametrize("traced", POWER_POINTS, ids=str)
+def test_power_slopes_replay_as_the_engine_or_refuse_never_other_numbers(traced, backend):
+    """Every traced point against every other: the engine's numbers, or a ReplayError; a
+    DecisionError where the engine has numbers and a constant of the rule's would replay:
+    d/dp's 0 where x <= 0, d/dx's 0 at x = p = 0."""
+
+    def at_0_to_the_0(point: tuple[float, float]) -> bool:
+        return point[0] == point[1] == 0.0
+
+    x, p = Value(traced[0], "x"), Value(traced[1], "p")
+    try:
+        loss = power_slopes(x, p)
+    except (ArithmeticError, ValueError):
+        return  # the engine refuses the traced numbers: nothing to trace
+    if hand_made(loss):
+        return  # the engine wrote a number no replay can compute, even at these numbers
+    step = replay(trace(loss, params=[x, p]), backend)
+    for new in POWER_POINTS:
+        engine_x, engine_p = Value(new[0]), Value(new[1])
+        try:
+            engine = power_slopes(engine_x, engine_p)
+            refused = hand_made(engine)
+        except (ArithmeticError, ValueError):
+            engine, refused = None, True
+        flat_side = (new[0] <= 0.0) != (traced[0] <= 0.0)
+        if engine is not None and (flat_side or at_0_to_the_0(traced) != at_0_to_the_0(new)):
+            # (from y x^(y-1) to 0^0: the replay's ** refuses 0^-1 first, a refusal)
+            if at_0_to_the_0(new) and not flat_side:
+                with pytest.raises(ReplayError, match=r"\*\* at node \d+ refuses"):
+                    step.run(params=list(new))
+                POWER_CASES["refused"] += 1
+                continue
+            with pytest.raises(DecisionError, match=r"\*\*'s derivative rule: [xp] [<>]= 0\.0"):
+                step.run(params=list(new))
+            POWER_CASES["decided otherwise"] += 1
+        elif refused:
+            with pytest.raises(ReplayError):
+                step.run(params=list(new))
+            POWER_CASES["refused"] += 1
+        else:
+            engine.backward()
+            result = step.run(params=list(new))
+            assert close(result.loss, engine.data, backend)
+            assert close(result.gradients[0], engine_x.grad, backend)
+            assert close(result.gradients[1], engine_p.grad, backend)
+            POWER_CASES["numbers"] += 1
+
+
+def test_power_cases_were_all_met():
+    """Run after the grid above (same module, file order): each kind of case occurred."""
+    if not any(POWER_CASES.values()):
+        pytest.skip("run with the grid above")
+    print(f"power slopes, traced against replayed: {POWER_CASES}")
+    assert all(POWER_CASES.values()), POWER_CASES
+
+
+def test_a_rule_condition_on_numbers_changed_after_it_was_stated_is_refused():
+    x, p = Value(0.0, "x"), Value(2.0, "p")
+    loss = power_slopes(x, p)
+    x.data = 3.0  # the graph was built for x = 0
+    with pytest.raises(ValueError, match=r"the decision x <= 0\.0 was True when made"):
+        trace(loss, params=[x, p])
+
+
+def test_taken_on_checks_its_test_and_skips_numbers():
+    with pytest.raises(ValueError, match=r"taken_on\('\*\*'\): test must be one of .* got '=='"):
+        taken_on("**", 0.0, (Value(1.0), "==", 0.0))
+    partial = taken_on("**", 0.0, (2.0, "<=", 0.0))  # a number cannot change
+    assert partial.data == 0.0 and RULE_CONDITIONS[partial] == []
+
+
 # --- softmax's shift ---------------------------------------------------------------------
 
 
@@ -297,7 +533,7 @@ def test_trace_refuses_decisions_it_cannot_check():
 
 # --- random graphs with branches (Hypothesis) ---------------------------------------------
 
-UNARY = ["tanh", "sigmoid", "relu", "abs", "exp", "log", "sqrt", "neg"]
+UNARY = ["tanh", "sigmoid", "relu", "abs", "exp", "log", "sqrt", "neg", "square"]
 BINARY = ["+", "-", "*", "/"]
 TESTS = ["<", "<=", ">", ">="]
 
@@ -335,7 +571,10 @@ def run_program(steps: list[tuple], numbers: list[float]) -> tuple[Value, list[V
         kind = step[0]
         if kind == "unary":
             _, op, a = step
-            values.append(-values[a] if op == "neg" else getattr(values[a], op)())
+            if op in ("neg", "square"):  # x ** 2.0: its d/dy's branch, which no loss uses
+                values.append(-values[a] if op == "neg" else values[a] ** 2.0)
+            else:
+                values.append(getattr(values[a], op)())
         elif kind == "binary":
             _, op, a, b = step
             x, y = values[a], values[b]
@@ -359,14 +598,18 @@ def run_program(steps: list[tuple], numbers: list[float]) -> tuple[Value, list[V
 
 def engine_on(steps, numbers) -> tuple[object, list[bool]]:
     """The engine at ``numbers``: (loss, leaves) or the engine's error, and the decisions
-    its code took (their taken values, in order)."""
+    its code took (their taken values, in order: its comparisons, then the conditions the
+    rules stated in the loss's graph, engine.taken_on)."""
     with record_decisions() as made:
         try:
             loss, leaves = run_program(steps, numbers)
         except (ArithmeticError, ValueError) as error:
             return error, [t[3] for t in made.taken]
+    stated = [c[3] for node in topological_order(loss) for c in RULE_CONDITIONS.get(node, ())]
+    if hand_made(loss):  # sqrt's slope at 0: a number no replay can compute
+        return ValueError("a number the engine's own op refuses"), [t[3] for t in made.taken]
     loss.backward()
-    return (loss, leaves), [t[3] for t in made.taken]
+    return (loss, leaves), [t[3] for t in made.taken] + stated
 
 
 NUMBER = st.floats(-3.0, 3.0, allow_nan=False).map(lambda v: round(v, 2))

@@ -69,10 +69,15 @@ NEEDS = [
 DRAWS = re.compile(r"\b(render|export_html|export_training_html)\(")
 
 
+REPLAYS_IN_C = re.compile(r"""replay\([^)]*["']c["']\)""")  # the c backend: a compiler
+
+
 def skip_unless_installed(code: str) -> None:
     for pattern, module, what in NEEDS:
         if pattern.search(code) and importlib.util.find_spec(module) is None:
             pytest.skip(f"needs {what}")
+    if REPLAYS_IN_C.search(code) and not any(map(shutil.which, ("cc", "gcc", "clang"))):
+        pytest.skip("needs a C compiler (cc, gcc or clang) for the c replay")
     if DRAWS.search(code) and shutil.which("dot") is None:
         pytest.skip("needs Graphviz's dot: apt-get install graphviz")
 

@@ -4,6 +4,7 @@ the decision map, and bad input."""
 from __future__ import annotations
 
 import math
+import shutil
 
 import pytest
 from helpers import needs_extra, numeric_gradient
@@ -450,3 +451,26 @@ def _watched(backend: str) -> list[tuple[int, float, float | None]]:
 
 def test_on_step_watches_a_replayed_fit_the_same_way():
     assert _watched("python") == _watched("engine")
+
+
+@pytest.mark.parametrize("backend", ["engine", "python", "c"])
+def test_a_replay_that_must_trace_again_says_how_often(backend):
+    """softmax's shift is chosen at trace time: a batch whose logits lie 1,600 apart from the
+    traced one breaks it, so fit traces that batch again, counts it, and loses nothing."""
+    if backend == "c" and shutil.which("cc") is None:
+        pytest.skip("needs a C compiler (cc) for the c replay")
+
+    def trained(backend: str) -> tuple:
+        model = MLP(2, [2], activation="linear", output_activation="linear", seed=0)
+        for j, neuron in enumerate(model.layers[0].neurons):  # logits x0 and -x0
+            neuron.w[0].data = 1.0 if j == 0 else -1.0
+            neuron.w[1].data = neuron.b.data = 0.0
+        history = fit(model, [[0.0, 0.0], [800.0, 0.0]], [0, 0], loss="softmax_cross_entropy",
+                      optimizer=SGD(model.parameters(), lr=1e-6), epochs=1, batch_size=1,
+                      seed=0, progress=False, backend=backend)  # fmt: skip
+        return history, [p.data for p in model.parameters()]
+
+    history, weights = trained(backend)
+    reference, engine_weights = trained("engine")
+    assert history.retraces == (0 if backend == "engine" else 1)
+    assert history.loss == reference.loss and weights == engine_weights

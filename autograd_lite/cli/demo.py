@@ -253,6 +253,8 @@ def _step_time(history: History, backend: str) -> str:
     """'a step took 1.2 ms (median; python replay, tracing included in the first)'."""
     seconds = sorted(history.seconds)[len(history.seconds) // 2]
     how = "the engine" if backend == "engine" else f"{backend} replay of the traced program"
+    if history.retraces:  # a decision recorded at trace time went the other way
+        how += f", traced again {history.retraces} time{'s' * (history.retraces != 1)}"
     return f"a step took {seconds * 1e3:.3g} ms (median of {len(history)}; {how})"
 
 

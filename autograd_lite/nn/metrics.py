@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from itertools import repeat
 
 from autograd_lite.engine import Value, data_of
 
@@ -30,9 +32,10 @@ def binary_accuracy(
             f"binary_accuracy: needs as many outputs as targets (at least one); "
             f"got {len(outputs)} and {len(targets)}"
         )
-    correct = sum(
-        (data_of(output) > threshold) == (target > 0) for output, target in zip(outputs, targets)
-    )
+    # threshold < output, 0 < target, compared pairwise, all in C: fit() calls this every step
+    # (a Value answers the reflected comparison with its data)
+    predicted = map(operator.lt, repeat(threshold), outputs)
+    correct = sum(map(operator.eq, predicted, map(operator.lt, repeat(0), targets)))
     return correct / len(targets)
 
 

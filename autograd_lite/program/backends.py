@@ -18,7 +18,7 @@ imports this module, so this module imports none of them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 LEAF = -1  # op code of a leaf
+
+
+# The checks of a program's decisions: guards.Guards, which imports this module and hands
+# itself over when imported (the package imports it, so it is here before any replay).
+GUARDS: list[Callable[[Program], Any]] = []
 
 
 class BackendUnavailableError(RuntimeError):
@@ -140,9 +145,7 @@ class Replay:
         validate(program)
         self._reported = len(program.outputs)  # the outputs run() gives: the program's own
         if program.decisions:
-            from autograd_lite.program.guards import Guards  # it imports this module
-
-            self._guards = Guards(program)
+            self._guards = GUARDS[0](program)
             program = self._guards.program
         self.program = program
         self._params = [program.values[i] for i in program.parameters]

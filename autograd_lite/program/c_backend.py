@@ -6,15 +6,29 @@ for every graph: it reads the flat program (op codes, input indices) and runs th
 and the backward pass over arrays of doubles. It is compiled with the system C compiler on
 first use and cached under the user's cache directory (``$AUTOGRAD_LITE_CACHE``, else
 ``$XDG_CACHE_HOME/autograd_lite``, else ``~/.cache/autograd_lite``), named by a hash of its
-source, so another op (yours, registered in your own file) or a changed rule means a new
-build; the generated source is kept beside it (``replay-<hash>.c``), to read. Without a
-compiler, ``BackendUnavailableError`` says so in one line.
+source, its flags and the processor, so another op (yours, registered in your own file) or
+a changed rule means a new build; the generated source is kept beside it
+(``replay-<hash>.c``), to read. Without a compiler, ``BackendUnavailableError`` says so in
+one line.
+
+**Layers.** Where the program has layers (``layers.plan``: the weighted sums of a layer,
+found by their shape, with their activation), each runs as loops over blocks of numbers --
+``Z = A Wᵀ + b`` forward, ``δ aᵀ`` and ``Wᵀ δ`` backward -- several neurons (or inputs) at
+once in vector lanes, every lane adding in the engine's order; the other nodes (losses,
+penalties, your own ops) run one by one through the interpreter. The nodes are numbered
+anew for this: the parameters first, then the inputs, then each layer's blocks.
+
+**One call a step.** ``run(inputs, params)`` takes and gives lists, as every backend. Without
+lists: write into ``buffers.inputs`` and ``buffers.params`` (memoryviews of the replay's own
+numbers), call ``step()`` -- one call into C -- and read ``buffers.gradients``.
+``FlatUpdate`` applies an optimizer's rule, compiled, to such a buffer: ``fit(backend="c")``
+keeps the weights there for a whole run.
 
 Floating point: ``-ffp-contract=off`` keeps every ``a * b + c`` two roundings, as in
-Python; sums are added in the engine's order and ``sum`` nodes are rounded once, as
-``math.fsum`` does, so results equal the engine's (bit for bit with the same libm, but for
-the sign of a zero gradient: as in the python backend, a node whose gradient is 0 is
-skipped).
+Python, and nothing is reordered (no ``-ffast-math``); sums are added in the engine's order
+and ``sum`` nodes are rounded once, as ``math.fsum`` does, so results equal the engine's
+(bit for bit with the same libm, but for the sign of a zero gradient: a node whose gradient
+is 0 adds only zeros, and is skipped or not).
 
 >>> print(interpreter_source(("+", "*")).splitlines()[0])
 /* autograd_lite replay interpreter: generated from the ops' forwards and rules */
@@ -69,7 +83,7 @@ static double al_plain_sum(const double *V, const int *idx, int n) {
 }
 
 /* math.fsum: the exact sum rounded once (Shewchuk's partials, as CPython does it). */
-static double al_fsum(const double *V, const int *idx, int n) {
+static double al_fsum_exact(const double *V, const int *idx, int n) {
     double p[128];
     int m = 0;
     for (int k = 0; k < n; k++) {
@@ -86,7 +100,7 @@ static double al_fsum(const double *V, const int *idx, int n) {
             x = hi;
         }
         m = i;
-        p[m++] = x;
+        if (x != 0.0) p[m++] = x;  /* as CPython: a zero is no partial (fsum(-0.0) is 0.0) */
     }
     double hi = 0.0;
     if (m > 0) {
@@ -109,6 +123,31 @@ static double al_fsum(const double *V, const int *idx, int n) {
         }
     }
     return hi;
+}
+
+/* math.fsum, fast: the running sum s, and the rounding error of each addition (TwoSum, exact)
+   added up in c. The exact sum is s + (the errors' exact sum) = r + delta + (the errors'
+   exact sum - c), with r = s + c rounded and delta its own error (exact again); the last
+   term is below 2 n eps times the sum of the |errors|. Where all that is within a quarter
+   of r's last place, r is the exact sum rounded once -- math.fsum's number -- and else (a
+   sum near a tie, or 0, or not finite) the partials above decide. */
+static double al_fsum(const double *V, const int *idx, int n) {
+    double s = 0.0, c = 0.0, size = 0.0;
+    for (int k = 0; k < n; k++) {
+        double x = V[idx[k]], t = s + x, z = t - s;
+        double e = (s - (t - z)) + (x - z);
+        s = t;
+        c += e;
+        size += fabs(e);
+    }
+    if (isfinite(s) && isfinite(size)) {
+        double r = s + c, z = r - s;
+        double delta = (s - (r - z)) + (c - z);
+        double bound = fabs(delta) + 2.0 * n * DBL_EPSILON * size;
+        double last = nextafter(fabs(r), INFINITY) - fabs(r);
+        if (r != 0.0 && isfinite(r) && isfinite(last) && bound < 0.25 * last) return r;
+    }
+    return al_fsum_exact(V, idx, n);
 }
 """
 
@@ -409,6 +448,14 @@ void al_gather(int count, const int *rows, int width, const double *data, double
     for (int k = 0; k < count; k++)
         memcpy(into + k * width, data + (long)rows[k] * width, sizeof(double) * width);
 }
+
+/* fit's accuracy of two classes (nn.metrics.binary_accuracy's count): the outputs above
+   the threshold exactly where the target is positive. A NaN output is not above. */
+int al_binary_correct(const double *outputs, const double *positive, int n, double threshold) {
+    int correct = 0;
+    for (int k = 0; k < n; k++) correct += (outputs[k] > threshold) == (positive[k] != 0.0);
+    return correct;
+}
 """
 
 
@@ -613,6 +660,8 @@ def build_interpreter(ops: tuple[str, ...] | None = None) -> ctypes.CDLL:
     library.al_step.restype = ctypes.c_int
     library.al_gather.argtypes = [ctypes.c_int, _INT_P, ctypes.c_int, _DOUBLE_P, _DOUBLE_P]
     library.al_gather.restype = None
+    library.al_binary_correct.argtypes = [_DOUBLE_P, _DOUBLE_P, ctypes.c_int, ctypes.c_double]
+    library.al_binary_correct.restype = ctypes.c_int
     _library[ops] = library
     return library
 
@@ -717,7 +766,7 @@ class CReplay(Replay):
         self.plan = plan(program)
         order = _numbering(program, self.plan)  # new index -> program index
         n = len(program)
-        new = [0] * n
+        new = array("i", bytes(4 * n))  # program index -> the replay's (4 bytes a node)
         for k, i in enumerate(order):
             new[i] = k
         self._new = new
@@ -819,6 +868,29 @@ class CReplay(Replay):
         """d(loss)/d(node) after ``step()``, as the C array: the parameters' first."""
         return self._grads
 
+    def binary_correct(self, positive: ctypes.Array, threshold: float) -> int:
+        """How many outputs of the last ``step()`` are above ``threshold`` exactly where
+        ``positive`` (one number per output, 1 for the positive class, else 0) is not 0: the
+        count of ``nn.metrics.binary_accuracy``, in C (fit's accuracy of a step). A NaN
+        output is not above.
+
+        >>> from autograd_lite import Value
+        >>> from autograd_lite.program import trace
+        >>> w, x, y = Value(1.0, label="w"), Value(2.0), Value(-3.0)
+        >>> a, b = w * x, w * y
+        >>> step = CReplay(trace(a + b, params=[w], inputs=[x, y], outputs=[a, b]))
+        >>> step.step()
+        -1.0
+        >>> step.binary_correct(weights_array([1.0, 1.0]), 0.0)   # 2 > 0 right, -3 > 0 wrong
+        1
+        """
+        if len(positive) != self._reported:
+            raise ValueError(
+                f"binary_correct: needs one target sign per output ({self._reported}); "
+                f"got {len(positive)}"
+            )
+        return self._library.al_binary_correct(self._outputs, positive, self._reported, threshold)
+
     def _feed_rows(
         self, rows: ctypes.Array, count: int, width: int, data: ctypes.Array, first: int
     ) -> None:
@@ -911,7 +983,9 @@ def _numbering(program: Program, found: Plan) -> list[int]:
 # --- an optimizer's rule on a flat buffer of weights ------------------------------------------
 
 
-def update_source(rule: Callable[..., tuple], running: Sequence[str], settings: Sequence[str]) -> str:
+def update_source(
+    rule: Callable[..., tuple], running: Sequence[str], settings: Sequence[str]
+) -> str:
     """C source of ``al_update``: an optimizer's ``rule`` (``nn.optim``: one parameter's
     update, ``rule(w, g, *running, *settings)`` -> (new w, new running values...)) read off
     as expressions, applied to every parameter of a flat buffer. As ``Optimizer.step``: it
@@ -943,8 +1017,15 @@ def update_source(rule: Callable[..., tuple], running: Sequence[str], settings: 
         "   S[j * n + k]): -1, or -2 - k if gradient k is not finite (nothing changed), or k",
         "   if new weight k is not finite (everything put back; *became: what it became). kept:",
         "   the weights before. */",
-        "int al_update(int n, const int *at, double *W, const double *G, double *S,",
-        "              const double *settings, double *kept, double *saved, double *became) {",
+        "typedef struct {",
+        "    int n;",
+        "    const int *at;",
+        "    double *W, *G, *S, *settings, *kept, *saved, *became;",
+        "} al_update_call;",
+        "",
+        "static int al_apply(int n, const int *at, double *W, const double *G, double *S,",
+        "                    const double *settings, double *kept, double *saved,",
+        "                    double *became) {",
         "    for (int k = 0; k < n; k++) kept[k] = W[at[k]];",
         "    for (int k = 0; k < n; k++)",
         "        if (!isfinite(G[at[k]])) return -2 - k;",
@@ -953,8 +1034,10 @@ def update_source(rule: Callable[..., tuple], running: Sequence[str], settings: 
         "    for (int k = 0; k < n; k++) {",
         "        double w = W[at[k]], g = G[at[k]];",
         *[f"        double {name} = S[{j} * n + k];" for j, name in enumerate(running)],
-        *[f"        double out{k} = {render(found, 'c', local)};" for k, found in
-          enumerate(results)],  # fmt: skip
+        *[
+            f"        double out{k} = {render(found, 'c', local)};"
+            for k, found in enumerate(results)
+        ],  # fmt: skip
         "        W[at[k]] = out0;",
         *[f"        S[{j} * n + k] = out{j + 1};" for j in range(len(running))],
         "    }",
@@ -967,13 +1050,21 @@ def update_source(rule: Callable[..., tuple], running: Sequence[str], settings: 
         "    }",
         "    return -1;",
         "}",
+        "",
+        "/* One call from Python: its arguments in a record made once. */",
+        "int al_update(const al_update_call *c) {",
+        "    return al_apply(c->n, c->at, c->W, c->G, c->S, c->settings, c->kept, c->saved,",
+        "                    c->became);",
+        "}",
     ]
     return "\n".join(lines) + "\n"
 
 
 def _rule_expr(value: object, k: int, count: int) -> object:
     if not isinstance(value, tuple) or len(value) != count:
-        raise ValueError(f"update_source: a rule returns (new w, each running value): {count} numbers")
+        raise ValueError(
+            f"update_source: a rule returns (new w, each running value): {count} numbers"
+        )
     part = value[k]
     if isinstance(part, Symbol):
         return part.expr
@@ -985,13 +1076,22 @@ def _rule_expr(value: object, k: int, count: int) -> object:
 _updates: dict[str, ctypes.CDLL] = {}  # per rule's source, loaded once
 
 
-def build_update(rule: Callable[..., tuple], running: Sequence[str], settings: Sequence[str]) -> ctypes.CDLL:
+class _UpdateCall(ctypes.Structure):
+    """``al_update_call``: the arguments of one update (see ``update_source``)."""
+
+    _fields_ = [("n", ctypes.c_int), ("at", _INT_P),
+                *[(name, _DOUBLE_P) for name in ("W", "G", "S", "settings", "kept", "saved",
+                                                 "became")]]  # fmt: skip
+
+
+def build_update(
+    rule: Callable[..., tuple], running: Sequence[str], settings: Sequence[str]
+) -> ctypes.CDLL:
     """``update_source`` compiled (once, cached as ``update-<hash>.so``) and loaded."""
     source = update_source(rule, running, settings)
     if source not in _updates:
         library = _built(source, "update")
-        library.al_update.argtypes = [ctypes.c_int, _INT_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P,
-                                      _DOUBLE_P, _DOUBLE_P, _DOUBLE_P, _DOUBLE_P]  # fmt: skip
+        library.al_update.argtypes = [ctypes.POINTER(_UpdateCall)]
         library.al_update.restype = ctypes.c_int
         _updates[source] = library
     return _updates[source]
@@ -1014,16 +1114,24 @@ class FlatUpdate:
         self._kept = (ctypes.c_double * max(count, 1))(*[weights[k] for k in positions])
         self._saved = _doubles(len(values))
         self._became = ctypes.c_double()
+        self._settings = _doubles(len(kind.settings_names))  # type: ignore[attr-defined]
+        self._record = _UpdateCall(
+            count, self._at, ctypes.cast(weights, _DOUBLE_P), None, self._state,
+            self._settings, self._kept, self._saved, ctypes.pointer(self._became),
+        )  # fmt: skip
+        self._gradients: ctypes.Array | None = None
+        self._call, self._pointer = self._library.al_update, ctypes.byref(self._record)
 
     def __call__(self, gradients: ctypes.Array, settings: Sequence[float]) -> int:
-        """One update from ``gradients`` (indexed as ``weights``): -1; -2 - k when the k-th
-        parameter's gradient is not finite; k when its new weight would not be (``became``):
-        then nothing has changed."""
-        return self._library.al_update(
-            self.count, self._at, self._weights, gradients, self._state,
-            (ctypes.c_double * max(len(settings), 1))(*settings), self._kept, self._saved,
-            ctypes.byref(self._became),
-        )  # fmt: skip
+        """One update from ``gradients`` (indexed as ``weights``) with this step's
+        ``settings`` (``Optimizer.settings``): -1; -2 - k when the k-th parameter's
+        gradient is not finite; k when its new weight would not be (``became``): then
+        nothing has changed."""
+        if gradients is not self._gradients:  # another replay (another batch size)
+            self._record.G = ctypes.cast(gradients, _DOUBLE_P)
+            self._gradients = gradients
+        self._settings[:] = settings
+        return self._call(self._pointer)
 
     @property
     def became(self) -> float:

@@ -11,8 +11,10 @@ decision, instead of returning the old branch's numbers.
 
 * **Comparisons** of Values (``<``, ``<=``, ``>``, ``>=``) made inside
   ``record_decisions()``: pass what it yields to ``trace(..., decisions=...)``;
-* **conditions library code states** with ``require`` (softmax's shift): these are found
-  in the graph itself, no block needed.
+* **conditions library code states** with ``require`` (softmax's shift), and those a
+  derivative rule states on Values (``engine.taken_on``: ``**``'s d/dy, flat at x <= 0, and
+  ``sqrt``'s slope, refused at 0, under ``grad(create_graph=True)``): these are found in the
+  graph itself, no block needed, and only where the loss uses them.
 
 >>> from autograd_lite import Value
 >>> x = Value(2.0, label="x")
@@ -36,7 +38,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
 
-from autograd_lite.engine import COMPARISON_WATCHERS, DERIVATIVES, Value
+from autograd_lite.engine import COMPARISON_WATCHERS, DERIVATIVES, RULE_CONDITIONS, Value
 
 __all__ = [
     "TESTS",
@@ -196,10 +198,14 @@ def require(anchors: Sequence[Value], conditions: list[tuple[Value, str, float, 
 
 
 def _stated(order: Sequence[Value]) -> list[Raw]:
-    """The conditions stated on these nodes, as decisions, each once."""
+    """The conditions stated on these nodes (``require``; a rule's, ``engine.taken_on``),
+    as decisions, each once."""
     seen: set[int] = set()
     found: list[Raw] = []
     for node in order:
+        for left, test, right, taken, op in RULE_CONDITIONS.get(node, ()):
+            what = f"{op}'s derivative rule: {_words(left, test, right)}"
+            found.append((left, test, float(right), taken, what))
         for conditions in _STATED.get(node, ()):
             if id(conditions) in seen:
                 continue
@@ -229,11 +235,13 @@ def _name(v: Value | float, depth: int = 2, outer: bool = True) -> str:
         return v.label or repr(v.data)
     if depth == 0 or len(v.inputs) > 2:
         return f"a {v.op} node"
-    parts = [_name(u, depth - 1, False) for u in v.inputs]
-    if v.op in _INFIX and len(parts) == 2:
-        text = f"{parts[0]} {v.op} {parts[1]}"
+    if v.op in _INFIX and len(v.inputs) == 2:
+        text = f" {v.op} ".join(_name(u, depth - 1, False) for u in v.inputs)
         return text if outer else f"({text})"
-    return f"{'-' if v.op == 'neg' else v.op}({', '.join(parts)})"
+    if v.op == "neg":
+        inner = _name(v.inputs[0], depth - 1, False)
+        return f"-({inner})" if inner.startswith("-") else f"-{inner}"
+    return f"{v.op}({', '.join(_name(u, depth - 1) for u in v.inputs)})"  # sqrt(w * x)
 
 
 def collect(
@@ -248,7 +256,7 @@ def collect(
     compared) is a ValueError: it cannot be checked against anything.
     """
     raw = list(recorded.taken) if recorded is not None else []
-    if _STATED:
+    if _STATED or RULE_CONDITIONS:
         raw += _stated(order)
     if not raw:
         return (), ()

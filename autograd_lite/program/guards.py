@@ -1,7 +1,8 @@
 """Guards: a replay checks every decision its program recorded (``decisions.py``).
 
-A program traced with decisions (comparisons of Values, softmax's shift) holds the branch
-each one took. Every ``run`` checks them again on the new numbers, after the backend's
+A program traced with decisions (comparisons of Values, softmax's shift, the special cases
+of ``**``'s and ``sqrt``'s rules under ``grad(create_graph=True)``) holds the branch each one
+took. Every ``run`` checks them again on the new numbers, after the backend's
 forward and backward passes: the nodes a decision reads are reported by the backend as extra
 outputs (``Guards.program``), the nodes it reads outside the loss's graph
 (``program.guard_nodes``) are computed here by the engine's own ops. If one goes the other
@@ -34,7 +35,7 @@ from typing import Any
 
 from autograd_lite.engine import OPERATIONS, Value, input_spans
 from autograd_lite.modes import no_grad
-from autograd_lite.program.backends import ReplayError, Result
+from autograd_lite.program.backends import GUARDS, ReplayError, Result
 from autograd_lite.program.decisions import TESTS, Decision
 from autograd_lite.program.trace import Program
 
@@ -197,3 +198,6 @@ class Guards:
             return f"guard node {i} ({kind}{label}, outside the loss's graph)"
         op, label = self.source.ops[i] or "leaf", self.source.labels[i]
         return f"node {i} ({op}{f' {label!r}' if label else ''})"
+
+
+GUARDS.append(Guards)  # every Replay of a program with decisions checks them with it

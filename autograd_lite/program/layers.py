@@ -299,6 +299,8 @@ def _layer(program: Program, grid: _Grid, readers: dict[int, list[int]]) -> Laye
             fused = [[_only_reader(program, readers, parameters, i, op) for i in row] for row in z]
             if all(i is not None for row in fused for i in row):
                 activation, outputs = op, fused  # type: ignore[assignment]
+    if activation and {i for row in outputs for i in row} & (set(reads_a) | set(reads_w)):
+        return None  # it reads its own activations (a recurrent net): it would wait for itself
     return Layer(
         z=tuple(map(tuple, z)),
         weights=tuple(grid.weights),
@@ -326,7 +328,6 @@ def _only_reader(
     if any(program.ops[j] or j in parameters for j in args[1:]):
         return None
     return found[0]
-
 
 
 def _order(lines: Sequence[Sequence[int]]) -> tuple[int, ...] | None:

@@ -11,10 +11,15 @@ matrix product, so wider layers stay fast. The backward pass walks the groups fr
 back, each again one operation (a product of matrices for a layer).
 
 Weighted sums and gradients are added in NumPy's order, not the engine's, so results agree
-within 1e-12 relative (``sum`` nodes are rounded once, as the engine's ``math.fsum``).
+within 1e-12 relative (a ``sum`` node is NumPy's pairwise sum where that is within 1e-13
+of the exact sum, and else rounded once, as the engine's ``math.fsum``). An input that is
+one constant for a whole group (the 2 of ``e ** 2``) is given to NumPy as that number, and
+an op's refusal tests are computed only where an earlier test does not decide them.
 It takes and gives NumPy arrays (``Result.gradients`` and ``.outputs`` are arrays; lists
-work as inputs too). NumPy is an optional extra (``pip install ".[numpy]"``, the ``numpy``
-extra of pyproject.toml); only this module imports it.
+work as inputs too); ``buffers`` and ``step()`` run a step on arrays in place, with no list
+at all (the parameters and the inputs are the first nodes, two slices). NumPy is an
+optional extra (``pip install ".[numpy]"``, the ``numpy`` extra of pyproject.toml); only
+this module imports it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections import defaultdict
 
 from autograd_lite.checks import check_number
 from autograd_lite.elementary import exact_sum
-from autograd_lite.expressions import FoldExpressions, OpExpressions, expressions
+from autograd_lite.expressions import OpExpressions, expressions
 from autograd_lite.program.backends import (
     BackendUnavailableError,
     Buffers,
@@ -147,7 +152,7 @@ def _lazy(expr: object, inputs: tuple[str, ...]):
 
             def logic(env):
                 left = first(env)
-                if (np.all(left) if stop else not np.any(left)):
+                if np.all(left) if stop else not np.any(left):
                     return left
                 right = second(env)
                 return np.logical_or(left, right) if stop else np.logical_and(left, right)
@@ -187,7 +192,9 @@ class _At:
             if stride >= width and (indices == base + stride * np.arange(len(indices))[:, None]
                                     + np.arange(width)).all():  # fmt: skip
                 self.rows = (slice(base, base + stride * len(indices)), stride, width)
-        self.repeats = self.slice is None and self.rows is None and len(np.unique(flat)) != flat.size
+        self.repeats = (
+            self.slice is None and self.rows is None and len(np.unique(flat)) != flat.size
+        )
 
     def _view(self, array):
         span, stride, width = self.rows
@@ -227,12 +234,24 @@ def _needed(indices, needs) -> _At | None:
 
 
 class _Elementwise:
-    """One op of fixed arity on m nodes: out[i] = f(x[i], y[i])."""
+    """One op of fixed arity on m nodes: out[i] = f(x[i], y[i]).
 
-    def __init__(self, op: str, nodes, args, needs, original) -> None:
+    An input that is one constant for every node (the 2 of ``e ** 2``) is given as that
+    number: NumPy computes with it at once, and the op's tests on it are decided once.
+    """
+
+    def __init__(self, op: str, nodes, args, needs, original, constants) -> None:
         self.op, self.nodes, self.original = op, _At(nodes), original
         self.forward, self.derivative_functions, self.refuse = _functions(op)
         self.args = [_At(args[:, k]) for k in range(args.shape[1])]
+        self.fixed: list[float | None] = [None] * len(self.args)
+        if len(self.args) > 1:
+            for k in range(args.shape[1]):
+                found = constants[args[:, k]]
+                if not np.isnan(found).any() and (found == found[0]).all():
+                    self.fixed[k] = float(found[0])
+            if None not in self.fixed:  # all constant: keep arrays, the result is one
+                self.fixed = [None] * len(self.args)
         self.derivatives = [None] * len(self.args)
         # chain-rule steps into inputs that need a gradient, per input position
         self.backward = [
@@ -240,14 +259,15 @@ class _Elementwise:
         ]
 
     def run_forward(self, values, program: Program) -> None:
-        inputs = [at.get(values) for at in self.args]
+        inputs = [at.get(values) if fixed is None else fixed
+                  for at, fixed in zip(self.args, self.fixed)]  # fmt: skip
         out = self.forward(*inputs, None)
         if self.refuse is not None:
             bad = self.refuse(*inputs, out)
             if np.any(bad):
                 k = int(np.argmax(bad))
                 node = int(self.original[k])
-                given = [float(part[k]) for part in inputs]
+                given = [float(np.broadcast_to(part, np.shape(out))[k]) for part in inputs]
                 raise refused(program, node, dict(zip(program.args[node], given)))
         self.nodes.set(values, out)
         for k, _ in self.backward:
@@ -329,7 +349,12 @@ class _Layer:
 
     def run_forward(self, values, program: Program) -> None:
         self.a_values, self.w_values = self.a.get(values), self.w.get(values)
-        self.nodes.set(values, self.a_values @ self.w_values.T + self.b.get(values))
+        if self.nodes.slice is not None:  # straight into the values: no temporary, no copy
+            z = self.nodes.get(values)
+            np.matmul(self.a_values, self.w_values.T, out=z)
+            z += self.b.get(values)
+        else:
+            self.nodes.set(values, self.a_values @ self.w_values.T + self.b.get(values))
 
     def run_backward(self, grads) -> None:
         upstream = self.nodes.get(grads)  # (samples, neurons)
@@ -428,6 +453,10 @@ def _groups(program: Program) -> tuple[list[list], object]:
     new_index = np.empty_like(order)
     new_index[order] = np.arange(len(order))
     needs = np.array(needs_gradient(program), dtype=bool)[order]
+    constants = np.full(len(program), np.nan)  # the constant leaves' numbers (never fed)
+    for i in program.constants:
+        constants[i] = program.values[i]
+    constants = constants[order]
     levels = []
     for level in specs:
         groups = []
@@ -441,7 +470,7 @@ def _groups(program: Program) -> tuple[list[list], object]:
             elif _kind(op) == "sum":
                 groups.append(_Sum(new_nodes, new_parts[0], needs))
             else:
-                groups.append(_Elementwise(op, new_nodes, new_parts[0], needs, nodes))
+                groups.append(_Elementwise(op, new_nodes, new_parts[0], needs, nodes, constants))
         levels.append(groups)
     return levels, order
 
