@@ -49,7 +49,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_replay import machine, micrograd_step, replay_step, twin_micrograd  # this folder
+from bench_replay import (  # this folder
+    LR,
+    machine,
+    micrograd_step,
+    replay_step,
+    torch_model,
+    twin_micrograd,
+)
+from bench_replay import torch_step as replayed_torch_step
 
 from autograd_lite import Value
 from autograd_lite.batch_loss import forward_pass
@@ -67,7 +75,6 @@ try:
 except ImportError:
     torch = None
 
-LR = 0.05
 L2 = 1e-4
 SLOW = 0.2  # seconds: a step longer than this is timed on a few single steps
 
@@ -161,37 +168,21 @@ def c_step(program, feed, model: MLP) -> tuple[Callable[[], float], object]:
 
 
 def torch_step(work: Workload) -> Callable[[], float]:
-    model = work.model()
-    layers = []
-    for layer in model.layers:
-        w = torch.tensor([[p.data for p in n.w] for n in layer.neurons], dtype=torch.float64)
-        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64)
-        layers.append((w.requires_grad_(), b.requires_grad_()))
-    params = [t for pair in layers for t in pair]
+    """PyTorch float64 on the same model, data and loss (bench_replay's step, LR alike)."""
+    layers = torch_model(work.model())
     x = torch.tensor(work.points, dtype=torch.float64)
     t = torch.tensor(work.targets, dtype=torch.float64)
 
-    def step() -> float:
-        h = x
-        for k, (w, b) in enumerate(layers):
-            h = h @ w.T + b
-            if k < len(layers) - 1:
-                h = torch.relu(h)
+    def loss_of(h, params):
         if work.loss == "mse":
             loss = ((h - t) ** 2).mean()
         else:
             loss = torch.relu(1 - t * h[:, 0]).mean()
         if work.l2:
             loss = loss + work.l2 * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= LR * p.grad
-        return loss.item()
+        return loss
 
-    return step
+    return replayed_torch_step(layers, x, loss_of)
 
 
 _floor: list[ctypes.CDLL] = []

@@ -38,3 +38,14 @@ def needs_extra(module: str):
 
     extra = EXTRAS[module]
     return pytest.importorskip(module, reason=f'needs the {extra} extra: pip install ".[{extra}]"')
+
+
+# Debian's chromium, headless, as the browser tests drive it (Playwright needs its path: it
+# may not download a browser of its own here)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]

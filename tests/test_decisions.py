@@ -11,7 +11,6 @@ import re
 import threading
 
 import pytest
-from helpers import needs_extra
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,15 +28,6 @@ from autograd_lite.program import (
 from autograd_lite.program.c_backend import find_compiler
 from autograd_lite.program.guards import engine_forward
 from autograd_lite.sums import sum_values
-
-
-@pytest.fixture(params=["python", "numpy", "c"])
-def backend(request) -> str:
-    if request.param == "numpy":
-        needs_extra("numpy")
-    if request.param == "c" and find_compiler() is None:
-        pytest.skip("no C compiler (cc, gcc or clang) on the PATH: the c backend cannot build")
-    return request.param
 
 
 def close(got: float, want: float, backend: str, scale: float = 0.0) -> bool:

@@ -14,14 +14,12 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import needs_extra
 from test_export import exact, shown
 
 from autograd_lite import Value
 from autograd_lite.export import export_graph
 from autograd_lite.export.languages import LANGUAGES, printed
 from autograd_lite.program import ReplayError, replay, trace
-from autograd_lite.program.c_backend import find_compiler
 from autograd_lite.sums import sum_values, weighted_sum
 
 INF, NAN = math.inf, math.nan
@@ -103,15 +101,6 @@ def same(got: float, want: float, exact_bits: bool) -> bool:
     if exact_bits or math.isinf(want) or want == 0.0:
         return got == want
     return abs(got - want) <= 1e-12 * abs(want)
-
-
-@pytest.fixture(params=["python", "numpy", "c"])
-def backend(request) -> str:
-    if request.param == "numpy":
-        needs_extra("numpy")
-    if request.param == "c" and find_compiler() is None:
-        pytest.skip("no C compiler")
-    return request.param
 
 
 def test_the_engine_names_every_error_at_the_edges():

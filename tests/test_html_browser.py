@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import neuron_graph
+from helpers import CHROMIUM as HEADLESS_CHROMIUM
+from helpers import CHROMIUM_FLAGS, neuron_graph
 
 from autograd_lite.narrate import describe_step, node_names
 from autograd_lite.nn import MLP, data
@@ -19,13 +20,13 @@ from autograd_lite.nn.optim import SGD
 from autograd_lite.stepping import backprop_example
 from autograd_lite.visualize import edge_ids, export_html, export_training_html, graph_ids
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(HEADLESS_CHROMIUM)
 if not CHROMIUM.exists():
     pytest.skip(
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+FLAGS = CHROMIUM_FLAGS
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def test_the_wheel_installs_one_top_level_package(tmp_path):
     keep = shutil.ignore_patterns(".git", ".*venv*", "build", "*.egg-info", "__pycache__")
     shutil.copytree(PYPROJECT.parent, source, symlinks=True, ignore=keep)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
          "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

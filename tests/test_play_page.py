@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM as HEADLESS_CHROMIUM
+from helpers import CHROMIUM_FLAGS
 
 from autograd_lite.batch_loss import LOSSES
 from autograd_lite.cli import main
@@ -40,13 +42,13 @@ from autograd_lite.visualize.play_page import (
     playground_model,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(HEADLESS_CHROMIUM)
 if not CHROMIUM.exists():
     pytest.skip(
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+FLAGS = CHROMIUM_FLAGS
 API = "window.autogradLite"
 
 

@@ -24,15 +24,6 @@ from autograd_lite.sums import sum_values, weighted_sum
 from autograd_lite.training import fit, forward_pass
 
 
-@pytest.fixture(params=["python", "numpy", "c"])
-def backend(request) -> str:
-    if request.param == "numpy":
-        needs_extra("numpy")
-    if request.param == "c" and find_compiler() is None:
-        pytest.skip("no C compiler (cc, gcc or clang) on the PATH: the c backend cannot build")
-    return request.param
-
-
 def agrees(got: float, expected: float, backend: str, scale: float = 0.0) -> bool:
     """Bit for bit for the python replay (it adds in the engine's order); within 1e-12
     relative for the others (NumPy adds in its own order; C on a Python whose sum()

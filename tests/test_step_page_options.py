@@ -8,13 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import neuron_graph
+from helpers import CHROMIUM as HEADLESS_CHROMIUM
+from helpers import CHROMIUM_FLAGS, neuron_graph
 
 from autograd_lite import Value
 from autograd_lite.visualize import export_html
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CHROMIUM = Path(HEADLESS_CHROMIUM)
+FLAGS = CHROMIUM_FLAGS
 
 
 def page_data(path: Path) -> dict:

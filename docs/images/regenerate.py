@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -22,8 +23,8 @@ import autograd_lite.visualize as visualize
 from autograd_lite.cli import main
 
 IMAGES = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+sys.path.insert(0, str(IMAGES))  # play_screenshots.py, beside this file
+from play_screenshots import CHROMIUM, FLAGS, screenshot_play_page  # noqa: E402
 
 
 def screenshot_step_page(page: Path, out: Path, step: int = 16) -> None:
@@ -44,11 +45,6 @@ def screenshot_step_page(page: Path, out: Path, step: int = 16) -> None:
 
 def screenshot_play_pages() -> None:
     """The play page playing, paused with the inspector open, and at a phone's width."""
-    import sys
-
-    sys.path.insert(0, str(IMAGES))  # play_screenshots.py, beside this file
-    from play_screenshots import screenshot_play_page
-
     screenshot_play_page(IMAGES)
 
 
