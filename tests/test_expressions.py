@@ -9,7 +9,6 @@ import math
 
 import pytest
 from test_export import RUN, parse
-from test_program import backend  # noqa: F401 (the fixture: python, numpy, c)
 
 from autograd_lite import Value
 from autograd_lite.elementary import exp, fsum, isfinite, log, sqrt, tanh

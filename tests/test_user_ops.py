@@ -13,7 +13,6 @@ import sys
 
 import pytest
 from test_export import RUN, parse
-from test_program import backend  # noqa: F401 (the fixture: python, numpy, c)
 
 from autograd_lite import Value, grad, gradcheck
 from autograd_lite.engine import DERIVATIVES, OPERATIONS, operand, record
