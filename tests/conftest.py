@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from helpers import needs_extra
+from helpers import CHROMIUM, CHROMIUM_FLAGS, needs_extra
 
 from autograd_lite.program.c_backend import find_compiler
 
@@ -16,3 +18,15 @@ def backend(request) -> str:
     if request.param == "c" and find_compiler() is None:
         pytest.skip("no C compiler (cc, gcc or clang) on the PATH: the c backend cannot build")
     return request.param
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, driven by Playwright; skips, saying why, without either."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()

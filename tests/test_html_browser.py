@@ -11,30 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM as HEADLESS_CHROMIUM
-from helpers import CHROMIUM_FLAGS, neuron_graph
+from helpers import neuron_graph
 
 from autograd_lite.narrate import describe_step, node_names
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.optim import SGD
 from autograd_lite.stepping import backprop_example
 from autograd_lite.visualize import edge_ids, export_html, export_training_html, graph_ids
-
-CHROMIUM = Path(HEADLESS_CHROMIUM)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-FLAGS = CHROMIUM_FLAGS
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM as HEADLESS_CHROMIUM
-from helpers import CHROMIUM_FLAGS
 
 from autograd_lite.batch_loss import LOSSES
 from autograd_lite.cli import main
@@ -42,22 +40,8 @@ from autograd_lite.visualize.play_page import (
     playground_model,
 )
 
-CHROMIUM = Path(HEADLESS_CHROMIUM)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
-    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-FLAGS = CHROMIUM_FLAGS
 API = "window.autogradLite"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

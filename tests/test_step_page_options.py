@@ -8,14 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM as HEADLESS_CHROMIUM
-from helpers import CHROMIUM_FLAGS, neuron_graph
+from helpers import neuron_graph
 
 from autograd_lite import Value
 from autograd_lite.visualize import export_html
-
-CHROMIUM = Path(HEADLESS_CHROMIUM)
-FLAGS = CHROMIUM_FLAGS
 
 
 def page_data(path: Path) -> dict:
@@ -67,27 +63,23 @@ def test_a_g_format_gives_the_sentences_its_digits(tmp_path):
     assert "tanh((-0.5)) = -0.4621\n" in "\n".join(step["text"] for step in record["forward"])
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_the_explanation_opens_in_a_panel_of_the_page(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+def test_the_explanation_opens_in_a_panel_of_the_page(tmp_path, browser):
     text = "E = 6\n  dE/dx = 4 + 1 = 5   <not a tag>"
     with_text = export_html(neuron_graph()["E"], tmp_path / "with.html", explanation=text)
     without = export_html(neuron_graph()["E"], tmp_path / "without.html")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 850})
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(with_text.as_uri())
-            assert not page.is_visible("#explanation pre")  # closed until asked for
-            page.click("#explanation summary")
-            assert page.is_visible("#explanation pre")
-            assert page.inner_text("#explanation pre") == text  # as text, not as HTML
-            page.click("#next")  # the stepping still works beside it
-            assert page.input_value("#slider") == "1"
-            page.goto(without.as_uri())
-            assert page.query_selector("#explanation") is None
-            assert errors == []
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1300, "height": 850})
+    try:
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(with_text.as_uri())
+        assert not page.is_visible("#explanation pre")  # closed until asked for
+        page.click("#explanation summary")
+        assert page.is_visible("#explanation pre")
+        assert page.inner_text("#explanation pre") == text  # as text, not as HTML
+        page.click("#next")  # the stepping still works beside it
+        assert page.input_value("#slider") == "1"
+        page.goto(without.as_uri())
+        assert page.query_selector("#explanation") is None
+        assert errors == []
+    finally:
+        page.close()

@@ -62,9 +62,19 @@ def _asset(name: str) -> str:
     return (PAGE_FILES / name).read_text(encoding="utf-8")
 
 
-def write_page(target: Path, mode: str, title: str, parts: dict[str, str], data: dict) -> Path:
+def write_page(
+    target: Path,
+    mode: str,
+    title: str,
+    parts: dict[str, str],
+    data: dict,
+    *,
+    assets: str = "page",
+    max_bytes: int | None = None,
+) -> Path:
     """Put the body (``page/{mode}.html`` filled with ``parts``), the data, the script and
-    the style into one file; returns ``target``.
+    the style (``page/{assets}.js`` and ``.css``) into one file; returns ``target``. A page
+    over ``max_bytes`` is refused (a RuntimeError) before anything is written.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -82,12 +92,15 @@ def write_page(target: Path, mode: str, title: str, parts: dict[str, str], data:
         {
             "title": html.escape(title),
             "mode": mode,
-            "style": _asset("page.css"),
+            "style": _asset(f"{assets}.css"),
             "body": body,
             "data": blob,
-            "script": _asset("page.js"),
+            "script": _asset(f"{assets}.js"),
         },
     )
+    size = len(page.encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise RuntimeError(f"write_page: the page would be {size} bytes, over {max_bytes}")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
     return target

@@ -17,17 +17,14 @@ weights and batches are those of the Python functions below for the same setting
 
 from __future__ import annotations
 
-import html
-import json
 import math
 import os
-import re
 from pathlib import Path
 
 from autograd_lite import names
 from autograd_lite.nn import MLP, data
 from autograd_lite.nn.model import SAVE_FORMAT, SAVE_VERSION
-from autograd_lite.visualize.page_file import PAGE_FILES, check_title, html_path
+from autograd_lite.visualize.page_file import check_title, html_path, write_page
 from autograd_lite.visualize.play_code import (
     ACTIVATIONS,
     LOSS_NAMES,
@@ -183,10 +180,6 @@ def _page_data() -> dict:
     }
 
 
-def _asset(name: str) -> str:
-    return (PAGE_FILES / name).read_text(encoding="utf-8")
-
-
 def export_play_html(
     path: str | os.PathLike, *, title: str | None = None, add_suffix: bool = True
 ) -> Path:
@@ -201,21 +194,6 @@ def export_play_html(
     target = html_path("export_play_html", path, add_suffix)
     check_title("export_play_html", title)
     heading = title or "Backpropagation playground"
-    # "<" escaped: no text in the data can close the <script> element that holds it
-    blob = json.dumps(_page_data(), ensure_ascii=False, separators=(",", ":"))
-    parts = {
-        "title": html.escape(heading),
-        "style": _asset("play.css"),
-        "script": _asset("play.js"),
-        "data": blob.replace("<", "\\u003c"),
-    }
-    # one pass: the inserted script and style are never scanned again
-    page = re.sub(r"\{\{(\w+)\}\}", lambda found: parts[found.group(1)], _asset("play.html"))
-    size = len(page.encode("utf-8"))
-    if size > MAX_PAGE_BYTES:  # the promise of the page: a light file to mail or to host
-        raise RuntimeError(
-            f"export_play_html: the page would be {size} bytes, over {MAX_PAGE_BYTES}"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    # the page's promise: a light file to mail or to host
+    write_page(target, "play", heading, {}, _page_data(), assets="play", max_bytes=MAX_PAGE_BYTES)
     return target
